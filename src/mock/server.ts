@@ -1,0 +1,273 @@
+/**
+ * A fake OpenAI-compatible upstream for tests, benchmarks and demos, with
+ * latency, pacing and fault injection. Benchmarks drive it hard, so the
+ * request path avoids logging and per-token work beyond string concatenation.
+ */
+import { createServer } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import { parseFault } from "./faults.ts";
+import type { FaultSpec } from "./faults.ts";
+import * as wire from "./openai-wire.ts";
+import { errorJson, later, sendFault, sendJson, sendReply } from "./respond.ts";
+import type { Exchange as Base, Reply } from "./respond.ts";
+
+export interface MockOptions {
+  host?: string;
+  /** 0 picks an ephemeral port. */
+  port?: number;
+  /** Delay before response headers. */
+  latencyMs?: number;
+  /** Delay between headers and the first streamed token. */
+  ttftMs?: number;
+  /** 0 sends every token at once. */
+  tokensPerSecond?: number;
+  /** Reply length in tokens. */
+  tokens?: number;
+  /** Server-level fault spec applied to requests without an `x-mock-fault` header. */
+  fault?: string;
+  models?: string[];
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Keep `requests`; long benchmark runs turn this off so memory stays flat. Default true. */
+  record?: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown> | null;
+  /** True when the client went away before the response finished. */
+  aborted: boolean;
+}
+
+interface MockEvents {
+  request: [RecordedRequest];
+  abort: [RecordedRequest];
+}
+
+interface Knobs {
+  latencyMs: number;
+  ttftMs: number;
+  tps: number;
+  tokens: number;
+}
+
+interface Exchange extends Base {
+  record: RecordedRequest;
+  announced: boolean;
+}
+
+const DEFAULT_MODELS = ["mock-model", "gpt-4o-mini", "text-embedding-3-small"];
+const OVERRIDES = [
+  ["x-mock-latency", "latencyMs"],
+  ["x-mock-ttft", "ttftMs"],
+  ["x-mock-tps", "tps"],
+  ["x-mock-tokens", "tokens"],
+] as const;
+const noop = (): void => {};
+
+export class MockUpstream extends EventEmitter<MockEvents> {
+  readonly requests: RecordedRequest[] = [];
+  #server: Server;
+  #opts: Required<Omit<MockOptions, "fault" | "apiKey">> & { apiKey: string | undefined };
+  #fault: FaultSpec | null = null;
+  #faultLeft = Infinity;
+  #modelsJson: string;
+  #active = new Set<Exchange>();
+  #closing: Promise<void> | undefined;
+  #port = 0;
+  #url = "";
+
+  /** Use startMockUpstream(); the constructor does not listen. */
+  constructor(options: MockOptions = {}) {
+    super();
+    this.#opts = {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 0,
+      latencyMs: options.latencyMs ?? 0,
+      ttftMs: options.ttftMs ?? 0,
+      tokensPerSecond: options.tokensPerSecond ?? 0,
+      tokens: options.tokens ?? 12,
+      models: options.models ?? DEFAULT_MODELS,
+      apiKey: options.apiKey,
+      record: options.record ?? true,
+    };
+    if (options.fault !== undefined) this.setFault(options.fault);
+    this.#modelsJson = JSON.stringify(wire.modelList(this.#opts.models));
+    this.#server = createServer((req, res) => this.#accept(req, res));
+    // Pooled client connections must outlive the gaps between benchmark requests.
+    this.#server.keepAliveTimeout = 60_000;
+  }
+
+  /** Base URL including `/v1`, e.g. `http://127.0.0.1:9001/v1`. */
+  get url(): string {
+    return this.#url;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Starts listening; startMockUpstream() calls this for you. */
+  async listen(): Promise<this> {
+    const server = this.#server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.#opts.port, this.#opts.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    this.#port = typeof addr === "object" && addr !== null ? addr.port : this.#opts.port;
+    const host = this.#opts.host.includes(":") ? `[${this.#opts.host}]` : this.#opts.host;
+    this.#url = `http://${host}:${this.#port}/v1`;
+    return this;
+  }
+
+  /** Replaces the server-level fault; `null` clears it. `opts.times` overrides the spec's `times`. */
+  setFault(spec: string | null, opts: { times?: number } = {}): void {
+    const fault = spec === null ? null : parseFault(spec);
+    this.#fault = fault;
+    this.#faultLeft = opts.times ?? fault?.times ?? Infinity;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.setFault(null);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      for (const ex of this.#active) clearTimeout(ex.timer);
+      this.#server.close(() => resolve());
+      // Stalled and streaming responses would otherwise hold close() open forever.
+      this.#server.closeAllConnections();
+    });
+    return this.#closing;
+  }
+
+  #accept(req: IncomingMessage, res: ServerResponse): void {
+    const ex: Exchange = {
+      res,
+      record: { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: null, aborted: false },
+      rid: randomUUID(),
+      timer: undefined,
+      deliberate: false,
+      announced: false,
+    };
+    this.#active.add(ex);
+    req.on("error", noop);
+    res.on("error", noop);
+    res.on("close", () => this.#closed(ex));
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => this.#handle(ex, req, chunks));
+  }
+
+  #announce(ex: Exchange): void {
+    if (ex.announced) return;
+    ex.announced = true;
+    if (this.#opts.record) this.requests.push(ex.record);
+    this.emit("request", ex.record);
+  }
+
+  #closed(ex: Exchange): void {
+    this.#active.delete(ex);
+    clearTimeout(ex.timer);
+    if (ex.res.writableFinished || ex.deliberate || this.#closing !== undefined) return;
+    ex.record.aborted = true;
+    this.#announce(ex);
+    this.emit("abort", ex.record);
+  }
+
+  #handle(ex: Exchange, req: IncomingMessage, chunks: Buffer[]): void {
+    let badJson = false;
+    if (chunks.length > 0) {
+      try {
+        const parsed: unknown = JSON.parse(chunks.length === 1 ? chunks[0].toString() : Buffer.concat(chunks).toString());
+        if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) ex.record.body = parsed as Record<string, unknown>;
+        else badJson = true;
+      } catch {
+        badJson = true;
+      }
+    }
+    this.#announce(ex);
+    const h = req.headers;
+
+    const o = this.#opts;
+    const knobs: Knobs = { latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens };
+    for (const [name, key] of OVERRIDES) {
+      const raw = h[name];
+      if (typeof raw !== "string" || raw === "") continue;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < 0) {
+        return sendJson(ex, 400, errorJson(`Header ${name} must be a non-negative number, got '${raw}'.`, "invalid_request_error", "mock_bad_header"));
+      }
+      knobs[key] = n;
+    }
+    let fault: FaultSpec | null = null;
+    const faultHeader = h["x-mock-fault"];
+    if (typeof faultHeader === "string" && faultHeader !== "") {
+      try {
+        fault = parseFault(faultHeader);
+      } catch (err) {
+        return sendJson(ex, 400, errorJson(`Header x-mock-fault: ${(err as Error).message}`, "invalid_request_error", "mock_bad_header"));
+      }
+    }
+
+    if (o.apiKey !== undefined && h.authorization !== `Bearer ${o.apiKey}`) {
+      return sendJson(ex, 401, errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
+    }
+    const url = ex.record.path;
+    const q = url.indexOf("?");
+    const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
+    const body = ex.record.body;
+    let reply: Reply;
+    if (route === "GET /v1/models") {
+      reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
+    } else if (route !== "POST /v1/chat/completions" && route !== "POST /v1/completions" && route !== "POST /v1/embeddings") {
+      return sendJson(ex, 404, errorJson(`Unknown request URL: ${route}.`, "invalid_request_error", "unknown_url"));
+    } else if (badJson || body === null) {
+      return sendJson(ex, 400, errorJson("We could not parse the JSON body of your request.", "invalid_request_error", "invalid_json"));
+    } else if (route === "POST /v1/embeddings") {
+      if (wire.embeddingInputs(body.input) === undefined) {
+        return sendJson(ex, 400, errorJson("'input' must be a string or a non-empty array.", "invalid_request_error", "invalid_input"));
+      }
+      reply = { stream: false, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 };
+    } else {
+      reply = this.#completion(ex, body, route === "POST /v1/chat/completions", knobs.tokens);
+    }
+
+    if (fault === null && this.#fault !== null) {
+      fault = this.#fault;
+      if (--this.#faultLeft <= 0) this.#fault = null;
+    }
+    later(ex, knobs.latencyMs, () => {
+      if (fault === null || fault.kind === "none") sendReply(ex, reply, { ttftMs: knobs.ttftMs, tps: knobs.tps });
+      else sendFault(ex, fault, reply);
+    });
+  }
+
+  #completion(ex: Exchange, body: Record<string, unknown>, chat: boolean, count: number): Reply {
+    const tokens = wire.replyTokens(body, count);
+    const meta = { id: (chat ? "chatcmpl-" : "cmpl-") + ex.rid, created: Math.floor(Date.now() / 1000), model: modelOf(body) };
+    if (body.stream === true) {
+      const events = chat ? wire.chatChunkEvents(body, tokens, meta) : wire.textCompletionEvents(body, tokens, meta);
+      return { stream: true, events, tokenStart: chat ? 1 : 0, tokenCount: tokens.length };
+    }
+    const json = JSON.stringify(chat ? wire.chatCompletion(body, tokens, meta) : wire.textCompletion(body, tokens, meta));
+    return { stream: false, json, tokenCount: tokens.length };
+  }
+}
+
+function modelOf(body: Record<string, unknown>): string {
+  return typeof body.model === "string" && body.model !== "" ? body.model : "mock-model";
+}
+
+export async function startMockUpstream(options: MockOptions = {}): Promise<MockUpstream> {
+  return new MockUpstream(options).listen();
+}
