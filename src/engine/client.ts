@@ -1,0 +1,125 @@
+import { GatewayError } from "../protocol/errors.ts";
+import { sseData } from "../protocol/sse.ts";
+import type { Operation } from "../providers/types.ts";
+import type { Engine } from "./gateway.ts";
+import type { GatewayResult, ProviderHealth } from "./types.ts";
+
+export type JsonObject = Record<string, unknown>;
+
+export interface ChatMessage {
+  role: string;
+  content?: unknown;
+  [key: string]: unknown;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  model: string;
+  choices: Array<{ index: number; message: ChatMessage; finish_reason: string | null }>;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  [key: string]: unknown;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  model: string;
+  choices: Array<{ index: number; delta: Partial<ChatMessage>; finish_reason: string | null }>;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
+  [key: string]: unknown;
+}
+
+/** A streamed answer: an async iterable of parsed chunks, plus where it came from. */
+export interface ChunkStream<T> extends AsyncIterable<T> {
+  target: string;
+  attempts: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  requestId?: string;
+}
+
+type Create<Req, Res, Chunk> = {
+  (body: Req & { stream: true }, opts?: CallOptions): Promise<ChunkStream<Chunk>>;
+  (body: Req & { stream?: false | null }, opts?: CallOptions): Promise<Res>;
+  (body: Req, opts?: CallOptions): Promise<Res | ChunkStream<Chunk>>;
+};
+
+export interface ChatRequest extends JsonObject {
+  model: string;
+  messages: ChatMessage[];
+  stream?: boolean | null;
+}
+
+export interface CompletionRequest extends JsonObject {
+  model: string;
+  prompt: unknown;
+  stream?: boolean | null;
+}
+
+export interface EmbeddingRequest extends JsonObject {
+  model: string;
+  input: unknown;
+}
+
+/** The in-process API: the same calls as the OpenAI SDK, served without HTTP. */
+export interface Gateway {
+  chat: { completions: { create: Create<ChatRequest, ChatCompletion, ChatCompletionChunk> } };
+  completions: { create: Create<CompletionRequest, JsonObject, JsonObject> };
+  embeddings: { create(body: EmbeddingRequest, opts?: CallOptions): Promise<JsonObject> };
+  models: { list(): { object: "list"; data: Array<{ id: string; object: "model"; owned_by: string }> } };
+  /** The raw engine call: bytes and routing metadata, as the HTTP front uses it. */
+  request(op: Operation, body: unknown, opts?: CallOptions): Promise<GatewayResult>;
+  health(): Promise<Record<string, ProviderHealth>>;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+export function clientFor(engine: Engine): Gateway {
+  const request = (op: Operation, body: unknown, opts: CallOptions = {}) =>
+    engine.handle(op, body, { requestId: opts.requestId ?? engine.newRequestId(), signal: opts.signal });
+  const create =
+    (op: Operation) =>
+    async (body: JsonObject, opts?: CallOptions): Promise<never> => {
+      const result = await request(op, body, opts);
+      if (result.stream !== undefined) return chunks(result) as never;
+      return JSON.parse(result.body!.toString("utf8")) as never;
+    };
+  return {
+    chat: { completions: { create: create("chat") as Gateway["chat"]["completions"]["create"] } },
+    completions: { create: create("completions") as Gateway["completions"]["create"] },
+    embeddings: { create: create("embeddings") as Gateway["embeddings"]["create"] },
+    models: {
+      list: () => ({
+        object: "list",
+        data: engine.routes.names().map((id) => ({ id, object: "model" as const, owned_by: "switchyard" })),
+      }),
+    },
+    request,
+    health: () => engine.providerHealth(),
+    engine,
+    close: () => engine.close(),
+  };
+}
+
+function chunks<T>(result: GatewayResult): ChunkStream<T> {
+  const source = result.stream!;
+  return {
+    target: result.target,
+    attempts: result.attempts.length,
+    async *[Symbol.asyncIterator]() {
+      for await (const data of sseData(source)) {
+        if (data === "[DONE]") return;
+        const parsed = JSON.parse(data) as { error?: { message?: string; code?: string; status?: number } };
+        if (parsed.error !== undefined) {
+          throw new GatewayError("SY_ERR_UPSTREAM_STATUS", parsed.error.message ?? "stream failed", {
+            status: parsed.error.status,
+          });
+        }
+        yield parsed as T;
+      }
+    },
+  };
+}

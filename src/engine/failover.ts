@@ -1,0 +1,134 @@
+import { type AttemptRecord, GatewayError, isGatewayError } from "../protocol/errors.ts";
+import type { Operation } from "../providers/types.ts";
+import { orderTargets } from "../routing/plan.ts";
+import { backoffDelay } from "../routing/retry-policy.ts";
+import { attempt, type Committed } from "./attempt.ts";
+import { type Clock, type Random, sleep } from "./clock.ts";
+import type { PreparedTarget, Route, RouteTable } from "./routes.ts";
+
+export interface FailoverDeps {
+  clock: Clock;
+  random: Random;
+  routes: RouteTable;
+  /** An attempt on `target` begins. */
+  started: (target: PreparedTarget) => void;
+  /** An attempt failed. A successful one is finished by the caller, once its response has been delivered. */
+  failed: (target: PreparedTarget, err: GatewayError, durationMs: number) => void;
+}
+
+export interface FailoverResult {
+  committed: Committed;
+  target: PreparedTarget;
+  attempts: AttemptRecord[];
+}
+
+interface TargetState {
+  target: PreparedTarget;
+  tried: number;
+  notBefore: number;
+  skipped: boolean;
+}
+
+/**
+ * Runs a request across a route's targets and then its fallbacks. Client
+ * errors end it at once; retryable failures move on after backoff. The
+ * deadline (and the client's abort) arrive through `signal`.
+ */
+export async function failover(
+  deps: FailoverDeps,
+  route: Route,
+  op: Operation,
+  body: Record<string, unknown>,
+  stream: boolean,
+  signal: AbortSignal,
+  deadline: number,
+): Promise<FailoverResult> {
+  const attempts: AttemptRecord[] = [];
+  let last: GatewayError | undefined;
+  const chain = [route];
+  for (const name of route.fallbacks) {
+    const fb = deps.routes.get(name);
+    if (fb !== undefined) chain.push(fb);
+  }
+  for (const r of chain) {
+    try {
+      return await tryRoute(deps, r, op, body, stream, signal, deadline, attempts);
+    } catch (err) {
+      const e = toGatewayError(err, signal);
+      if (!e.retryable) throw withAttempts(e, attempts);
+      last = e;
+    }
+  }
+  throw withAttempts(last ?? new GatewayError("SY_ERR_INTERNAL", "no target was attempted"), attempts);
+}
+
+async function tryRoute(
+  deps: FailoverDeps,
+  route: Route,
+  op: Operation,
+  body: Record<string, unknown>,
+  stream: boolean,
+  signal: AbortSignal,
+  deadline: number,
+  attempts: AttemptRecord[],
+): Promise<FailoverResult> {
+  const { clock } = deps;
+  const states: TargetState[] = orderTargets(route.plan, deps.random).map((target) => ({
+    target,
+    tried: 0,
+    notBefore: 0,
+    skipped: false,
+  }));
+  let last: GatewayError | undefined;
+  for (let n = 0; n < route.retry.attempts; n++) {
+    let state: TargetState | undefined;
+    let wait = 0;
+    // An untried target first; a failed one again only when none is left.
+    for (;;) {
+      state = states.find((s) => s.tried === 0 && !s.skipped) ?? states.find((s) => !s.skipped);
+      if (state === undefined) break;
+      const now = clock.now();
+      wait = n === 0 ? 0 : backoffDelay(route.retry, n, deps.random);
+      const cooling = state.notBefore - now;
+      if (cooling > wait) wait = cooling;
+      if (now + wait < deadline) break;
+      if (cooling > 0) {
+        // Its Retry-After does not fit the deadline: skip it, try the others.
+        state.skipped = true;
+        continue;
+      }
+      state = undefined;
+      break;
+    }
+    if (state === undefined) break;
+    if (wait > 0) await sleep(clock, wait, signal);
+    const started = clock.now();
+    deps.started(state.target);
+    try {
+      const committed = await attempt(op, body, stream, state.target, signal, clock.now);
+      attempts.push({ target: state.target.label, status: committed.status, message: "ok", durationMs: clock.now() - started });
+      return { committed, target: state.target, attempts };
+    } catch (err) {
+      const e = toGatewayError(err, signal);
+      const durationMs = clock.now() - started;
+      deps.failed(state.target, e, durationMs);
+      attempts.push({ target: state.target.label, status: e.status, code: e.code, message: e.message, durationMs });
+      if (!e.retryable) throw e;
+      last = e;
+      state.tried++;
+      if (e.retryAfterMs !== undefined) state.notBefore = clock.now() + e.retryAfterMs;
+    }
+  }
+  throw last ?? new GatewayError("SY_ERR_UPSTREAM_STATUS", `no target of model "${route.name}" could be tried before the deadline`, { retryable: true });
+}
+
+function toGatewayError(err: unknown, signal: AbortSignal): GatewayError {
+  if (signal.aborted && isGatewayError(signal.reason)) return signal.reason;
+  if (isGatewayError(err)) return err;
+  return new GatewayError("SY_ERR_INTERNAL", err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+function withAttempts(err: GatewayError, attempts: AttemptRecord[]): GatewayError {
+  err.attempts = attempts;
+  return err;
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+import type { GatewayConfig, RetryPolicy } from "../config/types.ts";
+import { GatewayError } from "../protocol/errors.ts";
+import { redact } from "../protocol/redact.ts";
+import { openaiAdapter } from "../providers/openai/index.ts";
+import type { Operation } from "../providers/types.ts";
+import { MemoryStore, type Store } from "../state/store.ts";
+import { DemoTransport } from "../upstream/demo-transport.ts";
+import { HealthTracker } from "../upstream/health.ts";
+import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
+import { type Clock, type Random, systemClock } from "./clock.ts";
+import { failover } from "./failover.ts";
+import { relay } from "./relay.ts";
+import { type PreparedTarget, prepareProvider, type ProviderRuntime, RouteTable } from "./routes.ts";
+import { type GatewayResult, type Logger, type ProviderHealth, type RequestContext, silentLogger } from "./types.ts";
+import { validateRequest } from "./validate.ts";
+
+export interface EngineOptions {
+  clock?: Clock;
+  random?: Random;
+  store?: Store;
+  logger?: Logger;
+  /** Retry policy for "provider/model" names that match no configured model. */
+  directRetry?: RetryPolicy;
+  /** Gap between the demo provider's streamed tokens. */
+  demoTokenGapMs?: number;
+}
+
+/**
+ * The routing engine: request → route → attempts → response. It knows nothing
+ * of HTTP servers; the HTTP front and the in-process client both drive it.
+ */
+export class Engine {
+  readonly config: GatewayConfig;
+  readonly routes: RouteTable;
+  readonly health: HealthTracker;
+  readonly store: Store;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #log: Logger;
+  readonly #pools = new PoolRegistry();
+  readonly #secrets: string[];
+  readonly #inflight = new Set<AbortController>();
+
+  constructor(config: GatewayConfig, options: EngineOptions = {}) {
+    this.config = config;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#log = options.logger ?? silentLogger;
+    this.store = options.store ?? new MemoryStore(() => this.#clock.now());
+    const runtimes = new Map<string, ProviderRuntime>();
+    const demo = new DemoTransport(this.#clock, options.demoTokenGapMs);
+    for (const p of Object.values(config.providers)) {
+      const prepared = prepareProvider(p);
+      const transport =
+        p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin, p.pool, p.timeouts.connect));
+      runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });
+    }
+    this.#secrets = [...runtimes.values()].map((r) => r.prepared.config.apiKey ?? "").filter(Boolean);
+    this.health = new HealthTracker(runtimes, this.#clock);
+    this.routes = new RouteTable(config, runtimes, options.directRetry ?? { attempts: 2, baseDelay: 250, maxDelay: 8000 });
+  }
+
+  /** Serves one OpenAI-shaped request. Throws GatewayError; streams end with an error event instead. */
+  async handle(op: Operation, body: unknown, ctx: RequestContext): Promise<GatewayResult> {
+    validateRequest(op, body);
+    const route = this.routes.resolve(body.model as string);
+    const stream = body.stream === true;
+    const ac = new AbortController();
+    const deadline = this.#clock.now() + route.deadlineMs;
+    const timer = this.#clock.setTimeout(() => {
+      ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `request exceeded its total timeout of ${route.deadlineMs} ms`));
+    }, route.deadlineMs);
+    const onClientAbort = () => ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request"));
+    const clientSignal = ctx.signal;
+    if (clientSignal?.aborted) onClientAbort();
+    else clientSignal?.addEventListener("abort", onClientAbort, { once: true });
+    this.#inflight.add(ac);
+    const finish = () => {
+      this.#clock.clearTimeout(timer);
+      clientSignal?.removeEventListener("abort", onClientAbort);
+      this.#inflight.delete(ac);
+    };
+    const deps = {
+      clock: this.#clock,
+      random: this.#random,
+      routes: this.routes,
+      started: (t: PreparedTarget) => this.health.started(t.provider.config.name),
+      failed: (t: PreparedTarget, err: GatewayError) => {
+        err.message = redact(err.message, this.#secrets);
+        this.health.finished(t.provider.config.name, err);
+      },
+    };
+    let result;
+    try {
+      result = await failover(deps, route, op, body, stream, ac.signal, deadline);
+    } catch (err) {
+      finish();
+      if (err instanceof GatewayError) {
+        this.#log.warn({ reqId: ctx.requestId, model: route.name, code: err.code, attempts: err.attempts }, err.message);
+      }
+      throw err;
+    }
+    const { committed, target, attempts } = result;
+    const base = { status: committed.status, contentType: committed.contentType, target: target.label, attempts };
+    if (!stream) {
+      this.health.finished(target.provider.config.name, undefined);
+      finish();
+      return { ...base, body: committed.body! };
+    }
+    const onEnd = (completed: boolean, err?: GatewayError) => {
+      if (!completed && !ac.signal.aborted) {
+        ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client stopped reading the stream"));
+      }
+      if (err !== undefined) err.message = redact(err.message, this.#secrets);
+      this.health.finished(target.provider.config.name, err);
+      if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
+        this.#log.warn({ reqId: ctx.requestId, target: target.label, code: err.code }, `stream failed mid-way: ${err.message}`);
+      }
+      finish();
+    };
+    return { ...base, stream: relay(committed.head!, committed.rest!, ac.signal, target.label, onEnd) };
+  }
+
+  async providerHealth(): Promise<Record<string, ProviderHealth>> {
+    return this.health.report();
+  }
+
+  newRequestId(): string {
+    return randomUUID();
+  }
+
+  async close(): Promise<void> {
+    for (const ac of this.#inflight) ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "gateway is shutting down"));
+    await this.#pools.close();
+    await this.store.close();
+  }
+}

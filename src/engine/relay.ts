@@ -1,0 +1,56 @@
+import { GatewayError, isGatewayError } from "../protocol/errors.ts";
+import { errorEvent, lastEventEnd } from "../protocol/sse.ts";
+import { classifyTransportError } from "../upstream/errors.ts";
+
+/**
+ * Relays a committed stream downstream. Bytes pass through untouched; only
+ * complete events are released, so that when the upstream fails mid-stream the
+ * client sees whole events followed by one error event, never half of one.
+ */
+export async function* relay(
+  head: Buffer,
+  rest: AsyncIterator<Uint8Array>,
+  signal: AbortSignal,
+  label: string,
+  onEnd: (completed: boolean, err?: GatewayError) => void,
+): AsyncGenerator<Uint8Array> {
+  let pending: Buffer = Buffer.alloc(0);
+  let failure: GatewayError | undefined;
+  let completed = false;
+  try {
+    pending = yield* release(pending, head);
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await rest.next();
+      } catch (err) {
+        failure = classifyTransportError(err, signal, label);
+        if (failure.code !== "SY_ERR_CLIENT_ABORT") yield errorEvent(failure);
+        return;
+      }
+      if (r.done) break;
+      pending = yield* release(pending, r.value);
+    }
+    if (pending.length > 0) yield pending;
+    completed = true;
+  } catch (err) {
+    failure = isGatewayError(err) ? err : new GatewayError("SY_ERR_INTERNAL", String(err));
+    throw err;
+  } finally {
+    // A consumer that stopped early (or a failure) must not leave the upstream running.
+    onEnd(completed, failure);
+    if (!completed) await rest.return?.().catch(() => {});
+  }
+}
+
+function* release(pending: Buffer, value: Uint8Array): Generator<Uint8Array, Buffer> {
+  const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+  const end = lastEventEnd(data);
+  if (end === data.length) {
+    yield data;
+    return Buffer.alloc(0);
+  }
+  if (end > 0) yield data.subarray(0, end);
+  return data.subarray(end);
+}

@@ -1,0 +1,129 @@
+import type { GatewayConfig, ModelConfig, ProviderConfig, RetryPolicy, Timeouts } from "../config/types.ts";
+import { GatewayError } from "../protocol/errors.ts";
+import type { PreparedProvider, ProviderAdapter } from "../providers/types.ts";
+import { buildTiers, type TierPlan } from "../routing/plan.ts";
+import type { Transport } from "../upstream/transport.ts";
+
+/** A target with everything an attempt needs resolved once, at config time. */
+export interface PreparedTarget {
+  /** "provider/model", as reported in x-switchyard-target. */
+  label: string;
+  model: string;
+  priority: number;
+  weight: number;
+  provider: PreparedProvider;
+  adapter: ProviderAdapter;
+  transport: Transport;
+  timeouts: Timeouts;
+}
+
+export interface Route {
+  name: string;
+  plan: TierPlan<PreparedTarget>;
+  retry: RetryPolicy;
+  fallbacks: string[];
+  /** The whole request's budget: the longest `timeouts.total` among its targets. */
+  deadlineMs: number;
+}
+
+export interface ProviderRuntime {
+  prepared: PreparedProvider;
+  adapter: ProviderAdapter;
+  transport: Transport;
+}
+
+const MAX_DIRECT_ROUTES = 10_000;
+
+/**
+ * Maps public model names to routes. Configured models come first; a name
+ * "provider/model" that matches no configured model routes straight to that
+ * provider, so keys found in the environment are usable without a config file.
+ */
+export class RouteTable {
+  readonly #routes = new Map<string, Route>();
+  readonly #direct = new Map<string, Route>();
+  readonly #providers: Map<string, ProviderRuntime>;
+  readonly #defaultRetry: RetryPolicy;
+  readonly #publicNames: string[];
+
+  constructor(config: GatewayConfig, providers: Map<string, ProviderRuntime>, defaultRetry: RetryPolicy) {
+    this.#providers = providers;
+    this.#defaultRetry = defaultRetry;
+    for (const model of Object.values(config.models)) this.#routes.set(model.name, this.#build(model));
+    this.#publicNames = [...this.#routes.keys()];
+  }
+
+  resolve(name: string): Route {
+    const route = this.#routes.get(name) ?? this.#direct.get(name) ?? this.#directRoute(name);
+    if (route === undefined) throw this.notFound(name);
+    return route;
+  }
+
+  /** Looks up a configured model name (fallbacks only name configured models). */
+  get(name: string): Route | undefined {
+    return this.#routes.get(name);
+  }
+
+  names(): string[] {
+    return this.#publicNames;
+  }
+
+  notFound(name: string): GatewayError {
+    const names = this.#publicNames;
+    const shown = names.slice(0, 50).join(", ") + (names.length > 50 ? `, … (${names.length} in all)` : "");
+    const direct = this.#providers.size > 0 ? `; or "<provider>/<model>" with a provider of ${[...this.#providers.keys()].join(", ")}` : "";
+    return new GatewayError("SY_ERR_MODEL_NOT_FOUND", `model "${name}" not found; available models: ${shown || "(none)"}${direct}`, {
+      param: "model",
+    });
+  }
+
+  #directRoute(name: string): Route | undefined {
+    const slash = name.indexOf("/");
+    if (slash <= 0 || slash === name.length - 1) return undefined;
+    const provider = this.#providers.get(name.slice(0, slash));
+    if (provider === undefined) return undefined;
+    const route = this.#build({
+      name,
+      targets: [{ provider: provider.prepared.config.name, model: name.slice(slash + 1), priority: 0, weight: 1 }],
+      retry: this.#defaultRetry,
+      fallbacks: [],
+    });
+    if (this.#direct.size >= MAX_DIRECT_ROUTES) this.#direct.clear();
+    this.#direct.set(name, route);
+    return route;
+  }
+
+  #build(model: ModelConfig): Route {
+    let deadlineMs = 0;
+    const targets = model.targets.map((t): PreparedTarget => {
+      const runtime = this.#providers.get(t.provider);
+      if (runtime === undefined) throw new GatewayError("SY_ERR_CONFIG", `models.${model.name}: unknown provider "${t.provider}"`);
+      const timeouts = runtime.prepared.config.timeouts;
+      deadlineMs = Math.max(deadlineMs, timeouts.total);
+      return {
+        label: `${t.provider}/${t.model}`,
+        model: t.model,
+        priority: t.priority,
+        weight: t.weight,
+        provider: runtime.prepared,
+        adapter: runtime.adapter,
+        transport: runtime.transport,
+        timeouts,
+      };
+    });
+    return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs };
+  }
+}
+
+/** Computes what every call to a provider shares: origin, path prefix, headers. */
+export function prepareProvider(config: ProviderConfig): PreparedProvider {
+  const url = new URL(config.baseUrl);
+  const baseHeaders: Record<string, string> = { "content-type": "application/json", ...config.headers };
+  if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey}`;
+  return {
+    config,
+    origin: url.origin,
+    pathPrefix: url.pathname.replace(/\/+$/, ""),
+    baseHeaders,
+  };
+}

@@ -1,0 +1,45 @@
+import type { AttemptRecord } from "../protocol/errors.ts";
+
+/** Per-request context the caller (HTTP front or in-process client) passes in. */
+export interface RequestContext {
+  requestId: string;
+  /** Aborts when the client goes away; the upstream call is aborted with it. */
+  signal?: AbortSignal;
+}
+
+/** What the engine hands back to a front: either a whole body or a byte stream. */
+export interface GatewayResult {
+  status: number;
+  contentType: string;
+  /** "provider/model" of the target that answered. */
+  target: string;
+  attempts: AttemptRecord[];
+  body?: Buffer;
+  stream?: AsyncIterable<Uint8Array>;
+}
+
+export interface ProviderHealth {
+  type: string;
+  reachable: boolean;
+  status?: number;
+  response_time_ms?: number;
+  last_error?: string;
+  last_error_at?: string;
+  checked_at?: string;
+  in_flight: number;
+}
+
+/** Minimal logger shape (pino's), so the engine works with any or none. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

@@ -1,0 +1,69 @@
+import type { GatewayError } from "./errors.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * The index just past the last complete server-sent event in `buf` (after a
+ * blank line, "\n\n" or "\r\n\r\n"), or 0 when it holds none. Upstream chunks
+ * almost always end on a boundary, so the common case is a two-byte check.
+ */
+export function lastEventEnd(buf: Uint8Array): number {
+  const n = buf.length;
+  if (n >= 2 && buf[n - 1] === LF && (buf[n - 2] === LF || (n >= 4 && buf[n - 2] === CR && buf[n - 3] === LF && buf[n - 4] === CR))) {
+    return n;
+  }
+  for (let i = n - 1; i >= 1; i--) {
+    if (buf[i] !== LF) continue;
+    if (buf[i - 1] === LF) return i + 1;
+    if (i >= 3 && buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+  }
+  return 0;
+}
+
+/** The index just past the first complete event, or 0. */
+export function firstEventEnd(buf: Uint8Array): number {
+  for (let i = 1; i < buf.length; i++) {
+    if (buf[i] !== LF) continue;
+    if (buf[i - 1] === LF) return i + 1;
+    if (i >= 3 && buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+  }
+  return 0;
+}
+
+/** The `data:` payload of one event, joined across lines as the SSE spec says. */
+export function eventData(event: string): string | undefined {
+  let data: string | undefined;
+  for (const raw of event.split(/\r?\n/)) {
+    if (!raw.startsWith("data:")) continue;
+    const line = raw.slice(raw[5] === " " ? 6 : 5);
+    data = data === undefined ? line : `${data}\n${line}`;
+  }
+  return data;
+}
+
+/** An OpenAI-shaped error event that ends a stream which has already begun. */
+export function errorEvent(err: GatewayError): Buffer {
+  const payload = { error: { message: err.message, type: err.type, code: err.code, status: err.status } };
+  return Buffer.from(`data: ${JSON.stringify(payload)}\n\n`);
+}
+
+/** Splits a byte stream of SSE into the data payloads of its events ("[DONE]" included). */
+export async function* sseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of body) {
+    pending += decoder.decode(chunk, { stream: true });
+    let cut: RegExpExecArray | null;
+    const boundary = /\r?\n\r?\n/g;
+    let start = 0;
+    while ((cut = boundary.exec(pending)) !== null) {
+      const data = eventData(pending.slice(start, cut.index));
+      start = cut.index + cut[0].length;
+      if (data !== undefined) yield data;
+    }
+    pending = pending.slice(start);
+  }
+  const tail = eventData(pending);
+  if (tail !== undefined && tail !== "") yield tail;
+}

@@ -1,0 +1,127 @@
+import { GatewayError } from "../protocol/errors.ts";
+import { redact } from "../protocol/redact.ts";
+import type { Clock } from "../engine/clock.ts";
+import type { ProviderRuntime } from "../engine/routes.ts";
+import type { ProviderHealth } from "../engine/types.ts";
+import { classifyTransportError } from "./errors.ts";
+import { readAll } from "./transport.ts";
+
+interface Passive {
+  lastError?: string;
+  lastErrorAt?: number;
+  inFlight: number;
+}
+
+interface Probed {
+  reachable: boolean;
+  status?: number;
+  responseTimeMs: number;
+  error?: string;
+  checkedAt: number;
+}
+
+const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * Upstream health: passive (what real traffic saw) plus active, token-free
+ * probes (a model listing, which costs nothing) run when asked. Concurrent
+ * asks share one probe round.
+ */
+export class HealthTracker {
+  readonly #passive = new Map<string, Passive>();
+  readonly #probed = new Map<string, Probed>();
+  readonly #runtimes: Map<string, ProviderRuntime>;
+  readonly #clock: Clock;
+  readonly #secrets: string[];
+  #round: Promise<void> | undefined;
+
+  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock) {
+    this.#runtimes = runtimes;
+    this.#clock = clock;
+    this.#secrets = [...runtimes.values()].map((r) => r.prepared.config.apiKey ?? "").filter(Boolean);
+    for (const name of runtimes.keys()) this.#passive.set(name, { inFlight: 0 });
+  }
+
+  started(provider: string): void {
+    const p = this.#passive.get(provider);
+    if (p) p.inFlight++;
+  }
+
+  finished(provider: string, err: GatewayError | undefined): void {
+    const p = this.#passive.get(provider);
+    if (!p) return;
+    p.inFlight--;
+    if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
+      p.lastError = redact(err.message, this.#secrets);
+      p.lastErrorAt = this.#clock.now();
+    }
+  }
+
+  inFlight(provider: string): number {
+    return this.#passive.get(provider)?.inFlight ?? 0;
+  }
+
+  /** Probes every provider (at most one round at a time) and reports all of them. */
+  async report(): Promise<Record<string, ProviderHealth>> {
+    this.#round ??= this.#probeAll().finally(() => {
+      this.#round = undefined;
+    });
+    await this.#round;
+    const out: Record<string, ProviderHealth> = {};
+    for (const [name, runtime] of this.#runtimes) {
+      const passive = this.#passive.get(name)!;
+      const probed = this.#probed.get(name);
+      const lastError = probed?.error ?? passive.lastError;
+      const entry: ProviderHealth = {
+        type: runtime.prepared.config.type,
+        reachable: probed?.reachable ?? false,
+        in_flight: passive.inFlight,
+      };
+      if (probed?.status !== undefined) entry.status = probed.status;
+      if (probed) entry.response_time_ms = Math.round(probed.responseTimeMs * 10) / 10;
+      if (lastError !== undefined) entry.last_error = lastError;
+      if (passive.lastErrorAt !== undefined) entry.last_error_at = new Date(passive.lastErrorAt).toISOString();
+      if (probed) entry.checked_at = new Date(probed.checkedAt).toISOString();
+      out[name] = entry;
+    }
+    return out;
+  }
+
+  async #probeAll(): Promise<void> {
+    await Promise.all([...this.#runtimes].map(([name, rt]) => this.#probe(name, rt)));
+  }
+
+  async #probe(name: string, rt: ProviderRuntime): Promise<void> {
+    const started = this.#clock.now();
+    const timeoutMs = Math.min(PROBE_TIMEOUT_MS, rt.prepared.config.timeouts.total);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const label = `provider "${name}"`;
+    const timeouts = { ...rt.prepared.config.timeouts, firstByte: timeoutMs, idle: timeoutMs };
+    try {
+      const res = await rt.transport.send(rt.adapter.probeCall(rt.prepared), signal, timeouts);
+      const body = await readAll(res.body);
+      const ok = res.status >= 200 && res.status < 300;
+      const result: Probed = {
+        reachable: res.status < 500,
+        status: res.status,
+        responseTimeMs: this.#clock.now() - started,
+        checkedAt: this.#clock.now(),
+      };
+      if (!ok) {
+        const err = rt.adapter.classifyStatus({ status: res.status, headers: res.headers, body: body.toString("utf8") }, this.#clock.now());
+        result.error = redact(err.message, this.#secrets);
+      }
+      this.#probed.set(name, result);
+    } catch (err) {
+      const e = signal.aborted
+        ? new GatewayError("SY_ERR_FIRST_BYTE_TIMEOUT", `health probe of ${label} timed out after ${timeoutMs} ms`)
+        : classifyTransportError(err, signal, label);
+      this.#probed.set(name, {
+        reachable: false,
+        responseTimeMs: this.#clock.now() - started,
+        error: redact(e.message, this.#secrets),
+        checkedAt: this.#clock.now(),
+      });
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { Timeouts } from "../config/types.ts";
+import type { UpstreamCall } from "../providers/types.ts";
+
+/** An upstream response whose status and headers have arrived; the body is still streaming. */
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** Moves one call to an upstream and back. HTTP for real providers, in-process for the demo. */
+export interface Transport {
+  send(call: UpstreamCall, signal: AbortSignal, timeouts: Timeouts): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+/** Reads a whole body into one Buffer. */
+export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    parts.push(b);
+    size += b.length;
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+}
