@@ -1,0 +1,195 @@
+/**
+ * From a YAML file (or an already-parsed value) to the normalised
+ * GatewayConfig: interpolate, validate, cross-check, then fill in defaults.
+ */
+
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { configFromEnv, DEFAULTS, DEMO_BASE_URL } from "./defaults.ts";
+import { interpolate } from "./interpolate.ts";
+import type { Env } from "./interpolate.ts";
+import { ConfigError } from "./problems.ts";
+import { checkReferences } from "./references.ts";
+import { configSchema, schemaProblems } from "./schema.ts";
+import type { ConfigFile } from "./schema.ts";
+import type { GatewayConfig, ModelConfig, PoolSettings, ProviderConfig, RetryPolicy, Timeouts } from "./types.ts";
+
+export { ConfigError };
+
+/** Looked for in the working directory, in this order, when no path is given. */
+export const CONFIG_FILE_NAMES = ["switchyard.yaml", "switchyard.yml"] as const;
+
+export interface ResolveOptions {
+  /** Variables for `${VAR}` references; defaults to process.env. */
+  env?: Env;
+  /** Where `raw` came from, shown in errors and kept as GatewayConfig.source. */
+  source?: string;
+}
+
+export interface LoadOptions {
+  /** A config file to use, relative to `cwd`; it must exist. */
+  path?: string;
+  env?: Env;
+  cwd?: string;
+}
+
+type Shared = NonNullable<ConfigFile["defaults"]>;
+type Layer<K extends keyof Shared> = NonNullable<Shared[K]> | null | undefined;
+
+/** The first value that was actually set, most specific layer first. */
+function first<T>(values: (T | null | undefined)[], fallback: T): T {
+  for (const value of values) if (value !== undefined && value !== null) return value;
+  return fallback;
+}
+
+function timeouts(own: Layer<"timeouts">, shared: Layer<"timeouts">): Timeouts {
+  const d = DEFAULTS.timeouts;
+  return {
+    connect: first([own?.connect, shared?.connect], d.connect),
+    firstByte: first([own?.first_byte, shared?.first_byte], d.firstByte),
+    idle: first([own?.idle, shared?.idle], d.idle),
+    total: first([own?.total, shared?.total], d.total),
+  };
+}
+
+function pool(own: Layer<"pool">, shared: Layer<"pool">): PoolSettings {
+  const d = DEFAULTS.pool;
+  return {
+    connections: first([own?.connections, shared?.connections], d.connections),
+    keepAliveTimeout: first([own?.keepalive_timeout, shared?.keepalive_timeout], d.keepAliveTimeout),
+    http2: first([own?.http2, shared?.http2], d.http2),
+  };
+}
+
+function retry(own: Layer<"retry">, shared: Layer<"retry">): RetryPolicy {
+  const d = DEFAULTS.retry;
+  return {
+    attempts: first([own?.attempts, shared?.attempts], d.attempts),
+    baseDelay: first([own?.base_delay, shared?.base_delay], d.baseDelay),
+    maxDelay: first([own?.max_delay, shared?.max_delay], d.maxDelay),
+  };
+}
+
+function normalise(file: ConfigFile, source: string): GatewayConfig {
+  const shared = file.defaults;
+  const server = file.server;
+  const d = DEFAULTS.server;
+
+  const providers = Object.entries(file.providers ?? {}).map(([name, p]): [string, ProviderConfig] => {
+    const provider: ProviderConfig = {
+      name,
+      type: p.type,
+      baseUrl: p.base_url ?? DEMO_BASE_URL,
+      headers: p.headers ?? {},
+      timeouts: timeouts(p.timeouts, shared?.timeouts),
+      pool: pool(p.pool, shared?.pool),
+    };
+    if (p.api_key) provider.apiKey = p.api_key;
+    return [name, provider];
+  });
+
+  const models = Object.entries(file.models ?? {}).map(([name, m]): [string, ModelConfig] => [
+    name,
+    {
+      name,
+      targets: m.targets.map((t) => ({
+        provider: t.provider,
+        model: t.model,
+        priority: t.priority ?? DEFAULTS.target.priority,
+        weight: t.weight ?? DEFAULTS.target.weight,
+      })),
+      retry: retry(m.retry, shared?.retry),
+      fallbacks: m.fallbacks ?? [],
+    },
+  ]);
+
+  return {
+    server: {
+      host: server?.host ?? d.host,
+      port: server?.port ?? d.port,
+      maxBody: server?.max_body ?? d.maxBody,
+      logLevel: server?.log_level ?? d.logLevel,
+      workers: server?.workers ?? d.workers,
+    },
+    // fromEntries keeps a provider or model called "__proto__" an ordinary entry.
+    providers: Object.fromEntries(providers),
+    models: Object.fromEntries(models),
+    source,
+  };
+}
+
+/** Validates a parsed config value and returns the normalised config, or throws a ConfigError listing every problem. */
+export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayConfig {
+  const header = opts.source === undefined ? "invalid config:" : `invalid config (${opts.source}):`;
+  // An empty YAML file parses to null; treat it as an empty mapping.
+  const interpolated = interpolate(raw ?? {}, opts.env ?? process.env);
+  const problems = [...interpolated.problems];
+  // A value whose variable was missing is already reported; its knock-on schema error would only be noise.
+  const alreadyReported = (problem: string) =>
+    interpolated.problemPaths.some((path) => problem.startsWith(`${path}: `));
+  const parsed = configSchema.safeParse(interpolated.value);
+  if (!parsed.success) problems.push(...schemaProblems(parsed.error).filter((p) => !alreadyReported(p)));
+  problems.push(...checkReferences(interpolated.value));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems, header);
+  return normalise(parsed.data, opts.source ?? "inline");
+}
+
+/** The file's text, or undefined when it doesn't exist. */
+async function readConfigFile(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw new ConfigError([`${file}: cannot read (${code ?? (err as Error).message})`], "cannot load config:");
+  }
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  // Plain errors: the pretty form quotes the offending lines, which may hold API keys.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
+  const header = `invalid config (${file}):`;
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return `line ${line}, column ${col}: ${error.message}`;
+      }),
+      header,
+    );
+  }
+  try {
+    return doc.toJS();
+  } catch (err) {
+    throw new ConfigError([(err as Error).message], header);
+  }
+}
+
+async function fromFile(file: string, text: string, env: Env): Promise<GatewayConfig> {
+  return resolveConfig(parseYaml(text, file), { env, source: file });
+}
+
+/**
+ * Loads the config from `opts.path`, else $SWITCHYARD_CONFIG, else
+ * ./switchyard.yaml or ./switchyard.yml; with none of those, builds one from
+ * the environment (see configFromEnv).
+ */
+export async function loadConfig(opts: LoadOptions = {}): Promise<GatewayConfig> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const named = opts.path || env.SWITCHYARD_CONFIG || undefined;
+  if (named !== undefined) {
+    const file = resolve(cwd, named);
+    const text = await readConfigFile(file);
+    if (text === undefined) throw new ConfigError([`${file}: file not found`], "cannot load config:");
+    return fromFile(file, text, env);
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const file = resolve(cwd, name);
+    const text = await readConfigFile(file);
+    if (text !== undefined) return fromFile(file, text, env);
+  }
+  return configFromEnv(env);
+}

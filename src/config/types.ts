@@ -1,0 +1,81 @@
+/**
+ * The normalised configuration the engine runs on. The YAML file (snake_case,
+ * durations as strings) is parsed and validated into this shape by ./load.ts;
+ * every duration here is in milliseconds and every size in bytes.
+ */
+
+export type ProviderType = "openai" | "demo";
+
+export interface Timeouts {
+  /** TCP (and TLS) connection establishment. */
+  connect: number;
+  /** From sending the request until the response headers arrive. */
+  firstByte: number;
+  /** The largest allowed gap between two body chunks. */
+  idle: number;
+  /** The whole request, retries and fallbacks included. */
+  total: number;
+}
+
+export interface PoolSettings {
+  /** Maximum sockets per upstream origin. */
+  connections: number;
+  /** How long an idle keep-alive socket is kept open. */
+  keepAliveTimeout: number;
+  http2: boolean;
+}
+
+export interface ProviderConfig {
+  name: string;
+  type: ProviderType;
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:9001/v1 */
+  baseUrl: string;
+  apiKey?: string;
+  headers: Record<string, string>;
+  timeouts: Timeouts;
+  pool: PoolSettings;
+}
+
+export interface TargetConfig {
+  provider: string;
+  /** The model name sent upstream. */
+  model: string;
+  /** Lower tiers are tried first. Default 0. */
+  priority: number;
+  /** Relative share inside a priority tier. Default 1. */
+  weight: number;
+}
+
+export interface RetryPolicy {
+  /** Total upstream attempts for one request across this model's targets. */
+  attempts: number;
+  baseDelay: number;
+  maxDelay: number;
+}
+
+export interface ModelConfig {
+  /** The public name clients send as "model". */
+  name: string;
+  targets: TargetConfig[];
+  retry: RetryPolicy;
+  /** Other public model names tried in order when every target failed. */
+  fallbacks: string[];
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Largest accepted request body, in bytes. */
+  maxBody: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Worker count for the HTTP front (1 = single process). */
+  workers: number;
+}
+
+export interface GatewayConfig {
+  server: ServerConfig;
+  providers: Record<string, ProviderConfig>;
+  models: Record<string, ModelConfig>;
+  /** Where the config came from: a file path, or "defaults" when built from the environment. */
+  source: string;
+}
