@@ -105,7 +105,7 @@ async function tryRoute(
     const started = clock.now();
     deps.started(state.target);
     try {
-      const committed = await attempt(op, body, stream, state.target, signal, clock.now);
+      const committed = await attempt(op, body, stream, state.target, signal, () => clock.now());
       attempts.push({ target: state.target.label, status: committed.status, message: "ok", durationMs: clock.now() - started });
       return { committed, target: state.target, attempts };
     } catch (err) {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { DEFAULTS } from "../config/defaults.ts";
 import type { GatewayConfig, RetryPolicy } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
-import { redact } from "../protocol/redact.ts";
+import { providerSecrets, redact } from "../protocol/redact.ts";
 import { openaiAdapter } from "../providers/openai/index.ts";
 import type { Operation } from "../providers/types.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
@@ -56,9 +57,9 @@ export class Engine {
         p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin, p.pool, p.timeouts.connect));
       runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });
     }
-    this.#secrets = [...runtimes.values()].map((r) => r.prepared.config.apiKey ?? "").filter(Boolean);
-    this.health = new HealthTracker(runtimes, this.#clock);
-    this.routes = new RouteTable(config, runtimes, options.directRetry ?? { attempts: 2, baseDelay: 250, maxDelay: 8000 });
+    this.#secrets = providerSecrets(Object.values(config.providers));
+    this.health = new HealthTracker(runtimes, this.#clock, this.#secrets);
+    this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
   }
 
   /** Serves one OpenAI-shaped request. Throws GatewayError; streams end with an error event instead. */
@@ -67,17 +68,21 @@ export class Engine {
     const route = this.routes.resolve(body.model as string);
     const stream = body.stream === true;
     const ac = new AbortController();
-    const deadline = this.#clock.now() + route.deadlineMs;
-    const timer = this.#clock.setTimeout(() => {
-      ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `request exceeded its total timeout of ${route.deadlineMs} ms`));
-    }, route.deadlineMs);
+    // A total timeout of 0 means none.
+    const deadline = route.deadlineMs > 0 ? this.#clock.now() + route.deadlineMs : Infinity;
+    const timer =
+      route.deadlineMs > 0
+        ? this.#clock.setTimeout(() => {
+            ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `request exceeded its total timeout of ${route.deadlineMs} ms`));
+          }, route.deadlineMs)
+        : undefined;
     const onClientAbort = () => ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request"));
     const clientSignal = ctx.signal;
     if (clientSignal?.aborted) onClientAbort();
     else clientSignal?.addEventListener("abort", onClientAbort, { once: true });
     this.#inflight.add(ac);
     const finish = () => {
-      this.#clock.clearTimeout(timer);
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
       clientSignal?.removeEventListener("abort", onClientAbort);
       this.#inflight.delete(ac);
     };

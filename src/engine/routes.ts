@@ -22,7 +22,7 @@ export interface Route {
   plan: TierPlan<PreparedTarget>;
   retry: RetryPolicy;
   fallbacks: string[];
-  /** The whole request's budget: the longest `timeouts.total` among its targets. */
+  /** The whole request's budget: the longest `timeouts.total` among its targets; 0 when one of them sets none. */
   deadlineMs: number;
 }
 
@@ -95,11 +95,13 @@ export class RouteTable {
 
   #build(model: ModelConfig): Route {
     let deadlineMs = 0;
+    let unlimited = false;
     const targets = model.targets.map((t): PreparedTarget => {
       const runtime = this.#providers.get(t.provider);
       if (runtime === undefined) throw new GatewayError("SY_ERR_CONFIG", `models.${model.name}: unknown provider "${t.provider}"`);
       const timeouts = runtime.prepared.config.timeouts;
       deadlineMs = Math.max(deadlineMs, timeouts.total);
+      if (timeouts.total === 0) unlimited = true;
       return {
         label: `${t.provider}/${t.model}`,
         model: t.model,
@@ -111,15 +113,17 @@ export class RouteTable {
         timeouts,
       };
     });
-    return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs };
+    return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs: unlimited ? 0 : deadlineMs };
   }
 }
 
 /** Computes what every call to a provider shares: origin, path prefix, headers. */
 export function prepareProvider(config: ProviderConfig): PreparedProvider {
   const url = new URL(config.baseUrl);
-  const baseHeaders: Record<string, string> = { "content-type": "application/json", ...config.headers };
+  // Names are lowercased so a configured header replaces a built-in one instead of being sent beside it.
+  const baseHeaders: Record<string, string> = { "content-type": "application/json" };
   if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey}`;
+  for (const [name, value] of Object.entries(config.headers)) baseHeaders[name.toLowerCase()] = value;
   return {
     config,
     origin: url.origin,

@@ -12,3 +12,22 @@ export function redact(text: string, secrets: readonly string[]): string {
   }
   return out.replace(KEY_SHAPES, "[redacted]");
 }
+
+/** Header names whose values are credentials. */
+const SECRET_HEADER = /auth|key|token|secret|cookie|password/i;
+
+/** Every credential a provider is configured with: its key and credential-like header values. */
+export function providerSecrets(providers: Iterable<{ apiKey?: string; headers: Record<string, string> }>): string[] {
+  const out = new Set<string>();
+  for (const p of providers) {
+    if (p.apiKey) out.add(p.apiKey);
+    for (const [name, value] of Object.entries(p.headers)) {
+      if (!SECRET_HEADER.test(name) || !value) continue;
+      out.add(value);
+      const bearer = /^\s*(bearer|basic|token)\s+(.+)$/i.exec(value);
+      if (bearer) out.add(bearer[2].trim());
+    }
+  }
+  // Longest first, so a value is never partly replaced by a shorter one it contains.
+  return [...out].sort((a, b) => b.length - a.length);
+}

@@ -91,8 +91,11 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     }
   });
   server.on("clientError", (err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    else socket.destroy(err);
+    // Only answer when no response is under way on this socket, or the 400 would land inside it.
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    } else socket.destroy(err);
   });
   return server;
 }

@@ -35,10 +35,10 @@ export class HealthTracker {
   readonly #secrets: string[];
   #round: Promise<void> | undefined;
 
-  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock) {
+  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[]) {
     this.#runtimes = runtimes;
     this.#clock = clock;
-    this.#secrets = [...runtimes.values()].map((r) => r.prepared.config.apiKey ?? "").filter(Boolean);
+    this.#secrets = secrets;
     for (const name of runtimes.keys()) this.#passive.set(name, { inFlight: 0 });
   }
 
@@ -93,7 +93,8 @@ export class HealthTracker {
 
   async #probe(name: string, rt: ProviderRuntime): Promise<void> {
     const started = this.#clock.now();
-    const timeoutMs = Math.min(PROBE_TIMEOUT_MS, rt.prepared.config.timeouts.total);
+    const total = rt.prepared.config.timeouts.total;
+    const timeoutMs = total > 0 ? Math.min(PROBE_TIMEOUT_MS, total) : PROBE_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
     const label = `provider "${name}"`;
     const timeouts = { ...rt.prepared.config.timeouts, firstByte: timeoutMs, idle: timeoutMs };

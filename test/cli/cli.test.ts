@@ -1,0 +1,263 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startMockUpstream, type MockUpstream } from "../../src/mock/server.ts";
+import { closedPort } from "../server/util.ts";
+import { runCli, startCli } from "./util.ts";
+
+const SECRET = "sk-live-supersecret-abcdef123456";
+const LISTENING = /switchyard listening on (http:\/\/[^"\s]+)/;
+
+let dir: string;
+let mock: MockUpstream;
+let deadPort: number;
+
+before(async () => {
+  dir = await realpath(await mkdtemp(join(tmpdir(), "switchyard-cli-")));
+  mock = await startMockUpstream();
+  deadPort = await closedPort();
+});
+after(async () => {
+  await mock.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+/** Writes YAML into a fresh directory and returns the file's path. */
+async function configFile(yaml: string, name = "config.yaml"): Promise<string> {
+  const sub = join(dir, `case-${++n}`);
+  await mkdir(sub);
+  const file = join(sub, name);
+  await writeFile(file, yaml);
+  return file;
+}
+
+const demoYaml = (model = "demo") => `
+providers:
+  demo:
+    type: demo
+models:
+  ${model}:
+    targets: [demo/demo-1]
+`;
+
+/** A literal path as a RegExp source. */
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/** The rows of check's table after its header, split into cells. */
+function tableRows(stdout: string): Map<string, string[]> {
+  const lines = stdout.trimEnd().split("\n");
+  const header = lines.findIndex((l) => /^provider\s+type\s+reachable\s+status\s+time\s+error$/.test(l));
+  assert.ok(header >= 0, `no table header in:\n${stdout}`);
+  const rows = new Map<string, string[]>();
+  for (const line of lines.slice(header + 1)) {
+    const cells = line.split(/\s{2,}/);
+    rows.set(cells[0], cells);
+  }
+  return rows;
+}
+
+// Each test spawns its own processes, so they all run side by side.
+describe("switchyard CLI", { concurrency: true }, () => {
+  describe("help and usage", { concurrency: true }, () => {
+    for (const args of [["--help"], []]) {
+      test(`${args.join(" ") || "(no arguments)"} prints usage naming serve, check and mock`, async () => {
+        const r = await runCli(args);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^Usage:/m);
+        for (const cmd of ["serve", "check", "mock"]) assert.match(r.stdout, new RegExp(`switchyard ${cmd}\\b`));
+        assert.equal(r.stderr, "");
+      });
+    }
+
+    test("--version prints the package version", async () => {
+      const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+      const r = await runCli(["--version"]);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout.trim(), pkg.version);
+    });
+
+    test("an unknown command exits 2 naming it, with usage on stderr", async () => {
+      const r = await runCli(["frobnicate"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command "frobnicate"/);
+      assert.match(r.stderr, /Usage:/);
+      assert.equal(r.stdout, "");
+    });
+  });
+
+  describe("serve", { concurrency: true }, () => {
+    test("--config FILE --port 0 logs its URL, answers /health and /v1/models, and exits 0 on SIGTERM", async (t) => {
+      const file = await configFile(demoYaml("my-demo"));
+      const cli = startCli(["serve", "--config", file, "--port", "0"]);
+      t.after(() => cli.stop());
+      const [, url] = await cli.waitFor(LISTENING);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.notEqual(new URL(url).port, "0");
+
+      const health = await fetch(`${url}/health`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { status: string }).status, "ok");
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+      assert.deepEqual(models.data.map((m) => m.id), ["my-demo"]);
+      const reply = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "my-demo", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(reply.status, 200);
+
+      const line = JSON.parse(cli.stdout().split("\n").find((l) => LISTENING.test(l))!) as { config: string; models: string[] };
+      assert.equal(line.config, file);
+      assert.deepEqual(line.models, ["my-demo"]);
+      assert.equal(await cli.stop(), 0);
+    });
+
+    test("an invalid config exits 1 listing every problem with its path, never the key", async () => {
+      const file = await configFile(`
+  providers:
+    openai:
+      type: openai
+      base_url: https://api.openai.com/v1
+      api_key: ${SECRET}
+      timeouts:
+        connect: soon
+    backup:
+      type: openai
+      base_url: "ftp://user:${SECRET}@example.com"
+      apikey: ${SECRET}
+  models:
+    chat:
+      targets:
+        - provider: opnai
+          model: gpt-4o-mini
+  `);
+      const r = await runCli(["serve", "--config", file, "--port", "0"]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, "", "nothing was served or logged");
+      assert.match(r.stderr, new RegExp(`invalid config \\(${escape(file)}\\)`));
+      assert.match(r.stderr, /models\.chat\.targets\[0\]\.provider: unknown provider "opnai" \(did you mean "openai"\?\)/);
+      assert.match(r.stderr, /providers\.openai\.timeouts\.connect: invalid duration "soon"/);
+      assert.match(r.stderr, /providers\.backup\.base_url: expected an http:\/\/ or https:\/\/ URL/);
+      assert.match(r.stderr, /providers\.backup\.apikey: unknown key \(did you mean "api_key"\?\)/);
+      assert.ok(!r.stderr.includes(SECRET), `the key leaked:\n${r.stderr}`);
+      assert.ok(!r.stderr.includes("supersecret"), `part of the key leaked:\n${r.stderr}`);
+    });
+
+    test("a YAML syntax error on the key's line does not quote the key", async () => {
+      const file = await configFile(`providers:\n  openai:\n    type: openai\n    base_url: https://api.openai.com/v1\n    api_key: "${SECRET}\n`);
+      const r = await runCli(["serve", "--config", file]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /line \d+, column \d+/);
+      assert.ok(!r.stderr.includes("supersecret"), `the key leaked:\n${r.stderr}`);
+    });
+  });
+
+  describe("check", { concurrency: true }, () => {
+    test("prints one row per provider; an unreachable one makes it exit 1", async () => {
+      const file = await configFile(`
+  providers:
+    up:
+      type: openai
+      base_url: ${mock.url}
+      api_key: ${SECRET}
+    down:
+      type: openai
+      base_url: http://127.0.0.1:${deadPort}/v1
+      api_key: ${SECRET}
+    local:
+      type: demo
+  models:
+    chat:
+      targets: [up/gpt-4o-mini, down/gpt-4o-mini]
+  `);
+      const r = await runCli(["check", "--config", file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, new RegExp(`^config ok: .*config\\.yaml \\(3 providers, 1 models\\)$`, "m"));
+      const rows = tableRows(r.stdout);
+      assert.deepEqual([...rows.keys()].sort(), ["down", "local", "up"]);
+      assert.deepEqual(rows.get("up")!.slice(0, 4), ["up", "openai", "ok", "200"]);
+      assert.match(rows.get("up")![4], /^\d+(\.\d+)? ms$/);
+      assert.deepEqual(rows.get("down")!.slice(0, 4), ["down", "openai", "UNREACHABLE", "-"]);
+      assert.match(rows.get("down")!.at(-1)!, /could not connect|ECONNREFUSED/);
+      assert.deepEqual(rows.get("local")!.slice(0, 3), ["local", "demo", "ok"]);
+      assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the key leaked");
+    });
+
+    test("exits 0 when every provider is reachable", async () => {
+      const file = await configFile(`
+  providers:
+    up:
+      type: openai
+      base_url: ${mock.url}
+    local:
+      type: demo
+  models:
+    chat:
+      targets: [up/gpt-4o-mini]
+  `);
+      const r = await runCli(["check", "--config", file]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const rows = tableRows(r.stdout);
+      assert.equal(rows.size, 2);
+      for (const cells of rows.values()) assert.equal(cells[2], "ok");
+    });
+  });
+
+  describe("where the config comes from", { concurrency: true }, () => {
+    test("./switchyard.yaml in the working directory is picked up", async () => {
+      const file = await configFile(demoYaml("from-cwd"), "switchyard.yaml");
+      const r = await runCli(["check"], { cwd: join(file, "..") });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^config ok: ${escape(file)} \\(1 providers, 1 models\\)$`, "m"));
+    });
+
+    test("$SWITCHYARD_CONFIG is picked up (relative to the working directory) and wins over ./switchyard.yaml", async () => {
+      const local = await configFile(demoYaml("local"), "switchyard.yaml");
+      const cwd = join(local, "..");
+      const envFile = join(cwd, "elsewhere.yaml");
+      await writeFile(envFile, demoYaml("from-env"));
+      const r = await runCli(["check"], { cwd, env: { SWITCHYARD_CONFIG: "elsewhere.yaml" } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^config ok: ${escape(envFile)} `, "m"));
+    });
+
+    test("--config wins over $SWITCHYARD_CONFIG", async () => {
+      const envFile = await configFile(demoYaml("env"), "env.yaml");
+      const flagFile = await configFile(demoYaml("flag"), "flag.yaml");
+      const r = await runCli(["check", "--config", flagFile], { cwd: dir, env: { SWITCHYARD_CONFIG: envFile } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^config ok: ${escape(flagFile)} `, "m"));
+    });
+
+    test("serve picks up ./switchyard.yaml and $SWITCHYARD_CONFIG", async (t) => {
+      const cwdFile = await configFile(demoYaml("cwd-model"), "switchyard.yaml");
+      const envFile = await configFile(demoYaml("env-model"), "env.yaml");
+      const fromCwd = startCli(["serve", "--port", "0"], { cwd: join(cwdFile, "..") });
+      const fromEnv = startCli(["serve", "--port", "0"], { cwd: dir, env: { SWITCHYARD_CONFIG: envFile } });
+      t.after(() => Promise.all([fromCwd.stop(), fromEnv.stop()]));
+      for (const [cli, model] of [[fromCwd, "cwd-model"], [fromEnv, "env-model"]] as const) {
+        const [, url] = await cli.waitFor(LISTENING);
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+        assert.deepEqual(models.data.map((m) => m.id), [model]);
+      }
+    });
+
+    test("a $SWITCHYARD_CONFIG naming a missing file is an error, not a silent fallback", async () => {
+      const r = await runCli(["check"], { cwd: dir, env: { SWITCHYARD_CONFIG: "missing.yaml" } });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /missing\.yaml: file not found/);
+    });
+
+    test("with no config anywhere, the built-in demo setup is used", async () => {
+      const empty = join(dir, "empty");
+      await mkdir(empty, { recursive: true });
+      const r = await runCli(["check"], { cwd: empty });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^config ok: defaults \(1 providers, 1 models\)$/m);
+      assert.deepEqual(tableRows(r.stdout).get("demo")?.slice(0, 3), ["demo", "demo", "ok"]);
+    });
+  });
+});
