@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
+import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+/** Parses a raw SSE body into its events, asserting each one is complete. */
+function events(text: string): string[] {
+  assert.ok(text.endsWith("\n\n"), "the stream ends on an event boundary");
+  return text.slice(0, -2).split("\n\n");
+}
+
+describe("streaming", () => {
+  let primary: MockUpstream;
+  let backup: MockUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    primary = await startMockUpstream({ tokens: 40, tokensPerSecond: 2000 });
+    backup = await startMockUpstream();
+    gw = await startGateway(
+      {
+        providers: {
+          primary: { type: "openai", base_url: primary.url },
+          backup: { type: "openai", base_url: backup.url },
+        },
+        models: { chat: { targets: ["primary/a", { provider: "backup", model: "b", priority: 1 }], retry: { base_delay: "1ms" } } },
+      },
+      { random: () => 0 },
+    );
+  });
+  after(async () => {
+    await gw.close();
+    await primary.close();
+    await backup.close();
+  });
+
+  test("a failure after the first byte ends the stream with one OpenAI-shaped error event, every event whole", async () => {
+    primary.reset();
+    backup.reset();
+    primary.setFault("reset-mid;after=3");
+    const res = await post(`${gw.url}/v1/chat/completions`, chat("chat", { stream: true }));
+    assert.equal(res.status, 200);
+    const evs = events(res.text);
+    for (const e of evs) {
+      assert.ok(e.startsWith("data: "), `event ${JSON.stringify(e)} is a data event`);
+      JSON.parse(e.slice(6));
+    }
+    const last = JSON.parse(evs.at(-1)!.slice(6));
+    assert.equal(last.error.code, "SY_ERR_UPSTREAM_RESET");
+    assert.equal(typeof last.error.message, "string");
+    assert.equal(evs.length, 4, "three good events then the error");
+    assert.equal(backup.requests.length, 0, "no failover once the client has bytes");
+  });
+
+  test("the SDK sees the delivered chunks and then an error", async () => {
+    primary.setFault("reset-mid;after=3");
+    const stream = await gw.client.chat.completions.create({ ...chat("chat"), stream: true } as never);
+    let chunks = 0;
+    await assert.rejects(async () => {
+      for await (const _ of stream as unknown as AsyncIterable<unknown>) chunks++;
+    });
+    assert.equal(chunks, 3);
+  });
+
+  test("a client that disconnects aborts the upstream request at once, without retry", async () => {
+    primary.reset();
+    backup.reset();
+    primary.setFault(null);
+    const slow = await startMockUpstream({ tokens: 1000, tokensPerSecond: 50 });
+    const gw2 = await startGateway({
+      providers: { slow: { type: "openai", base_url: slow.url }, backup: { type: "openai", base_url: backup.url } },
+      models: { m: { targets: ["slow/x", { provider: "backup", model: "y", priority: 1 }] } },
+    });
+    try {
+      const ac = new AbortController();
+      const res = await fetch(`${gw2.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(chat("m", { stream: true })),
+        signal: ac.signal,
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      const aborted = once(slow, "abort");
+      ac.abort();
+      const [record] = await aborted;
+      assert.equal(record.aborted, true);
+      assert.equal(slow.requests.length, 1);
+      assert.equal(backup.requests.length, 0, "an aborted request is not retried elsewhere");
+      const health = await gw2.engine.providerHealth();
+      assert.equal(health.slow.in_flight, 0);
+    } finally {
+      await gw2.close();
+      await slow.close();
+    }
+  });
+});
+
+describe("byte passthrough", () => {
+  // A fixed upstream stream, deliberately split mid-event and with multi-byte characters across chunks.
+  const body =
+    'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n' +
+    'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"héllo ✓ wörld"}}],"extra":{"kept":true}}\n\n' +
+    ': a comment line\n\n' +
+    'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n' +
+    "data: [DONE]\n\n";
+  const bytes = Buffer.from(body);
+  const cuts = [7, 130, 131, 175, 176, 250, bytes.length];
+  let upstream: Server;
+  let gw: TestGateway;
+  before(async () => {
+    upstream = createServer(async (req, res) => {
+      for await (const _ of req);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      let from = 0;
+      for (const to of cuts) {
+        res.write(bytes.subarray(from, to));
+        from = to;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      res.end();
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const { port } = upstream.address() as { port: number };
+    gw = await startGateway({
+      providers: { fixed: { type: "openai", base_url: `http://127.0.0.1:${port}/v1` } },
+      models: { m: { targets: ["fixed/x"] } },
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await new Promise<void>((r) => upstream.close(() => r()));
+  });
+
+  test("the client receives exactly the upstream's bytes", async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(chat("m", { stream: true })),
+    });
+    assert.equal(res.headers.get("content-type"), "text/event-stream");
+    const got = Buffer.from(await res.arrayBuffer());
+    assert.equal(got.compare(bytes), 0, `got ${JSON.stringify(got.toString())}`);
+  });
+});
