@@ -2,6 +2,13 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { Engine } from "../engine/gateway.ts";
 
+/** Reachable is not enough: a provider that refuses our key will fail every request. */
+function verdict(reachable: boolean, status: number | undefined): string {
+  if (!reachable) return "UNREACHABLE";
+  if (status === 401 || status === 403) return "AUTH FAILED";
+  return "ok";
+}
+
 /** Validates the config, probes every provider and prints a table. Exits 1 when any provider is unreachable. */
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: "string", short: "c" } } });
@@ -12,7 +19,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     const rows = Object.entries(report).map(([name, h]) => [
       name,
       h.type,
-      h.reachable ? "ok" : "UNREACHABLE",
+      verdict(h.reachable, h.status),
       h.status === undefined ? "-" : String(h.status),
       h.response_time_ms === undefined ? "-" : `${h.response_time_ms} ms`,
       h.last_error ?? "",
@@ -23,7 +30,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     console.log(`config ok: ${config.source} (${Object.keys(config.providers).length} providers, ${Object.keys(config.models).length} models)`);
     console.log(line(header));
     for (const r of rows) console.log(line(r));
-    return Object.values(report).every((h) => h.reachable) ? 0 : 1;
+    return Object.values(report).every((h) => verdict(h.reachable, h.status) === "ok") ? 0 : 1;
   } finally {
     await engine.close();
   }

@@ -31,6 +31,8 @@ export async function runServe(argv: string[]): Promise<void> {
     { url: running.url, config: config.source, providers: Object.keys(config.providers), models: models.slice(0, 20) },
     `switchyard listening on ${running.url}`,
   );
+  // The URL matters (with --port 0 it is the only way to learn the port), so say it even when info is muted.
+  if (!["info", "debug", "trace"].includes(config.server.logLevel)) process.stderr.write(`switchyard listening on ${running.url}\n`);
   const stop = async (signal: string) => {
     logger.info({ signal }, "shutting down");
     await running.close();

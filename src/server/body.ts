@@ -3,6 +3,12 @@ import { GatewayError } from "../protocol/errors.ts";
 
 /** Reads a request body, refusing anything larger than `max` bytes before it is buffered. */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding !== "identity") {
+    return Promise.reject(
+      new GatewayError("SY_ERR_UNSUPPORTED_MEDIA_TYPE", `content-encoding "${encoding}" is not supported; send the JSON body uncompressed`),
+    );
+  }
   const declared = Number(req.headers["content-length"]);
   if (declared > max) return Promise.reject(tooLarge(max));
   return new Promise((resolve, reject) => {

@@ -186,6 +186,28 @@ describe("switchyard CLI", { concurrency: true }, () => {
       assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the key leaked");
     });
 
+    test("a provider that refuses the key is AUTH FAILED and fails the check", async () => {
+      const guarded = await startMockUpstream({ apiKey: "the-right-key" });
+      try {
+        const file = await configFile(`
+  providers:
+    guarded:
+      type: openai
+      base_url: ${guarded.url}
+      api_key: ${SECRET}
+  models:
+    chat:
+      targets: [guarded/gpt-4o-mini]
+  `);
+        const r = await runCli(["check", "--config", file]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.deepEqual(tableRows(r.stdout).get("guarded")!.slice(0, 4), ["guarded", "openai", "AUTH FAILED", "401"]);
+        assert.ok(!r.stdout.includes(SECRET), "the key leaked");
+      } finally {
+        await guarded.close();
+      }
+    });
+
     test("exits 0 when every provider is reachable", async () => {
       const file = await configFile(`
   providers:

@@ -36,6 +36,19 @@ describe("malformed bodies", () => {
     assert.match(error.message, /JSON/);
   });
 
+  test("a compressed body is a 415 naming the encoding, not a JSON error", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const res = await rawRequest(gw.url, "/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: gzipSync(JSON.stringify(chat("demo"))),
+    });
+    assert.equal(res.status, 415);
+    const error = openaiError(res.text);
+    assert.equal(error.code, "SY_ERR_UNSUPPORTED_MEDIA_TYPE");
+    assert.match(error.message, /gzip/);
+  });
+
   test("an empty body is a 400 that says it is empty", async () => {
     const { status, error } = await postError("/v1/chat/completions", "");
     assert.equal(status, 400);

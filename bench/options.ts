@@ -1,0 +1,139 @@
+/** Command-line flags of `npm run bench` and the quick/full presets. */
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+
+export interface Options {
+  quick: boolean;
+  rounds: number;
+  /** Seconds per measured run of the closed-loop and streaming scenarios. */
+  durationS: number;
+  /** Seconds of warm-up per target before a scenario's rounds (0 = none). */
+  warmupS: number;
+  /** Warm up before every scenario (full) or only the first of each kind (quick). */
+  warmEvery: boolean;
+  targets: string[] | undefined;
+  scenarios: string[] | undefined;
+  workers: number[];
+  /** Requests per second of the fixed-rate scenario. */
+  rate: number;
+  streamConcurrency: number;
+  openCounts: number[];
+  openRounds: number;
+  holdS: number;
+  holdTps: number;
+  profile: boolean;
+  profileS: number;
+  load: "wrk" | "autocannon" | undefined;
+  loadCpus: string | undefined;
+  sutCpus: string | undefined;
+  nofile: number;
+  outDir: string | undefined;
+  chart: string | undefined;
+  keepTmp: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick                 about a minute and a half: fewer, shorter rounds, 1,000 open streams only
+  --rounds N              rounds per scenario (default 5, quick 3)
+  --duration S            seconds per measured run (default 5, quick 1)
+  --warmup S              warm-up seconds per target and scenario (default 2, quick 1)
+  --targets a,b           direct,nginx,switchyard,switchyard-5k,portkey (default: all available)
+  --scenarios a,b         scenario ids (default: all; see docs/benchmarks.md)
+  --workers 1,2           Switchyard worker counts to measure, one target each (default 1)
+  --rate N                requests/s of the fixed-rate scenario (default 1000)
+  --streams N             concurrent 20-chunk streams (default 16; the 200-chunk scenario uses half)
+  --open 1000,5000        open-stream counts (default 1000,5000; quick 1000)
+  --hold S                seconds to hold the open streams (default 5, quick 2)
+  --hold-tps N            chunks per second on each held stream (default 2)
+  --profile / --no-profile  CPU-profile Switchyard under load at the end (default on, quick off)
+  --load wrk|autocannon   closed-loop load generator (default wrk when installed)
+  --load-cpus LIST        taskset CPUs for load clients and mocks (default 0)
+  --sut-cpus LIST         taskset CPUs for the server under test (default 1)
+  --nofile N              open-file limit asked for children (default 65536, else the hard limit)
+  --out DIR               results directory (default bench/results)
+  --chart FILE            SVG chart path (default docs/benchmarks-chart.svg; quick: next to the results)
+  --keep-tmp              keep the temp dir (configs, nginx prefix, profiles)
+`;
+
+function list(text: string | undefined): string[] | undefined {
+  return text?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function numbers(flag: string, text: string | undefined, fallback: number[]): number[] {
+  const items = list(text);
+  if (items === undefined) return fallback;
+  return items.map((s) => positive(flag, s));
+}
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: expected a positive number, got '${text}'`);
+  return n;
+}
+
+function num(flag: string, text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : positive(flag, text);
+}
+
+export function parseOptions(argv: string[]): Options | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      quick: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      targets: { type: "string" },
+      scenarios: { type: "string" },
+      workers: { type: "string" },
+      rate: { type: "string" },
+      streams: { type: "string" },
+      open: { type: "string" },
+      hold: { type: "string" },
+      "hold-tps": { type: "string" },
+      profile: { type: "boolean" },
+      "no-profile": { type: "boolean" },
+      load: { type: "string" },
+      "load-cpus": { type: "string" },
+      "sut-cpus": { type: "string" },
+      nofile: { type: "string" },
+      out: { type: "string" },
+      chart: { type: "string" },
+      "keep-tmp": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help === true) return "help";
+  const quick = values.quick === true;
+  if (values.load !== undefined && values.load !== "wrk" && values.load !== "autocannon") {
+    throw new Error(`--load: expected wrk or autocannon, got '${values.load}'`);
+  }
+  const pin = availableParallelism() >= 2;
+  return {
+    quick,
+    rounds: Math.round(num("rounds", values.rounds, quick ? 3 : 5)),
+    durationS: Math.max(1, Math.round(num("duration", values.duration, quick ? 1 : 5))),
+    warmupS: values.warmup === "0" ? 0 : Math.round(num("warmup", values.warmup, quick ? 1 : 2)),
+    warmEvery: !quick,
+    targets: list(values.targets),
+    scenarios: list(values.scenarios),
+    workers: numbers("workers", values.workers, [1]).map(Math.round),
+    rate: num("rate", values.rate, 1000),
+    streamConcurrency: Math.round(num("streams", values.streams, 16)),
+    openCounts: numbers("open", values.open, quick ? [1000] : [1000, 5000]).map(Math.round),
+    openRounds: quick ? 1 : 2,
+    holdS: num("hold", values.hold, quick ? 2 : 5),
+    holdTps: num("hold-tps", values["hold-tps"], 2),
+    profile: values["no-profile"] === true ? false : (values.profile ?? !quick),
+    profileS: quick ? 3 : 10,
+    load: values.load as Options["load"],
+    loadCpus: values["load-cpus"] ?? (pin ? "0" : undefined),
+    sutCpus: values["sut-cpus"] ?? (pin ? "1" : undefined),
+    nofile: Math.round(num("nofile", values.nofile, 65536)),
+    outDir: values.out,
+    chart: values.chart,
+    keepTmp: values["keep-tmp"] === true,
+  };
+}
