@@ -264,7 +264,7 @@ describe("the real pino logger (CLI serve, debug level)", () => {
     await writeFile(file, JSON.stringify(config(upstream.url)));
     const r = await runCli(["check", "--config", file]);
     assert.notEqual(r.code, null, "check ran to completion");
-    assert.match(r.stdout, /^wrong\s+openai\s+\S+\s+401\s/m);
+    assert.match(r.stdout, /^wrong\s+openai\s+AUTH FAILED\s+401\s/m);
     assert.match(r.stdout, /Incorrect API key provided: \[redacted\]/);
     assertNoKey(r.stdout, "check stdout");
     assertNoKey(r.stderr, "check stderr");
