@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
+import { LOG_LEVELS } from "../config/schema.ts";
 import { Engine } from "../engine/gateway.ts";
 import { createHttpServer, listen } from "../server/http.ts";
+import { startWorkers } from "../server/workers.ts";
 import { createLogger } from "../telemetry/logger.ts";
 
 export async function runServe(argv: string[]): Promise<void> {
@@ -12,6 +14,7 @@ export async function runServe(argv: string[]): Promise<void> {
       host: { type: "string" },
       port: { type: "string", short: "p" },
       "log-level": { type: "string" },
+      workers: { type: "string", short: "w" },
     },
     allowPositionals: false,
   });
@@ -22,21 +25,47 @@ export async function runServe(argv: string[]): Promise<void> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${values.port}" is not a port number`);
     config.server.port = port;
   }
-  if (values["log-level"] !== undefined) config.server.logLevel = values["log-level"] as typeof config.server.logLevel;
+  if (values.workers !== undefined) {
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers: "${values.workers}" is not a positive whole number`);
+    config.server.workers = workers;
+  }
+  const level = values["log-level"];
+  if (level !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
+    config.server.logLevel = level as typeof config.server.logLevel;
+  }
   const logger = createLogger(config.server.logLevel);
-  const engine = new Engine(config, { logger });
-  const running = await listen(createHttpServer(engine, logger), config.server.host, config.server.port);
-  const models = engine.routes.names();
+  let url: string;
+  let close: () => Promise<void>;
+  if (config.server.workers > 1) {
+    const pool = await startWorkers(config, config.server.workers, logger);
+    url = pool.url;
+    close = () => pool.close();
+  } else {
+    const engine = new Engine(config, { logger });
+    const running = await listen(createHttpServer(engine, logger), config.server.host, config.server.port);
+    url = running.url;
+    close = async () => {
+      await running.close();
+      await engine.close();
+    };
+  }
   logger.info(
-    { url: running.url, config: config.source, providers: Object.keys(config.providers), models: models.slice(0, 20) },
-    `switchyard listening on ${running.url}`,
+    {
+      url,
+      config: config.source,
+      workers: config.server.workers,
+      providers: Object.keys(config.providers),
+      models: Object.keys(config.models).slice(0, 20),
+    },
+    `switchyard listening on ${url}`,
   );
   // The URL matters (with --port 0 it is the only way to learn the port), so say it even when info is muted.
-  if (!["info", "debug", "trace"].includes(config.server.logLevel)) process.stderr.write(`switchyard listening on ${running.url}\n`);
+  if (!["info", "debug", "trace"].includes(config.server.logLevel)) process.stderr.write(`switchyard listening on ${url}\n`);
   const stop = async (signal: string) => {
     logger.info({ signal }, "shutting down");
-    await running.close();
-    await engine.close();
+    await close();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));

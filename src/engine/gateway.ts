@@ -5,6 +5,7 @@ import { GatewayError } from "../protocol/errors.ts";
 import { providerSecrets, redact } from "../protocol/redact.ts";
 import { openaiAdapter } from "../providers/openai/index.ts";
 import type { Operation } from "../providers/types.ts";
+import { Counters } from "../state/counters.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
 import { DemoTransport } from "../upstream/demo-transport.ts";
 import { HealthTracker } from "../upstream/health.ts";
@@ -25,6 +26,8 @@ export interface EngineOptions {
   directRetry?: RetryPolicy;
   /** Gap between the demo provider's streamed tokens. */
   demoTokenGapMs?: number;
+  /** Counters shared with other workers (one slot per provider, in config order). */
+  sharedCounters?: SharedArrayBuffer;
 }
 
 /**
@@ -58,7 +61,8 @@ export class Engine {
       runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });
     }
     this.#secrets = providerSecrets(Object.values(config.providers));
-    this.health = new HealthTracker(runtimes, this.#clock, this.#secrets);
+    const counters = new Counters(runtimes.size, options.sharedCounters);
+    this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters);
     this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
   }
 

@@ -145,11 +145,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens and resolves once the port is bound. */
-export function listen(server: Server, host: string, port: number): Promise<RunningServer> {
+/** Listens and resolves once the port is bound. `reusePort` lets several workers bind the same port. */
+export function listen(server: Server, host: string, port: number, opts: { reusePort?: boolean } = {}): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort: opts.reusePort === true }, () => {
       server.off("error", reject);
       const addr = server.address() as AddressInfo;
       const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;

@@ -3,13 +3,15 @@ import { redact } from "../protocol/redact.ts";
 import type { Clock } from "../engine/clock.ts";
 import type { ProviderRuntime } from "../engine/routes.ts";
 import type { ProviderHealth } from "../engine/types.ts";
+import { Counters } from "../state/counters.ts";
 import { classifyTransportError } from "./errors.ts";
 import { readAll } from "./transport.ts";
 
 interface Passive {
   lastError?: string;
   lastErrorAt?: number;
-  inFlight: number;
+  /** This provider's slot in the in-flight counters. */
+  slot: number;
 }
 
 interface Probed {
@@ -33,24 +35,28 @@ export class HealthTracker {
   readonly #runtimes: Map<string, ProviderRuntime>;
   readonly #clock: Clock;
   readonly #secrets: string[];
+  readonly #inFlight: Counters;
   #round: Promise<void> | undefined;
 
-  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[]) {
+  /** `inFlight` holds one slot per provider, in config order; shared between workers when they run. */
+  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[], inFlight?: Counters) {
     this.#runtimes = runtimes;
     this.#clock = clock;
     this.#secrets = secrets;
-    for (const name of runtimes.keys()) this.#passive.set(name, { inFlight: 0 });
+    this.#inFlight = inFlight ?? new Counters(runtimes.size);
+    let slot = 0;
+    for (const name of runtimes.keys()) this.#passive.set(name, { slot: slot++ });
   }
 
   started(provider: string): void {
     const p = this.#passive.get(provider);
-    if (p) p.inFlight++;
+    if (p) this.#inFlight.add(p.slot, 1);
   }
 
   finished(provider: string, err: GatewayError | undefined): void {
     const p = this.#passive.get(provider);
     if (!p) return;
-    p.inFlight--;
+    this.#inFlight.add(p.slot, -1);
     if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
       p.lastError = redact(err.message, this.#secrets);
       p.lastErrorAt = this.#clock.now();
@@ -58,7 +64,8 @@ export class HealthTracker {
   }
 
   inFlight(provider: string): number {
-    return this.#passive.get(provider)?.inFlight ?? 0;
+    const p = this.#passive.get(provider);
+    return p === undefined ? 0 : this.#inFlight.get(p.slot);
   }
 
   /** Probes every provider (at most one round at a time) and reports all of them. */
@@ -75,7 +82,7 @@ export class HealthTracker {
       const entry: ProviderHealth = {
         type: runtime.prepared.config.type,
         reachable: probed?.reachable ?? false,
-        in_flight: passive.inFlight,
+        in_flight: this.#inFlight.get(passive.slot),
       };
       if (probed?.status !== undefined) entry.status = probed.status;
       if (probed) entry.response_time_ms = Math.round(probed.responseTimeMs * 10) / 10;

@@ -1,0 +1,25 @@
+import { parentPort, workerData } from "node:worker_threads";
+import type { GatewayConfig } from "../config/types.ts";
+import { Engine } from "../engine/gateway.ts";
+import { createLogger } from "../telemetry/logger.ts";
+import { createHttpServer, listen } from "./http.ts";
+
+/** One worker thread: its own engine and HTTP server on the shared port, counters in shared memory. */
+export interface WorkerData {
+  config: GatewayConfig;
+  counters: SharedArrayBuffer;
+  index: number;
+  port: number;
+}
+
+const data = workerData as WorkerData;
+const logger = createLogger(data.config.server.logLevel);
+const engine = new Engine(data.config, { logger, sharedCounters: data.counters });
+const running = await listen(createHttpServer(engine, logger), data.config.server.host, data.port, { reusePort: true });
+parentPort!.postMessage({ type: "listening", url: running.url });
+parentPort!.on("message", async (msg: unknown) => {
+  if (msg !== "stop") return;
+  await running.close();
+  await engine.close();
+  parentPort!.close();
+});
