@@ -30,12 +30,12 @@ const COLOURS: Record<string, string> = { direct: "#9e9e9e", switchyard: "#1f77b
 const FALLBACK = ["#2ca02c", "#9467bd", "#8c564b", "#d62728"];
 
 const W = 960;
-const LABEL_W = 330;
+const LABEL_W = 280;
 const PLOT_X = LABEL_W + 10;
 const PLOT_W = W - PLOT_X - 70;
-const BAR_H = 13;
+const BAR_H = 14;
 const BAR_GAP = 3;
-const GROUP_GAP = 14;
+const GROUP_GAP = 16;
 const LOG_MIN = -3; // 1/8×
 const LOG_MAX = 4; // 16×
 
@@ -49,7 +49,7 @@ function x(ratio: number): number {
 }
 
 export function renderChart(scenarios: ScenarioResult[], title: string, subtitle: string): string {
-  const groups: { label: string; bars: { target: string; ratio: number }[] }[] = [];
+  const groups: { title: string; metric: string; bars: { target: string; ratio: number }[] }[] = [];
   const targetsSeen: string[] = [];
   for (const p of PICKS) {
     const s = scenarios.find((sc) => sc.id === p.scenario);
@@ -61,7 +61,7 @@ export function renderChart(scenarios: ScenarioResult[], title: string, subtitle
       .filter((b) => Number.isFinite(b.ratio));
     if (bars.length === 0) continue;
     for (const b of bars) if (!targetsSeen.includes(b.target)) targetsSeen.push(b.target);
-    groups.push({ label: `${s.title}: ${metric.label} (${metric.better} is better)`, bars });
+    groups.push({ title: s.title, metric: `${metric.label} · ${metric.better} is better`, bars });
   }
   const colour = (t: string) => COLOURS[t] ?? FALLBACK[targetsSeen.indexOf(t) % FALLBACK.length];
 
@@ -69,7 +69,9 @@ export function renderChart(scenarios: ScenarioResult[], title: string, subtitle
   let y = 78;
   for (const g of groups) {
     const h = g.bars.length * (BAR_H + BAR_GAP);
-    out.push(`<text x="${LABEL_W}" y="${y + h / 2 + 4}" text-anchor="end" class="label">${esc(g.label)}</text>`);
+    const mid = y + h / 2;
+    out.push(`<text x="${LABEL_W}" y="${mid - 2}" text-anchor="end" class="label">${esc(g.title)}</text>`);
+    out.push(`<text x="${LABEL_W}" y="${mid + 11}" text-anchor="end" class="metric">${esc(g.metric)}</text>`);
     for (const b of g.bars) {
       const x0 = x(1);
       const x1 = x(b.ratio);
@@ -103,7 +105,8 @@ export function renderChart(scenarios: ScenarioResult[], title: string, subtitle
 <style>
   .title { font-size: 16px; font-weight: bold; }
   .sub { font-size: 11px; fill: #555; }
-  .label { font-size: 11px; fill: #222; }
+  .label { font-size: 12px; fill: #222; font-weight: bold; }
+  .metric { font-size: 11px; fill: #444; }
   .value { font-size: 10px; fill: #222; }
   .tick { font-size: 10px; fill: #555; }
   .grid { stroke: #e3e3e3; stroke-width: 1; }

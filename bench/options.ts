@@ -11,6 +11,8 @@ export interface Options {
   warmupS: number;
   /** Warm up before every scenario (full) or only the first of each kind (quick). */
   warmEvery: boolean;
+  /** Seconds the stream and rate clients run uncounted before measuring. */
+  clientWarmupS: number;
   targets: string[] | undefined;
   scenarios: string[] | undefined;
   workers: number[];
@@ -44,7 +46,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rate N                requests/s of the fixed-rate scenario (default 1000)
   --streams N             concurrent 20-chunk streams (default 16; the 200-chunk scenario uses half)
   --open 1000,5000        open-stream counts (default 1000,5000; quick 1000)
-  --hold S                seconds to hold the open streams (default 5, quick 2)
+  --hold S                seconds to hold the open streams (default 5, quick 1.5)
   --hold-tps N            chunks per second on each held stream (default 2)
   --profile / --no-profile  CPU-profile Switchyard under load at the end (default on, quick off)
   --load wrk|autocannon   closed-loop load generator (default wrk when installed)
@@ -117,6 +119,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     durationS: Math.max(1, Math.round(num("duration", values.duration, quick ? 1 : 5))),
     warmupS: values.warmup === "0" ? 0 : Math.round(num("warmup", values.warmup, quick ? 1 : 2)),
     warmEvery: !quick,
+    clientWarmupS: quick ? 0.5 : 1,
     targets: list(values.targets),
     scenarios: list(values.scenarios),
     workers: numbers("workers", values.workers, [1]).map(Math.round),
@@ -124,7 +127,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     streamConcurrency: Math.round(num("streams", values.streams, 16)),
     openCounts: numbers("open", values.open, quick ? [1000] : [1000, 5000]).map(Math.round),
     openRounds: quick ? 1 : 2,
-    holdS: num("hold", values.hold, quick ? 2 : 5),
+    holdS: num("hold", values.hold, quick ? 1.5 : 5),
     holdTps: num("hold-tps", values["hold-tps"], 2),
     profile: values["no-profile"] === true ? false : (values.profile ?? !quick),
     profileS: quick ? 3 : 10,

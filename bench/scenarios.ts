@@ -146,7 +146,7 @@ function closedLoop(o: Options, driver: Driver, id: string, title: string, descr
 function fixedRate(o: Options): Scenario {
   const flavour: Flavour = "plain";
   const connections = 64;
-  const warmupS = Math.min(1, o.warmupS);
+  const warmupS = o.clientWarmupS;
   const spec = (t: Target) => ({ url: t.url(flavour), bodies: bodiesFor(t, flavour, false, KB), headers: t.headers(flavour), rate: o.rate, connections, warmupS, durationS: o.durationS });
   return {
     id: "rate",
@@ -170,7 +170,7 @@ function fixedRate(o: Options): Scenario {
 }
 
 function streaming(o: Options, flavour: "s20" | "s200", chunks: number, concurrency: number): Scenario {
-  const warmupS = Math.min(1, o.warmupS);
+  const warmupS = o.clientWarmupS;
   const spec = (t: Target): StreamSpec => ({
     url: t.url(flavour),
     headers: t.headers(flavour),

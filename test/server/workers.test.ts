@@ -61,7 +61,7 @@ describe("server.workers: several worker threads on one port", () => {
     assert.equal(pool.counters.get(0), 6, "the shared slot of provider 'slow'");
     for (let i = 0; i < 4; i++) {
       const res = await fetch(`${pool.url}/health/upstream`, { headers: { connection: "close" } });
-      const body = await res.json();
+      const body = (await res.json()) as { providers: Record<string, { in_flight: number }> };
       assert.equal(body.providers.slow.in_flight, 6);
     }
     for (const s of streams) s.ac.abort();
