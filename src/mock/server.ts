@@ -100,7 +100,16 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     this.#server = createServer((req, res) => this.#accept(req, res));
     // Pooled client connections must outlive the gaps between benchmark requests.
     this.#server.keepAliveTimeout = 60_000;
+    this.#server.on("connection", (socket) => {
+      this.connections++;
+      this.openConnections++;
+      socket.once("close", () => this.openConnections--);
+    });
   }
+
+  /** TCP connections accepted so far, and those open now: shows whether clients pool and reuse them. */
+  connections = 0;
+  openConnections = 0;
 
   /** Base URL including `/v1`, e.g. `http://127.0.0.1:9001/v1`. */
   get url(): string {
