@@ -11,6 +11,8 @@ export interface Options {
   warmupS: number;
   /** Warm up before every scenario (full) or only the first of each kind (quick). */
   warmEvery: boolean;
+  /** Seconds of c=64 load on every target right after start. */
+  startWarmupS: number;
   /** Seconds the stream and rate clients run uncounted before measuring. */
   clientWarmupS: number;
   targets: string[] | undefined;
@@ -120,6 +122,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     warmupS: values.warmup === "0" ? 0 : Math.round(num("warmup", values.warmup, quick ? 1 : 2)),
     warmEvery: !quick,
     clientWarmupS: quick ? 0.5 : 1,
+    startWarmupS: quick ? 2 : 5,
     targets: list(values.targets),
     scenarios: list(values.scenarios),
     workers: numbers("workers", values.workers, [1]).map(Math.round),

@@ -20,6 +20,7 @@ import { markdownReport, textReport } from "./report.ts";
 import type { PassthroughCheck, ProfileSummary, ScenarioResult } from "./result-types.ts";
 import { runScenario } from "./rounds.ts";
 import { buildScenarios } from "./scenarios.ts";
+import { warmUp } from "./warmup.ts";
 import { directTarget, isSkipped, startGateway, startMocks, startNginx, startPortkey } from "./targets.ts";
 import type { Mocks, Skipped, Target } from "./targets.ts";
 
@@ -112,6 +113,11 @@ async function main(argv: string[]): Promise<number> {
       log(`passthrough check failed: ${String(err)}`);
       return [];
     });
+  }
+
+  log(`\nwarming up every target (${o.startWarmupS} s at c=64, 1 s of streams)…`);
+  for (const t of targets) {
+    await warmUp(ctx, driver, t, o.startWarmupS).catch((err: unknown) => log(`warm-up of ${t.id} failed: ${String(err).split("\n")[0]}`));
   }
 
   const results: ScenarioResult[] = [];

@@ -249,7 +249,7 @@ function manyOpen(o: Options, count: number): Scenario {
 
 export function buildScenarios(o: Options, driver: Driver): Scenario[] {
   const all: Scenario[] = [
-    closedLoop(o, driver, "latency-c1", "Added latency, 1 connection", "Non-streaming 1 KB requests, one connection, back to back: the latency a proxy adds.", KB, 1, true, true),
+    closedLoop(o, driver, "latency-c1", "Added latency, 1 connection", "Non-streaming 1 KB requests, one connection, back to back: the latency a proxy adds.", KB, 1, true, o.warmEvery),
     closedLoop(o, driver, "throughput-c64", "Throughput, 64 connections", "Non-streaming 1 KB requests over 64 connections as fast as they are answered.", KB, 64, true, o.warmEvery),
     closedLoop(o, driver, "body-100k", "100 KB request bodies", "Non-streaming requests with a 100 KB body over 16 connections.", 100 * KB, 16, false, o.warmEvery),
     fixedRate(o),

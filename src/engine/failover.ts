@@ -16,6 +16,16 @@ export interface FailoverDeps {
   failed: (target: PreparedTarget, err: GatewayError, durationMs: number) => void;
 }
 
+/** One client request as the failover loop sees it. */
+export interface Call {
+  op: Operation;
+  body: Record<string, unknown>;
+  stream: boolean;
+  /** Aborts on the client's disconnect or the total deadline. */
+  signal: AbortSignal;
+  deadline: number;
+}
+
 export interface FailoverResult {
   committed: Committed;
   target: PreparedTarget;
@@ -34,15 +44,7 @@ interface TargetState {
  * errors end it at once; retryable failures move on after backoff. The
  * deadline (and the client's abort) arrive through `signal`.
  */
-export async function failover(
-  deps: FailoverDeps,
-  route: Route,
-  op: Operation,
-  body: Record<string, unknown>,
-  stream: boolean,
-  signal: AbortSignal,
-  deadline: number,
-): Promise<FailoverResult> {
+export async function failover(deps: FailoverDeps, route: Route, call: Call): Promise<FailoverResult> {
   const attempts: AttemptRecord[] = [];
   let last: GatewayError | undefined;
   const chain = [route];
@@ -52,9 +54,9 @@ export async function failover(
   }
   for (const r of chain) {
     try {
-      return await tryRoute(deps, r, op, body, stream, signal, deadline, attempts);
+      return await tryRoute(deps, r, call, attempts);
     } catch (err) {
-      const e = toGatewayError(err, signal);
+      const e = toGatewayError(err, call.signal);
       if (!e.retryable) throw withAttempts(e, attempts);
       last = e;
     }
@@ -62,17 +64,9 @@ export async function failover(
   throw withAttempts(last ?? new GatewayError("SY_ERR_INTERNAL", "no target was attempted"), attempts);
 }
 
-async function tryRoute(
-  deps: FailoverDeps,
-  route: Route,
-  op: Operation,
-  body: Record<string, unknown>,
-  stream: boolean,
-  signal: AbortSignal,
-  deadline: number,
-  attempts: AttemptRecord[],
-): Promise<FailoverResult> {
+async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: AttemptRecord[]): Promise<FailoverResult> {
   const { clock } = deps;
+  const { op, body, stream, signal, deadline } = call;
   const states: TargetState[] = orderTargets(route.plan, deps.random).map((target) => ({
     target,
     tried: 0,

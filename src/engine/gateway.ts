@@ -102,7 +102,7 @@ export class Engine {
     };
     let result;
     try {
-      result = await failover(deps, route, op, body, stream, ac.signal, deadline);
+      result = await failover(deps, route, { op, body, stream, signal: ac.signal, deadline });
     } catch (err) {
       finish();
       if (err instanceof GatewayError) {

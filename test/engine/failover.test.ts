@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { createServer } from "node:net";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
-
-/** A port with nothing listening on it: connections are refused. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+import { closedPort } from "../server/util.ts";
 
 describe("failover across targets", () => {
   let primary: MockUpstream;
