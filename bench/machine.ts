@@ -1,7 +1,7 @@
 /** What the numbers were measured on, for the results file. */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, release, totalmem, version } from "node:os";
+import { availableParallelism, cpus, loadavg, release, totalmem, version } from "node:os";
 import { REPO_ROOT } from "./context.ts";
 
 export interface MachineInfo {
@@ -17,6 +17,8 @@ export interface MachineInfo {
   nofile: { soft: string; hard: string };
   cpuGovernor: string | null;
   git: { commit: string | null; dirty: boolean | null };
+  /** 1-minute load average when the run started; others' work on the machine skews the figures. */
+  loadAverageAtStart: number;
 }
 
 function firstLine(cmd: string, args: string[]): string | null {
@@ -52,5 +54,6 @@ export function machineInfo(autocannon: string | null): MachineInfo {
     },
     cpuGovernor: readOr("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
     git: { commit: firstLine("git", ["rev-parse", "HEAD"]), dirty: status === null ? false : status !== "" },
+    loadAverageAtStart: Math.round(loadavg()[0] * 100) / 100,
   };
 }

@@ -172,6 +172,12 @@ export async function runToEnd(spec: StartSpec, timeoutMs: number): Promise<{ co
 
 const live = new Set<Proc>();
 const tempDirs = new Set<string>();
+let stopping = false;
+
+/** True once SIGINT/SIGTERM arrived: no new work should start. */
+export function isStopping(): boolean {
+  return stopping;
+}
 
 export function registerTempDir(dir: string): void {
   tempDirs.add(dir);
@@ -197,7 +203,6 @@ export function installCleanup(log: (msg: string) => void): void {
     for (const p of live) p.killNow();
     removeTempDirs();
   });
-  let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;

@@ -38,7 +38,7 @@ function group(fn: string, location: string): string {
   if (location.startsWith("src/")) return "Switchyard code (src/)";
   if (location.startsWith("node:")) return "Node.js internals (http, streams, net)";
   if (location.includes("node_modules/")) return "other dependencies";
-  return "native / builtins";
+  return "native calls (writev syscalls, microtask runner, …)";
 }
 
 /** Self time per function across every profile file, top `limit` by self time. */

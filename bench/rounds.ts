@@ -5,6 +5,7 @@
  * direct.
  */
 import type { Context } from "./context.ts";
+import { isStopping } from "./procs.ts";
 import type { Ratio, RunOutcome, ScenarioResult } from "./result-types.ts";
 import type { Scenario } from "./scenarios.ts";
 import { spread } from "./stats.ts";
@@ -42,6 +43,7 @@ export async function runScenario(ctx: Context, s: Scenario, all: Target[]): Pro
   }
   for (let round = 1; round <= s.rounds; round++) {
     for (const t of targets) {
+      if (isStopping()) await new Promise(() => {}); // the signal handler exits the process
       let outcome: RunOutcome;
       if (!alive(t)) {
         outcome = failed(s, t, new Error("a process of this target has exited"));

@@ -4,7 +4,7 @@
  * bench/results/<date>.json (+ .md) and an SVG chart. See docs/benchmarks.md.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { renderChart } from "./chart.ts";
 import { BENCH_DIR, REPO_ROOT } from "./context.ts";
 import type { Context, Layout } from "./context.ts";
@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx: Context = { repoRoot: REPO_ROOT, tmp, node: process.execPath, layout, nofile: o.nofile, log };
   log(`bench: ${o.quick ? "quick" : "full"} run on ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}; load: ${driver.version}`);
   log(`layout: ${layout.describe}`);
+  if (machine.loadAverageAtStart > 0.5) log(`warning: load average is ${machine.loadAverageAtStart} before the run; other work on this machine will skew the figures`);
   log(`open files: soft ${machine.nofile.soft}, hard ${machine.nofile.hard}; children ask for ${o.nofile} (capped at the hard limit)`);
   if (o.workers.some((w) => w > 1) && layout.sutCpus !== undefined && !layout.sutCpus.includes("-") && !layout.sutCpus.includes(",")) {
     log(`note: multi-worker Switchyard is pinned to CPU ${layout.sutCpus} only; pass --sut-cpus to give it more`);
@@ -146,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
     format: "switchyard-bench/1",
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
+    loadAverageAtEnd: Math.round(loadavg()[0] * 100) / 100,
     mode: o.quick ? "quick" : "full",
     argv,
     options: o,

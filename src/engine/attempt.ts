@@ -2,7 +2,7 @@ import { GatewayError } from "../protocol/errors.ts";
 import { eventData, firstEventEnd } from "../protocol/sse.ts";
 import type { Operation } from "../providers/types.ts";
 import { classifyTransportError } from "../upstream/errors.ts";
-import { readAll } from "../upstream/transport.ts";
+import { readBody } from "../upstream/transport.ts";
 import type { PreparedTarget } from "./routes.ts";
 
 /** A successful attempt, ready to be sent downstream. */
@@ -42,7 +42,7 @@ export async function attempt(
   if (res.status < 200 || res.status >= 300) {
     let text = "";
     try {
-      const buf = await readAll(res.body);
+      const buf = await readBody(res);
       text = buf.subarray(0, MAX_ERROR_BODY).toString("utf8");
     } catch (err) {
       if (signal.aborted) throw classifyTransportError(err, signal, target.label);
@@ -52,7 +52,7 @@ export async function attempt(
   if (!stream) {
     let buf: Buffer;
     try {
-      buf = await readAll(res.body);
+      buf = await readBody(res);
     } catch (err) {
       throw classifyTransportError(err, signal, target.label);
     }

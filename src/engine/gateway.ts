@@ -71,7 +71,7 @@ export class Engine {
     validateRequest(op, body);
     const route = this.routes.resolve(body.model as string);
     const stream = body.stream === true;
-    const ac = new AbortController();
+    const ac = ctx.controller ?? new AbortController();
     // A total timeout of 0 means none.
     const deadline = route.deadlineMs > 0 ? this.#clock.now() + route.deadlineMs : Infinity;
     const timer =
@@ -80,8 +80,8 @@ export class Engine {
             ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `request exceeded its total timeout of ${route.deadlineMs} ms`));
           }, route.deadlineMs)
         : undefined;
+    const clientSignal = ctx.controller === undefined ? ctx.signal : undefined;
     const onClientAbort = () => ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request"));
-    const clientSignal = ctx.signal;
     if (clientSignal?.aborted) onClientAbort();
     else clientSignal?.addEventListener("abort", onClientAbort, { once: true });
     this.#inflight.add(ac);

@@ -5,6 +5,12 @@ export interface RequestContext {
   requestId: string;
   /** Aborts when the client goes away; the upstream call is aborted with it. */
   signal?: AbortSignal;
+  /**
+   * Alternatively, a controller the caller aborts when the client goes away
+   * (with a GatewayError reason) and that the engine aborts on the deadline:
+   * one controller per request instead of two on the hot path.
+   */
+  controller?: AbortController;
 }
 
 /** What the engine hands back to a front: either a whole body or a byte stream. */

@@ -34,12 +34,11 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
 
   const api = (op: Operation): Handler => async (req, res, requestId) => {
     const body = parseJson(await readBody(req, maxBody));
-    const ac = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) ac.abort();
-    };
-    res.once("close", onClose);
-    const result = await engine.handle(op, body, { requestId, signal: ac.signal });
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
+    });
+    const result = await engine.handle(op, body, { requestId, controller });
     await send(res, result);
   };
 

@@ -5,7 +5,7 @@ import type { ProviderRuntime } from "../engine/routes.ts";
 import type { ProviderHealth } from "../engine/types.ts";
 import { Counters } from "../state/counters.ts";
 import { classifyTransportError } from "./errors.ts";
-import { readAll } from "./transport.ts";
+import { readBody } from "./transport.ts";
 
 interface Passive {
   lastError?: string;
@@ -107,7 +107,7 @@ export class HealthTracker {
     const timeouts = { ...rt.prepared.config.timeouts, firstByte: timeoutMs, idle: timeoutMs };
     try {
       const res = await rt.transport.send(rt.adapter.probeCall(rt.prepared), signal, timeouts);
-      const body = await readAll(res.body);
+      const body = await readBody(res);
       const ok = res.status >= 200 && res.status < 300;
       const result: Probed = {
         reachable: res.status < 500,

@@ -51,7 +51,8 @@ export class HttpTransport implements Transport {
       headersTimeout: timeouts.firstByte,
       bodyTimeout: timeouts.idle,
     });
-    return { status: res.statusCode, headers: res.headers, body: res.body };
+    const body = res.body;
+    return { status: res.statusCode, headers: res.headers, body, bytes: () => body.bytes() };
   }
 
   async close(): Promise<void> {

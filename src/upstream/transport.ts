@@ -6,12 +6,21 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: AsyncIterable<Uint8Array>;
+  /** Reads the whole body at once, where the transport can do that faster than iterating. */
+  bytes?: () => Promise<Uint8Array>;
 }
 
 /** Moves one call to an upstream and back. HTTP for real providers, in-process for the demo. */
 export interface Transport {
   send(call: UpstreamCall, signal: AbortSignal, timeouts: Timeouts): Promise<UpstreamResponse>;
   close(): Promise<void>;
+}
+
+/** Reads a whole response body into one Buffer. */
+export async function readBody(res: UpstreamResponse): Promise<Buffer> {
+  if (res.bytes === undefined) return readAll(res.body);
+  const u8 = await res.bytes();
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
 
 /** Reads a whole body into one Buffer. */
