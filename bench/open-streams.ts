@@ -30,11 +30,9 @@ export async function openStreams(ctx: Context, t: Target, o: { count: number; h
     holdS: o.holdS,
     rampLimitS: 60,
   };
-  let opened: Record<string, unknown> = {};
   try {
     const run = await runWorker<ManyStreamsResult>(ctx, "many-streams.ts", spec, (spec.rampLimitS + o.holdS + 60) * 1000, (event) => {
       if (event.event === "open") {
-        opened = event;
         sampler = new RssSampler(pid, 100);
         probe.start();
       } else if (event.event === "closing" && sampler !== undefined) {
@@ -56,7 +54,7 @@ export async function openStreams(ctx: Context, t: Target, o: { count: number; h
         probe_p99: probed?.latencyMs.p99 ?? Number.NaN,
         probe_max: probed?.latencyMs.max ?? Number.NaN,
         opened: r.opened,
-        ramp_s: Number(opened.rampMs ?? r.rampMs) / 1000,
+        ramp_s: r.rampMs / 1000,
       },
       command: run.command,
       notes,

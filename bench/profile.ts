@@ -1,15 +1,18 @@
 /**
- * Profiles Switchyard under the throughput load: a fresh gateway started with
- * `node --cpu-prof`, warmed up, loaded for a while, stopped with SIGTERM (which
- * writes the .cpuprofile), then summarised by self time per function.
+ * Profiles Switchyard under load (c=64 non-streaming, or 200-chunk streams): a
+ * fresh gateway started with `node --cpu-prof`, warmed up, loaded for a while,
+ * stopped with SIGTERM (which writes the .cpuprofile), then summarised by self
+ * time per function. The profile covers the whole process, start-up included.
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { chatBody, KB } from "./bodies.ts";
 import type { Context } from "./context.ts";
 import type { Driver } from "./load.ts";
 import type { ProfileEntry, ProfileSummary } from "./result-types.ts";
+import type { StreamResult, StreamSpec } from "./streams.ts";
 import type { Mocks } from "./targets.ts";
 import { startGateway } from "./targets.ts";
+import { runWorker } from "./worker-io.ts";
 
 interface CpuProfileNode {
   id: number;
@@ -42,14 +45,18 @@ function group(fn: string, location: string): string {
 }
 
 /** Self time per function across every profile file, top `limit` by self time. */
-export function summariseProfiles(files: string[], repoRoot: string, limit = 15): Omit<ProfileSummary, "durationS" | "requests" | "command"> {
+export function summariseProfiles(files: string[], repoRoot: string, window: { fromMs: number; toMs: number }, limit = 15): Omit<ProfileSummary, "load" | "durationS" | "requests" | "command"> {
   const self = new Map<string, { fn: string; location: string; us: number }>();
   let totalUs = 0;
   let idleUs = 0;
   for (const file of files) {
     const prof = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+    let at = 0;
     for (let i = 0; i < prof.samples.length; i++) {
+      at += prof.timeDeltas[i] ?? 0;
+      // Only the measured load counts: not start-up, warm-up or shutdown.
+      if (at < window.fromMs * 1000 || at > window.toMs * 1000) continue;
       // timeDeltas[i+1] is the time until the next sample, i.e. how long sample i lasted.
       const us = prof.timeDeltas[i + 1] ?? 0;
       const node = byId.get(prof.samples[i]);
@@ -86,23 +93,45 @@ export function summariseProfiles(files: string[], repoRoot: string, limit = 15)
   };
 }
 
-export async function profileGateway(ctx: Context, mocks: Mocks, driver: Driver, durationS: number, workers: number): Promise<ProfileSummary> {
-  const dir = `${ctx.tmp}/cpu-profiles`;
+export type ProfileLoad = "throughput" | "streams";
+
+/** Runs `load` against a fresh gateway started under --cpu-prof and summarises where its CPU time went. */
+export async function profileGateway(ctx: Context, mocks: Mocks, driver: Driver, load: ProfileLoad, durationS: number, workers: number): Promise<ProfileSummary> {
+  const dir = `${ctx.tmp}/cpu-profiles-${load}`;
   mkdirSync(dir, { recursive: true });
+  const spawned = performance.now();
   const t = await startGateway(ctx, mocks, {
-    id: "switchyard-profiled",
+    id: `switchyard-profiled-${load}`,
     label: "Switchyard (profiled)",
     workers,
     extraModels: 0,
     nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   });
-  const spec = { url: t.url("plain"), bodies: [chatBody("plain", false, KB)], headers: {}, connections: 64, durationS: 2 };
-  await driver.run(ctx, spec);
-  const r = await driver.run(ctx, { ...spec, durationS });
+  let requests: number;
+  let under: string;
+  const window = { fromMs: Infinity, toMs: Infinity };
+  const mark = (e: Record<string, unknown>) => {
+    if (e.event === "start") window.fromMs = performance.now() - spawned;
+    if (e.event === "end") window.toMs = performance.now() - spawned;
+  };
+  if (load === "throughput") {
+    const spec = { url: t.url("plain"), bodies: [chatBody("plain", false, KB)], headers: {}, connections: 64, durationS: 3 };
+    await driver.run(ctx, spec);
+    mark({ event: "start" });
+    const r = await driver.run(ctx, { ...spec, durationS });
+    mark({ event: "end" });
+    requests = r.requests;
+    under = r.command;
+  } else {
+    const spec: StreamSpec = { url: t.url("s200"), headers: {}, bodies: [chatBody("s200", true, KB)], concurrency: 16, warmupS: 3, durationS };
+    const r = await runWorker<StreamResult>(ctx, "streams.ts", spec, (durationS + 60) * 1000, mark);
+    requests = r.result.streams;
+    under = r.command;
+  }
   await t.procs[0].stop(10_000);
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".cpuprofile"))
     .map((f) => `${dir}/${f}`);
   if (files.length === 0) throw new Error(`no .cpuprofile was written (the gateway must exit cleanly on SIGTERM):\n${t.procs[0].output}`);
-  return { durationS: durationS + 2, requests: r.requests, command: `${t.command}  # under: ${r.command}`, ...summariseProfiles(files, ctx.repoRoot) };
+  return { load, durationS, requests, command: `${t.command}  # under: ${under}`, ...summariseProfiles(files, ctx.repoRoot, window) };
 }

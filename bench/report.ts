@@ -9,7 +9,7 @@ export interface ReportInput {
   scenarios: ScenarioResult[];
   goals: GoalResult[];
   passthrough: PassthroughCheck[];
-  profile: ProfileSummary | undefined;
+  profiles: ProfileSummary[];
   skipped: { id: string; reason: string }[];
 }
 
@@ -62,6 +62,12 @@ function params(s: ScenarioResult): string {
     .join(", ");
 }
 
+function profileLoad(p: ProfileSummary): string {
+  return p.load === "throughput"
+    ? `c=64 non-streaming load (${p.requests.toLocaleString("en-US")} requests)`
+    : `16 concurrent 200-chunk streams (${p.requests.toLocaleString("en-US")} streams)`;
+}
+
 function goalMark(g: GoalResult): string {
   return g.met === null ? "n/a " : g.met ? "MET " : "MISS";
 }
@@ -80,9 +86,8 @@ export function textReport(r: ReportInput): string {
       parts.push(`   ${p.identical ? "identical" : "DIFFERENT"}  ${p.flavour.padEnd(16)} ${p.target.padEnd(16)} ${p.targetBytes} B (direct ${p.directBytes} B)${diff}`);
     }
   }
-  if (r.profile !== undefined) {
-    const p = r.profile;
-    parts.push(`\n== profile: Switchyard self time under c=64 load (${p.requests} requests, busy ${p.busyPct}% of samples)`);
+  for (const p of r.profiles) {
+    parts.push(`\n== profile: Switchyard self time under ${profileLoad(p)} (busy ${p.busyPct}% of samples)`);
     for (const g of p.groups) parts.push(`   ${String(g.selfPct).padStart(5)}%  ${g.group}`);
     parts.push("   top functions:");
     for (const e of p.top) parts.push(`   ${String(e.selfPct).padStart(5)}%  ${e.function}  ${e.location}`);
@@ -117,11 +122,11 @@ export function markdownReport(r: ReportInput): string {
       ]),
     );
   }
-  if (r.profile !== undefined) {
-    parts.push(`\n### Profile (self time, c=64, ${r.profile.requests.toLocaleString("en-US")} requests)\n`);
-    parts.push(mdTable([["share", "group"], ...r.profile.groups.map((g) => [`${g.selfPct}%`, g.group])]));
+  for (const p of r.profiles) {
+    parts.push(`\n### Profile: self time under ${profileLoad(p)}\n`);
+    parts.push(mdTable([["share", "group"], ...p.groups.map((g) => [`${g.selfPct}%`, g.group])]));
     parts.push("");
-    parts.push(mdTable([["self", "function", "location"], ...r.profile.top.map((e) => [`${e.selfPct}%`, `\`${e.function}\``, e.location])]));
+    parts.push(mdTable([["self", "function", "location"], ...p.top.map((e) => [`${e.selfPct}%`, `\`${e.function}\``, e.location])]));
   }
   return `${parts.join("\n")}\n`;
 }

@@ -60,6 +60,7 @@ export interface ProfileEntry {
 }
 
 export interface ProfileSummary {
+  load: "throughput" | "streams";
   durationS: number;
   busyPct: number;
   requests: number;

@@ -13,9 +13,7 @@ import type { Target } from "./targets.ts";
 import { alive } from "./targets.ts";
 
 function participates(s: Scenario, t: Target): boolean {
-  if (!t.flavours.includes(s.flavour)) return false;
-  const large = t.notes.some((n) => n.startsWith("config with"));
-  return !large || s.withLargeConfig;
+  return t.flavours.includes(s.flavour) && (!t.largeConfig || s.withLargeConfig);
 }
 
 async function fresh(s: Scenario, t: Target): Promise<void> {

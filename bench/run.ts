@@ -127,13 +127,16 @@ async function main(argv: string[]): Promise<number> {
     results.push(await runScenario(ctx, s, targets));
   }
 
-  let profile: ProfileSummary | undefined;
+  const profiles: ProfileSummary[] = [];
   if (o.profile && targets.some((t) => t.id === "switchyard")) {
-    log("\nprofiling Switchyard under c=64 load (node --cpu-prof)…");
-    profile = await profileGateway(ctx, mocks, driver, o.profileS, o.workers[0]).catch((err: unknown) => {
-      log(`profile failed: ${String(err)}`);
-      return undefined;
-    });
+    for (const load of ["throughput", "streams"] as const) {
+      log(`\nprofiling Switchyard under ${load === "throughput" ? "c=64 non-streaming load" : "200-chunk streams"} (node --cpu-prof)…`);
+      const p = await profileGateway(ctx, mocks, driver, load, o.profileS, o.workers[0]).catch((err: unknown) => {
+        log(`profile failed: ${String(err)}`);
+        return undefined;
+      });
+      if (p !== undefined) profiles.push(p);
+    }
   }
   await stopAll();
 
@@ -142,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
   const name = `${stamp(started)}${o.quick ? "-quick" : ""}`;
   const outDir = o.outDir ?? `${BENCH_DIR}/results`;
   mkdirSync(outDir, { recursive: true });
-  const report = { scenarios: results, goals, passthrough, profile, skipped };
+  const report = { scenarios: results, goals, passthrough, profiles, skipped };
   const json = {
     format: "switchyard-bench/1",
     startedAt: started.toISOString(),

@@ -23,6 +23,8 @@ export interface Target {
   kind: TargetKind;
   /** Flavours this target serves (the large-config gateway serves only `plain`). */
   flavours: readonly Flavour[];
+  /** The 1,000-model / 5,000-target gateway, which takes part only where routing cost matters. */
+  largeConfig: boolean;
   /** Chat-completions URL for a flavour. */
   url(f: Flavour): string;
   /** Model names to put in request bodies (cycled when several). */
@@ -46,6 +48,8 @@ export interface Mocks {
   /** host:port */
   hosts: Record<Flavour, string>;
   baseUrls: Record<Flavour, string>;
+  /** Replaces one mock with a fresh process on the same port. */
+  restart(f: Flavour): Promise<void>;
 }
 
 export interface Skipped {
@@ -60,22 +64,29 @@ export async function startMocks(ctx: Context, holdTps: number): Promise<Mocks> 
   const procs = {} as Record<Flavour, Proc>;
   const hosts = {} as Record<Flavour, string>;
   const baseUrls = {} as Record<Flavour, string>;
+  const launch = async (f: Flavour, port: number) => {
+    const proc = start({
+      name: `mock-${f}`,
+      argv: [ctx.node, `${ctx.repoRoot}/src/cli/main.ts`, "mock", "--port", String(port), ...specs[f].args],
+      cpus: ctx.layout.loadCpus,
+      nofile: ctx.nofile,
+    });
+    procs[f] = proc;
+    await proc.waitForLine((l) => l.includes("mock upstream listening on"), READY_MS);
+  };
   await Promise.all(
     FLAVOURS.map(async (f) => {
       const port = await freePort();
-      const proc = start({
-        name: `mock-${f}`,
-        argv: [ctx.node, `${ctx.repoRoot}/src/cli/main.ts`, "mock", "--port", String(port), ...specs[f].args],
-        cpus: ctx.layout.loadCpus,
-        nofile: ctx.nofile,
-      });
-      procs[f] = proc;
-      await proc.waitForLine((l) => l.includes("mock upstream listening on"), READY_MS);
       hosts[f] = `127.0.0.1:${port}`;
       baseUrls[f] = `http://127.0.0.1:${port}/v1`;
+      await launch(f, port);
     }),
   );
-  return { procs, hosts, baseUrls };
+  const restart = async (f: Flavour) => {
+    await procs[f].stop();
+    await launch(f, Number(hosts[f].split(":")[1]));
+  };
+  return { procs, hosts, baseUrls, restart };
 }
 
 export function directTarget(mocks: Mocks): Target {
@@ -84,13 +95,18 @@ export function directTarget(mocks: Mocks): Target {
     label: "direct to mock",
     kind: "direct",
     flavours: FLAVOURS,
+    largeConfig: false,
     url: (f) => `${mocks.baseUrls[f]}/chat/completions`,
     models: (f) => [f],
     headers: () => ({}),
     // The mock has no /health; its 404 still measures how quickly it answers.
     healthUrl: `http://${mocks.hosts.plain}/health`,
     sutPid: (f) => mocks.procs[f].pid,
-    procs: Object.values(mocks.procs),
+    get procs() {
+      return Object.values(mocks.procs);
+    },
+    // Only the open-stream scenarios restart servers, and they use the hold mock.
+    restart: () => mocks.restart("hold"),
     command: Object.values(mocks.procs)
       .map((p) => p.command)
       .join("\n"),
@@ -125,6 +141,7 @@ export async function startNginx(ctx: Context, mocks: Mocks): Promise<Target | S
     label: "nginx reverse proxy",
     kind: "nginx",
     flavours: FLAVOURS,
+    largeConfig: false,
     url: (f) => `${base}/${f}/v1/chat/completions`,
     models: (f) => [f],
     headers: () => ({}),
@@ -179,6 +196,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     label: o.label,
     kind: "switchyard",
     flavours: large ? ["plain"] : FLAVOURS,
+    largeConfig: large,
     url: () => `${base}/v1/chat/completions`,
     models: (f) => (large && f === "plain" ? extra : [f]),
     headers: () => ({}),
@@ -220,6 +238,7 @@ export async function startPortkey(ctx: Context, mocks: Mocks): Promise<Target |
     label: "Portkey gateway",
     kind: "peer",
     flavours: FLAVOURS,
+    largeConfig: false,
     url: () => `${base}/v1/chat/completions`,
     models: (f) => [f],
     headers: (f) => ({ "x-portkey-provider": "openai", "x-portkey-custom-host": mocks.baseUrls[f], authorization: "Bearer bench" }),
