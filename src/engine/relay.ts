@@ -2,6 +2,8 @@ import { GatewayError, isGatewayError } from "../protocol/errors.ts";
 import { errorEvent, lastEventEnd } from "../protocol/sse.ts";
 import { classifyTransportError } from "../upstream/errors.ts";
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Relays a committed stream downstream. Bytes pass through untouched; only
  * complete events are released, so that when the upstream fails mid-stream the
@@ -14,22 +16,35 @@ export async function* relay(
   label: string,
   onEnd: (completed: boolean, err?: GatewayError) => void,
 ): AsyncGenerator<Uint8Array> {
-  let pending: Buffer = Buffer.alloc(0);
+  let pending: Buffer = EMPTY;
   let failure: GatewayError | undefined;
   let completed = false;
+  let next: Uint8Array | undefined = head;
   try {
-    pending = yield* release(pending, head);
     for (;;) {
-      let r: IteratorResult<Uint8Array>;
-      try {
-        r = await rest.next();
-      } catch (err) {
-        failure = classifyTransportError(err, signal, label);
-        if (failure.code !== "SY_ERR_CLIENT_ABORT") yield errorEvent(failure);
-        return;
+      if (next === undefined) {
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await rest.next();
+        } catch (err) {
+          failure = classifyTransportError(err, signal, label);
+          if (failure.code !== "SY_ERR_CLIENT_ABORT") yield errorEvent(failure);
+          return;
+        }
+        if (r.done) break;
+        next = r.value;
       }
-      if (r.done) break;
-      pending = yield* release(pending, r.value);
+      const chunk = Buffer.isBuffer(next) ? next : Buffer.from(next.buffer, next.byteOffset, next.byteLength);
+      next = undefined;
+      const data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      const end = lastEventEnd(data);
+      if (end === data.length) {
+        pending = EMPTY;
+        yield data;
+      } else {
+        if (end > 0) yield data.subarray(0, end);
+        pending = data.subarray(end);
+      }
     }
     if (pending.length > 0) yield pending;
     completed = true;
@@ -41,16 +56,4 @@ export async function* relay(
     onEnd(completed, failure);
     if (!completed) await rest.return?.().catch(() => {});
   }
-}
-
-function* release(pending: Buffer, value: Uint8Array): Generator<Uint8Array, Buffer> {
-  const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  const data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-  const end = lastEventEnd(data);
-  if (end === data.length) {
-    yield data;
-    return Buffer.alloc(0);
-  }
-  if (end > 0) yield data.subarray(0, end);
-  return data.subarray(end);
 }

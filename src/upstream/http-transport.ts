@@ -1,6 +1,7 @@
 import { Pool } from "undici";
 import type { PoolSettings, Timeouts } from "../config/types.ts";
 import type { UpstreamCall } from "../providers/types.ts";
+import { DispatchCall } from "./dispatch-call.ts";
 import type { Transport, UpstreamResponse } from "./transport.ts";
 
 /**
@@ -41,18 +42,20 @@ export class HttpTransport implements Transport {
     this.#pool = pool;
   }
 
-  async send(call: UpstreamCall, signal: AbortSignal, timeouts: Timeouts): Promise<UpstreamResponse> {
-    const res = await this.#pool.request({
-      path: call.path,
-      method: call.method,
-      headers: call.headers,
-      body: call.body,
-      signal,
-      headersTimeout: timeouts.firstByte,
-      bodyTimeout: timeouts.idle,
-    });
-    const body = res.body;
-    return { status: res.statusCode, headers: res.headers, body, bytes: () => body.bytes() };
+  send(call: UpstreamCall, signal: AbortSignal, timeouts: Timeouts): Promise<UpstreamResponse> {
+    const handler = new DispatchCall(signal);
+    this.#pool.dispatch(
+      {
+        path: call.path,
+        method: call.method,
+        headers: call.headers,
+        body: call.body,
+        headersTimeout: timeouts.firstByte,
+        bodyTimeout: timeouts.idle,
+      },
+      handler,
+    );
+    return handler.response;
   }
 
   async close(): Promise<void> {
