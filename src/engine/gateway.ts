@@ -12,7 +12,7 @@ import { HealthTracker } from "../upstream/health.ts";
 import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
 import { type Clock, type Random, systemClock } from "./clock.ts";
 import { failover } from "./failover.ts";
-import { relay } from "./relay.ts";
+import { RelayStream } from "./relay.ts";
 import { type PreparedTarget, prepareProvider, type ProviderRuntime, RouteTable } from "./routes.ts";
 import { type GatewayResult, type Logger, type ProviderHealth, type RequestContext, silentLogger } from "./types.ts";
 import { validateRequest } from "./validate.ts";
@@ -128,7 +128,7 @@ export class Engine {
       }
       finish();
     };
-    return { ...base, stream: relay(committed.head!, committed.rest!, ac.signal, target.label, onEnd) };
+    return { ...base, stream: new RelayStream(committed.head!, committed.rest!, ac.signal, target.label, onEnd) };
   }
 
   async providerHealth(): Promise<Record<string, ProviderHealth>> {

@@ -13,6 +13,25 @@ export interface RequestContext {
   controller?: AbortController;
 }
 
+/** Where a front wants a stream's bytes written: a client socket, in practice. */
+export interface ByteSink {
+  /** Returns false when the sink is full; the writer then waits for `onDrain`. */
+  write(chunk: Uint8Array): boolean;
+  /** Ends the output; harmless when already ended or closed. */
+  end(): void;
+  /** True once the client has gone. */
+  readonly closed: boolean;
+  /** Calls `fn` once, when the sink can take more or has closed. */
+  onDrain(fn: () => void): void;
+  /** Calls `fn` once if the client goes away before `end()`. */
+  onClose(fn: () => void): void;
+}
+
+/** A streamed answer's bytes: iterate them, or have them pushed into a sink (faster, no promise per chunk). */
+export interface ByteStream extends AsyncIterable<Uint8Array> {
+  pipeTo(sink: ByteSink): Promise<void>;
+}
+
 /** What the engine hands back to a front: either a whole body or a byte stream. */
 export interface GatewayResult {
   status: number;
@@ -21,7 +40,7 @@ export interface GatewayResult {
   target: string;
   attempts: AttemptRecord[];
   body?: Buffer;
-  stream?: AsyncIterable<Uint8Array>;
+  stream?: ByteStream;
 }
 
 export interface ProviderHealth {

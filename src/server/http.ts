@@ -33,12 +33,12 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   const startedAt = Date.now();
 
   const api = (op: Operation): Handler => async (req, res, requestId) => {
-    const body = parseJson(await readBody(req, maxBody));
     const controller = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
     });
-    const result = await engine.handle(op, body, { requestId, controller });
+    // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
+    const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
     await send(res, result);
   };
 

@@ -1,36 +1,36 @@
 import type { ServerResponse } from "node:http";
+import type { ByteSink, ByteStream } from "../engine/types.ts";
 
-/** Resolves when the socket can take more, or when the client has gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
+/** A client response as a sink for a relayed stream. */
+function sinkFor(res: ServerResponse): ByteSink {
+  return {
+    write: (chunk) => res.write(chunk),
+    end: () => {
+      if (!res.destroyed && !res.writableEnded) res.end();
+    },
+    get closed() {
+      return res.destroyed;
+    },
+    onDrain: (fn) => {
+      if (res.destroyed) return fn();
+      const once = () => {
+        res.off("drain", once);
+        res.off("close", once);
+        fn();
+      };
+      res.on("drain", once);
+      res.on("close", once);
+    },
+    onClose: (fn) => {
+      res.once("close", () => {
+        if (!res.writableFinished) fn();
+      });
+    },
+  };
 }
 
-/** Writes a byte stream to the client with backpressure; a client that leaves ends the loop. */
-export async function writeStream(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string | number>,
-  stream: AsyncIterable<Uint8Array>,
-): Promise<void> {
+/** Writes a byte stream to the client with backpressure; a client that leaves ends it (and the upstream call). */
+export function writeStream(res: ServerResponse, status: number, headers: Record<string, string | number>, stream: ByteStream): Promise<void> {
   res.writeHead(status, headers);
-  const it = stream[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      if (res.destroyed) break;
-      if (!res.write(r.value)) await drained(res);
-    }
-  } finally {
-    await it.return?.();
-    if (!res.destroyed) res.end();
-  }
+  return stream.pipeTo(sinkFor(res));
 }

@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import type { UpstreamResponse } from "./transport.ts";
+import type { BodyListener, PushBody, UpstreamResponse } from "./transport.ts";
 
 const HIGH_WATER = 256 * 1024;
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -13,10 +13,13 @@ interface Settle<T> {
  * One upstream call driven by undici's dispatch callbacks. The body reaches
  * the consumer through a small queue instead of a Readable and its async
  * iterator: each streamed chunk costs one callback and at most one promise,
- * which is most of the gateway's per-chunk work. Backpressure pauses the
- * socket when the consumer falls behind.
+ * which is most of the gateway's per-chunk work. A consumer can also
+ * subscribe, and then every chunk goes straight to its callback: nothing is
+ * queued and no promise waits between chunks, which matters when thousands of
+ * streams sit idle between tokens. Backpressure pauses the socket when the
+ * consumer falls behind.
  */
-export class DispatchCall implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array>, AsyncIterable<Uint8Array> {
+export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, AsyncIterable<Uint8Array> {
   #controller: Dispatcher.DispatchController | undefined;
   #signal: AbortSignal;
   #onAbort = () => this.#controller?.abort(this.#signal.reason as Error);
@@ -28,6 +31,9 @@ export class DispatchCall implements Dispatcher.DispatchHandler, AsyncIterator<U
   #waiting: Settle<IteratorResult<Uint8Array>> | undefined;
   /** Set when the consumer asked for the whole body at once. */
   #whole: Settle<Uint8Array> | undefined;
+  #listener: BodyListener | undefined;
+  /** The listener asked to pause: chunks queue until resume(). */
+  #held = false;
 
   readonly response: Promise<UpstreamResponse>;
 
@@ -51,6 +57,11 @@ export class DispatchCall implements Dispatcher.DispatchHandler, AsyncIterator<U
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const listener = this.#listener;
+    if (listener !== undefined && !this.#held) {
+      if (!listener.data(chunk)) this.#hold(controller);
+      return;
+    }
     const waiting = this.#waiting;
     if (waiting !== undefined && this.#queue.length === 0) {
       this.#waiting = undefined;
@@ -65,6 +76,10 @@ export class DispatchCall implements Dispatcher.DispatchHandler, AsyncIterator<U
   onResponseEnd(): void {
     this.#ended = true;
     this.#cleanup();
+    if (this.#listener !== undefined) {
+      if (!this.#held) this.#listener.end();
+      return;
+    }
     if (this.#whole !== undefined) {
       this.#whole.resolve(this.#concat());
       return;
@@ -81,6 +96,7 @@ export class DispatchCall implements Dispatcher.DispatchHandler, AsyncIterator<U
     this.#cleanup();
     this.#started.reject(err);
     this.#whole?.reject(err);
+    if (!this.#held) this.#listener?.error(err);
     if (this.#waiting !== undefined) {
       this.#waiting.reject(err);
       this.#waiting = undefined;
@@ -99,6 +115,34 @@ export class DispatchCall implements Dispatcher.DispatchHandler, AsyncIterator<U
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
     });
+  }
+
+  subscribe(listener: BodyListener): void {
+    this.#listener = listener;
+    this.resume();
+  }
+
+  resume(): void {
+    const listener = this.#listener!;
+    this.#held = false;
+    const q = this.#queue;
+    while (q.length > 0) {
+      const chunk = q.shift()!;
+      this.#queued -= chunk.length;
+      // Paused again: the rest waits for the next resume().
+      if (!listener.data(chunk)) {
+        this.#held = true;
+        return;
+      }
+    }
+    if (this.#error !== undefined) listener.error(this.#error);
+    else if (this.#ended) listener.end();
+    else if (this.#controller?.paused) this.#controller.resume();
+  }
+
+  #hold(controller: Dispatcher.DispatchController): void {
+    this.#held = true;
+    controller.pause();
   }
 
   /** The consumer stopped early: abort the upstream request. */

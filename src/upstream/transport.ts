@@ -10,6 +10,29 @@ export interface UpstreamResponse {
   bytes?: () => Promise<Uint8Array>;
 }
 
+/**
+ * Receives a body pushed by its source, one callback per chunk: no promise
+ * per chunk and nothing allocated while waiting for the next one. `data`
+ * returns false to ask the source to pause until `resume()`.
+ */
+export interface BodyListener {
+  data(chunk: Uint8Array): boolean;
+  end(): void;
+  error(err: unknown): void;
+}
+
+/** A body that can also push its chunks to a listener instead of being iterated. */
+export interface PushBody extends AsyncIterator<Uint8Array> {
+  /** Delivers what is queued and then every further chunk to `listener`; iteration must not be used after this. */
+  subscribe(listener: BodyListener): void;
+  /** Resumes a source paused by `data` returning false. */
+  resume(): void;
+}
+
+export function isPushBody(body: AsyncIterator<Uint8Array>): body is PushBody {
+  return typeof (body as Partial<PushBody>).subscribe === "function";
+}
+
 /** Moves one call to an upstream and back. HTTP for real providers, in-process for the demo. */
 export interface Transport {
   send(call: UpstreamCall, signal: AbortSignal, timeouts: Timeouts): Promise<UpstreamResponse>;
