@@ -10,6 +10,7 @@ import type { Context } from "./context.ts";
 import type { Flavour } from "./flavours.ts";
 import { FLAVOURS, flavourSpecs } from "./flavours.ts";
 import { extraModelName, gatewayConfig } from "./gateway-config.ts";
+import { SERVE_NODE_FLAGS } from "../src/cli/node-flags.ts";
 import { freePort, waitForHttp } from "./net.ts";
 import { nginxConf } from "./nginx-conf.ts";
 import { hasCommand, start } from "./procs.ts";
@@ -181,7 +182,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
   const launch = async () => {
     const p = start({
       name: o.id,
-      argv: [ctx.node, ...(o.nodeFlags ?? []), `${ctx.repoRoot}/src/cli/main.ts`, "serve", "--config", file, "--port", String(port), "--log-level", "silent"],
+      argv: [ctx.node, ...SERVE_NODE_FLAGS, ...(o.nodeFlags ?? []), `${ctx.repoRoot}/src/cli/main.ts`, "serve", "--config", file, "--port", String(port), "--log-level", "silent"],
       cpus: ctx.layout.sutCpus,
       nofile: ctx.nofile,
     });

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// The flag caps V8's young generation (see src/cli/node-flags.ts).
 // Switchyard runs its TypeScript sources directly, which needs Node 24's type stripping.
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
