@@ -1,10 +1,40 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { ByteSink, ByteStream } from "../engine/types.ts";
 
-/** A client response as a sink for a relayed stream. */
-function sinkFor(res: ServerResponse): ByteSink {
+const CRLF = 0x0d0a;
+
+/** One HTTP/1.1 chunk (size line, data, CRLF) in a single buffer. */
+function frame(chunk: Uint8Array): Buffer {
+  const size = chunk.byteLength.toString(16);
+  const out = Buffer.allocUnsafe(size.length + 4 + chunk.byteLength);
+  out.write(size, 0, "latin1");
+  out.writeUInt16BE(CRLF, size.length);
+  out.set(chunk, size.length + 2);
+  out.writeUInt16BE(CRLF, out.length - 2);
+  return out;
+}
+
+function onceEither(emitter: ServerResponse | Socket, a: string, b: string, fn: () => void): void {
+  const once = () => {
+    emitter.off(a, once);
+    emitter.off(b, once);
+    fn();
+  };
+  emitter.on(a, once);
+  emitter.on(b, once);
+}
+
+/**
+ * A client response as a sink for a relayed stream. Once the head is on the
+ * wire and this response owns its socket, chunks are framed here and written
+ * to the socket in one call each: Node's own chunked writes cost a cork, a
+ * tick and a three-buffer writev per chunk. `res.end()` still writes the last
+ * chunk and finishes the response, so keep-alive works as usual.
+ */
+function sinkFor(res: ServerResponse, socket: Socket | null): ByteSink {
   return {
-    write: (chunk) => res.write(chunk),
+    write: socket === null ? (chunk) => res.write(chunk) : (chunk) => socket.write(frame(chunk)),
     end: () => {
       if (!res.destroyed && !res.writableEnded) res.end();
     },
@@ -13,13 +43,8 @@ function sinkFor(res: ServerResponse): ByteSink {
     },
     onDrain: (fn) => {
       if (res.destroyed) return fn();
-      const once = () => {
-        res.off("drain", once);
-        res.off("close", once);
-        fn();
-      };
-      res.on("drain", once);
-      res.on("close", once);
+      if (socket === null) onceEither(res, "drain", "close", fn);
+      else onceEither(socket, "drain", "close", fn);
     },
     onClose: (fn) => {
       res.once("close", () => {
@@ -31,6 +56,11 @@ function sinkFor(res: ServerResponse): ByteSink {
 
 /** Writes a byte stream to the client with backpressure; a client that leaves ends it (and the upstream call). */
 export function writeStream(res: ServerResponse, status: number, headers: Record<string, string | number>, stream: ByteStream): Promise<void> {
+  const http11 = res.req.httpVersionMajor === 1 && res.req.httpVersionMinor === 1;
+  if (http11) headers["transfer-encoding"] = "chunked";
   res.writeHead(status, headers);
-  return stream.pipeTo(sinkFor(res));
+  res.flushHeaders();
+  // Direct writes only when the head has gone out on a socket this response owns (not queued behind a pipelined one).
+  const socket = http11 && res.headersSent && res.socket !== null && res.writableLength === 0 ? res.socket : null;
+  return stream.pipeTo(sinkFor(res, socket));
 }

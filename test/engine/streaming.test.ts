@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { connect } from "node:net";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
@@ -142,5 +143,86 @@ describe("byte passthrough", () => {
     assert.equal(res.headers.get("content-type"), "text/event-stream");
     const got = Buffer.from(await res.arrayBuffer());
     assert.equal(got.compare(bytes), 0, `got ${JSON.stringify(got.toString())}`);
+  });
+});
+
+/** Reads raw HTTP/1.x off a socket until `done(text)` says the exchange is complete or the socket closes. */
+async function exchange(url: string, requests: string, done: (text: string) => boolean): Promise<{ text: string; closed: boolean }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, "connect");
+  let text = "";
+  let closed = false;
+  const finished = new Promise<void>((resolve) => {
+    socket.on("data", (c: Buffer) => {
+      text += c.toString("utf8");
+      if (done(text)) resolve();
+    });
+    socket.on("close", () => {
+      closed = true;
+      resolve();
+    });
+  });
+  socket.write(requests);
+  await finished;
+  socket.destroy();
+  return { text, closed };
+}
+
+/** Decodes a chunked body, asserting every size line matches its data. */
+function dechunk(raw: string): string {
+  const bytes = Buffer.from(raw);
+  let at = 0;
+  let out = "";
+  for (;;) {
+    const eol = bytes.indexOf("\r\n", at);
+    const size = Number.parseInt(bytes.subarray(at, eol).toString(), 16);
+    assert.ok(Number.isInteger(size), `a chunk size line at ${at}`);
+    if (size === 0) return out;
+    out += bytes.subarray(eol + 2, eol + 2 + size).toString();
+    assert.equal(bytes.subarray(eol + 2 + size, eol + 4 + size).toString(), "\r\n", "each chunk ends with CRLF");
+    at = eol + 4 + size;
+  }
+}
+
+describe("streams on the wire", () => {
+  let upstream: MockUpstream;
+  let gw: TestGateway;
+  const body = JSON.stringify(chat("m", { stream: true }));
+  const request = (version: string) =>
+    `POST /v1/chat/completions HTTP/${version}\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  before(async () => {
+    upstream = await startMockUpstream({ tokens: 30, tokensPerSecond: 5000 });
+    gw = await startGateway({ providers: { up: { type: "openai", base_url: upstream.url } }, models: { m: { targets: ["up/x"] } } });
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  test("HTTP/1.1: valid chunked framing, then the same connection serves the next request", async () => {
+    const twice = request("1.1") + request("1.1");
+    const { text } = await exchange(gw.url, twice, (t) => t.split("data: [DONE]\n\n\r\n0\r\n\r\n").length === 3);
+    const responses = text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(responses.length, 2, "two responses on one connection");
+    for (const r of responses) {
+      const [head, raw] = [r.slice(0, r.indexOf("\r\n\r\n")), r.slice(r.indexOf("\r\n\r\n") + 4)];
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      assert.match(head, /transfer-encoding: chunked/i);
+      const sse = dechunk(raw);
+      const evs = events(sse);
+      assert.equal(evs.at(-1), "data: [DONE]");
+      assert.equal(evs.length, 30 + 3, "role, 30 tokens, finish, [DONE]");
+    }
+  });
+
+  test("HTTP/1.0: the body is sent unframed and the connection closes at its end", async () => {
+    const { text, closed } = await exchange(gw.url, request("1.0"), () => false);
+    assert.ok(closed);
+    const head = text.slice(0, text.indexOf("\r\n\r\n"));
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    const evs = events(text.slice(head.length + 4));
+    assert.equal(evs.at(-1), "data: [DONE]");
   });
 });
