@@ -60,13 +60,20 @@ export async function rawSocket(base: string, bytes: string | Buffer): Promise<s
 
 /** A port nothing listens on: bound once, then released. */
 export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
+  // Below the kernel's ephemeral range (32768 and up on Linux), so that no
+  // server listening on port 0 and no outgoing connection can take it later.
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (!ok) continue;
+    server.close();
+    await once(server, "close");
+    return port;
+  }
 }
 
 export interface OpenAIErrorShape {
