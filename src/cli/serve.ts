@@ -3,6 +3,7 @@ import { loadConfig } from "../config/load.ts";
 import { LOG_LEVELS } from "../config/schema.ts";
 import { Engine } from "../engine/gateway.ts";
 import { createHttpServer, listen } from "../server/http.ts";
+import { shutdown } from "../server/shutdown.ts";
 import { startWorkers } from "../server/workers.ts";
 import { createLogger } from "../telemetry/logger.ts";
 
@@ -46,10 +47,7 @@ export async function runServe(argv: string[]): Promise<void> {
     const engine = new Engine(config, { logger });
     const running = await listen(createHttpServer(engine, logger), config.server.host, config.server.port);
     url = running.url;
-    close = async () => {
-      await running.close();
-      await engine.close();
-    };
+    close = () => shutdown(running, engine);
   }
   logger.info(
     {

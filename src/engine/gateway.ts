@@ -139,8 +139,16 @@ export class Engine {
     return randomUUID();
   }
 
+  /**
+   * Ends every request still under way: waiting ones fail with a 503, streams
+   * end with an error event, and their upstream calls are aborted.
+   */
+  abortInFlight(): void {
+    for (const ac of this.#inflight) ac.abort(new GatewayError("SY_ERR_SHUTTING_DOWN", "the gateway is shutting down"));
+  }
+
   async close(): Promise<void> {
-    for (const ac of this.#inflight) ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "gateway is shutting down"));
+    this.abortInFlight();
     await this.#pools.close();
     await this.store.close();
   }

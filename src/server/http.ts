@@ -36,6 +36,8 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     const controller = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
+      // While stopping, a connection whose response has ended is closed instead of kept alive.
+      else if (!server.listening) setImmediate(() => server.closeIdleConnections());
     });
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
@@ -141,6 +143,7 @@ function json(res: ServerResponse, status: number, payload: unknown): void {
 export interface RunningServer {
   server: Server;
   url: string;
+  /** Closes the server and every connection at once; `shutdown()` (shutdown.ts) is the graceful way. */
   close(): Promise<void>;
 }
 
@@ -158,8 +161,7 @@ export function listen(server: Server, host: string, port: number, opts: { reuse
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
-            server.closeIdleConnections();
-            setTimeout(() => server.closeAllConnections(), 2000).unref();
+            server.closeAllConnections();
           }),
       });
     });

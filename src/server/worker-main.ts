@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import { Engine } from "../engine/gateway.ts";
 import { createLogger } from "../telemetry/logger.ts";
 import { createHttpServer, listen } from "./http.ts";
+import { shutdown } from "./shutdown.ts";
 
 /** One worker thread: its own engine and HTTP server on the shared port, counters in shared memory. */
 export interface WorkerData {
@@ -19,7 +20,6 @@ const running = await listen(createHttpServer(engine, logger), data.config.serve
 parentPort!.postMessage({ type: "listening", url: running.url });
 parentPort!.on("message", async (msg: unknown) => {
   if (msg !== "stop") return;
-  await running.close();
-  await engine.close();
+  await shutdown(running, engine);
   parentPort!.close();
 });
