@@ -5,6 +5,8 @@
  */
 import { createServer } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import { parseFault } from "./faults.ts";
@@ -30,6 +32,11 @@ export interface MockOptions {
   models?: string[];
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /**
+   * Serve HTTPS with this key and certificate (PEM), offering HTTP/2 and
+   * HTTP/1.1 by ALPN. Fault injection that cuts sockets is meant for plain HTTP.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   /** Keep `requests`; long benchmark runs turn this off so memory stays flat. Default true. */
   record?: boolean;
 }
@@ -41,6 +48,8 @@ export interface RecordedRequest {
   body: Record<string, unknown> | null;
   /** True when the client went away before the response finished. */
   aborted: boolean;
+  /** "1.1", or "2.0" over HTTP/2. */
+  httpVersion: string;
 }
 
 interface MockEvents {
@@ -71,8 +80,9 @@ const noop = (): void => {};
 
 export class MockUpstream extends EventEmitter<MockEvents> {
   readonly requests: RecordedRequest[] = [];
-  #server: Server;
-  #opts: Required<Omit<MockOptions, "fault" | "apiKey">> & { apiKey: string | undefined };
+  #server: Server | Http2SecureServer;
+  #sockets = new Set<Socket>();
+  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "tls">> & { apiKey: string | undefined; tls: MockOptions["tls"] };
   #fault: FaultSpec | null = null;
   #faultLeft = Infinity;
   #modelsJson: string;
@@ -94,17 +104,32 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       models: options.models ?? DEFAULT_MODELS,
       apiKey: options.apiKey,
       record: options.record ?? true,
+      tls: options.tls,
     };
     if (options.fault !== undefined) this.setFault(options.fault);
     this.#modelsJson = JSON.stringify(wire.modelList(this.#opts.models));
-    this.#server = createServer((req, res) => this.#accept(req, res));
-    // Pooled client connections must outlive the gaps between benchmark requests.
-    this.#server.keepAliveTimeout = 60_000;
-    this.#server.on("connection", (socket) => {
+    const accept = (req: IncomingMessage, res: ServerResponse) => this.#accept(req, res);
+    const count = (socket: Socket) => {
       this.connections++;
       this.openConnections++;
-      socket.once("close", () => this.openConnections--);
-    });
+      this.#sockets.add(socket);
+      socket.once("close", () => {
+        this.openConnections--;
+        this.#sockets.delete(socket);
+      });
+    };
+    if (options.tls === undefined) {
+      const server = createServer(accept);
+      // Pooled client connections must outlive the gaps between benchmark requests.
+      server.keepAliveTimeout = 60_000;
+      server.on("connection", count);
+      this.#server = server;
+    } else {
+      // The compatibility API gives HTTP/2 streams the request/response shape the handlers use.
+      const server = createSecureServer({ ...options.tls, allowHTTP1: true }, accept as never);
+      server.on("secureConnection", count);
+      this.#server = server;
+    }
   }
 
   /** TCP connections accepted so far, and those open now: shows whether clients pool and reuse them. */
@@ -133,7 +158,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const addr = server.address();
     this.#port = typeof addr === "object" && addr !== null ? addr.port : this.#opts.port;
     const host = this.#opts.host.includes(":") ? `[${this.#opts.host}]` : this.#opts.host;
-    this.#url = `http://${host}:${this.#port}/v1`;
+    this.#url = `${this.#opts.tls === undefined ? "http" : "https"}://${host}:${this.#port}/v1`;
     return this;
   }
 
@@ -154,7 +179,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       for (const ex of this.#active) clearTimeout(ex.timer);
       this.#server.close(() => resolve());
       // Stalled and streaming responses would otherwise hold close() open forever.
-      this.#server.closeAllConnections();
+      for (const socket of this.#sockets) socket.destroy();
     });
     return this.#closing;
   }
@@ -162,7 +187,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
   #accept(req: IncomingMessage, res: ServerResponse): void {
     const ex: Exchange = {
       res,
-      record: { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: null, aborted: false },
+      record: { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: null, aborted: false, httpVersion: req.httpVersion },
       rid: randomUUID(),
       timer: undefined,
       deliberate: false,
@@ -187,7 +212,8 @@ export class MockUpstream extends EventEmitter<MockEvents> {
   #closed(ex: Exchange): void {
     this.#active.delete(ex);
     clearTimeout(ex.timer);
-    if (ex.res.writableFinished || ex.deliberate || this.#closing !== undefined) return;
+    // writableEnded: the mock ended the response itself (HTTP/2 responses report finished once their stream closes, however it closed).
+    if (ex.res.writableEnded || ex.deliberate || this.#closing !== undefined) return;
     ex.record.aborted = true;
     this.#announce(ex);
     this.emit("abort", ex.record);
