@@ -9,7 +9,8 @@ import { parseJson, readBody } from "./body.ts";
 import { openaiErrorBody } from "./errors.ts";
 import { writeStream } from "./stream.ts";
 
-type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
+/** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
+type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController) => Promise<void>;
 
 interface RouteEntry {
   methods: Record<string, Handler>;
@@ -32,13 +33,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   );
   const startedAt = Date.now();
 
-  const api = (op: Operation): Handler => async (req, res, requestId) => {
-    const controller = new AbortController();
-    res.once("close", () => {
-      if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
-      // While stopping, a connection whose response has ended is closed instead of kept alive.
-      else if (!server.listening) setImmediate(() => server.closeIdleConnections());
-    });
+  const api = (op: Operation): Handler => async (req, res, requestId, controller) => {
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
     await send(res, result);
@@ -84,7 +79,13 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       res.setHeader("allow", route.allow);
       fail(res, new GatewayError("SY_ERR_METHOD_NOT_ALLOWED", `method ${req.method} is not allowed on ${path}; use ${route.allow}`));
     } else {
-      handler(req, res, requestId).catch((err: unknown) => {
+      const controller = new AbortController();
+      res.once("close", () => {
+        if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
+        // While stopping, a connection whose response has ended is closed instead of kept alive.
+        else if (!server.listening) setImmediate(() => server.closeIdleConnections());
+      });
+      handler(req, res, requestId, controller).catch((err: unknown) => {
         const e = isGatewayError(err) ? err : new GatewayError("SY_ERR_INTERNAL", "internal error", { cause: err });
         if (!isGatewayError(err)) logger.error({ reqId: requestId, err }, "unhandled error");
         fail(res, e);

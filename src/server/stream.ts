@@ -61,6 +61,6 @@ export function writeStream(res: ServerResponse, status: number, headers: Record
   res.writeHead(status, headers);
   res.flushHeaders();
   // Direct writes only when the head has gone out on a socket this response owns (not queued behind a pipelined one).
-  const socket = http11 && res.headersSent && res.socket !== null && res.writableLength === 0 ? res.socket : null;
+  const socket = http11 && res.socket !== null && res.writableLength === 0 ? res.socket : null;
   return stream.pipeTo(sinkFor(res, socket));
 }

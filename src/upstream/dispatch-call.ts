@@ -31,9 +31,8 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
   #waiting: Settle<IteratorResult<Uint8Array>> | undefined;
   /** Set when the consumer asked for the whole body at once. */
   #whole: Settle<Uint8Array> | undefined;
+  /** While the socket is paused for it, a listener gets nothing: chunks queue until resume(). */
   #listener: BodyListener | undefined;
-  /** The listener asked to pause: chunks queue until resume(). */
-  #held = false;
 
   readonly response: Promise<UpstreamResponse>;
 
@@ -58,8 +57,8 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const listener = this.#listener;
-    if (listener !== undefined && !this.#held) {
-      if (!listener.data(chunk)) this.#hold(controller);
+    if (listener !== undefined && !controller.paused) {
+      if (!listener.data(chunk)) controller.pause();
       return;
     }
     const waiting = this.#waiting;
@@ -77,7 +76,7 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
     this.#ended = true;
     this.#cleanup();
     if (this.#listener !== undefined) {
-      if (!this.#held) this.#listener.end();
+      if (!this.#paused()) this.#listener.end();
       return;
     }
     if (this.#whole !== undefined) {
@@ -96,7 +95,7 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
     this.#cleanup();
     this.#started.reject(err);
     this.#whole?.reject(err);
-    if (!this.#held) this.#listener?.error(err);
+    if (!this.#paused()) this.#listener?.error(err);
     if (this.#waiting !== undefined) {
       this.#waiting.reject(err);
       this.#waiting = undefined;
@@ -124,25 +123,20 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
 
   resume(): void {
     const listener = this.#listener!;
-    this.#held = false;
     const q = this.#queue;
     while (q.length > 0) {
       const chunk = q.shift()!;
       this.#queued -= chunk.length;
-      // Paused again: the rest waits for the next resume().
-      if (!listener.data(chunk)) {
-        this.#held = true;
-        return;
-      }
+      // Still full: the socket stays paused and the rest waits for the next resume().
+      if (!listener.data(chunk)) return;
     }
     if (this.#error !== undefined) listener.error(this.#error);
     else if (this.#ended) listener.end();
-    else if (this.#controller?.paused) this.#controller.resume();
+    else if (this.#paused()) this.#controller!.resume();
   }
 
-  #hold(controller: Dispatcher.DispatchController): void {
-    this.#held = true;
-    controller.pause();
+  #paused(): boolean {
+    return this.#controller?.paused === true;
   }
 
   /** The consumer stopped early: abort the upstream request. */
