@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { LOG_LEVELS } from "../config/schema.ts";
 import { Engine } from "../engine/gateway.ts";
+import { exposureProblem } from "../server/auth.ts";
 import { createHttpServer, listen } from "../server/http.ts";
 import { shutdown } from "../server/shutdown.ts";
 import { startWorkers } from "../server/workers.ts";
@@ -36,7 +37,11 @@ export async function runServe(argv: string[]): Promise<void> {
     if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
     config.server.logLevel = level as typeof config.server.logLevel;
   }
+  const exposed = exposureProblem(config.server.host, config.server.auth);
+  if (exposed !== undefined) throw new Error(exposed);
   const logger = createLogger(config.server.logLevel);
+  // A promise nobody awaited must not take the gateway, and every request on it, down with it.
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled promise rejection"));
   let url: string;
   let close: () => Promise<void>;
   if (config.server.workers > 1) {
@@ -54,6 +59,7 @@ export async function runServe(argv: string[]): Promise<void> {
       url,
       config: config.source,
       workers: config.server.workers,
+      auth: config.server.auth.keys.length > 0 ? config.server.auth.keys.map((k) => k.name) : "off",
       providers: Object.keys(config.providers),
       models: Object.keys(config.models).slice(0, 20),
     },

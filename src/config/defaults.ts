@@ -23,12 +23,33 @@ export interface Defaults {
 
 /** Every value the gateway assumes when neither the file nor its `defaults:` section sets one (ms, bytes). */
 export const DEFAULTS: Defaults = Object.freeze({
-  server: Object.freeze({ host: "127.0.0.1", port: 4000, maxBody: 10 * MB, logLevel: "info", workers: 1 }),
+  server: Object.freeze({
+    host: "127.0.0.1",
+    port: 4000,
+    maxBody: 10 * MB,
+    logLevel: "info",
+    workers: 1,
+    auth: Object.freeze({ keys: [], allowUnauthenticated: false }),
+    timeouts: Object.freeze({ headers: 10 * SECOND, body: 30 * SECOND, keepAlive: 5 * SECOND }),
+    maxConnections: 10_000,
+  }),
   timeouts: Object.freeze({ connect: 10 * SECOND, firstByte: 60 * SECOND, idle: 30 * SECOND, total: 10 * MINUTE }),
   pool: Object.freeze({ connections: 100, keepAliveTimeout: 5 * MINUTE, http2: false }),
   retry: Object.freeze({ attempts: 3, baseDelay: 250, maxDelay: 8 * SECOND }),
   target: Object.freeze({ priority: 0, weight: 1 }),
 });
+
+/** A fresh, mutable copy of the server defaults. */
+export function defaultServer(): ServerConfig {
+  const d = DEFAULTS.server;
+  return { ...d, auth: { keys: [], allowUnauthenticated: false }, timeouts: { ...d.timeouts } };
+}
+
+/** Without a config file, SWITCHYARD_API_KEY (when set) is the one gateway key. */
+function envAuth(env: Env): ServerConfig["auth"] {
+  const key = env.SWITCHYARD_API_KEY;
+  return { keys: key ? [{ name: "SWITCHYARD_API_KEY", key }] : [], allowUnauthenticated: false };
+}
 
 /** The demo provider needs no network; this placeholder keeps `baseUrl` a non-empty string. */
 export const DEMO_BASE_URL = "demo://local";
@@ -88,7 +109,7 @@ export function configFromEnv(env: Env): GatewayConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems, "invalid config (environment):");
   return {
-    server: { ...DEFAULTS.server },
+    server: { ...defaultServer(), auth: envAuth(env) },
     providers,
     models: {
       demo: {

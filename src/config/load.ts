@@ -111,6 +111,16 @@ function normalise(file: ConfigFile, source: string): GatewayConfig {
       maxBody: server?.max_body ?? d.maxBody,
       logLevel: server?.log_level ?? d.logLevel,
       workers: server?.workers ?? d.workers,
+      auth: {
+        keys: (server?.auth?.keys ?? []).map((k, i) => ({ name: k.name ?? `key-${i + 1}`, key: k.key })),
+        allowUnauthenticated: server?.auth?.allow_unauthenticated ?? false,
+      },
+      timeouts: {
+        headers: server?.timeouts?.headers ?? d.timeouts.headers,
+        body: server?.timeouts?.body ?? d.timeouts.body,
+        keepAlive: server?.timeouts?.keep_alive ?? d.timeouts.keepAlive,
+      },
+      maxConnections: server?.max_connections ?? d.maxConnections,
     },
     // fromEntries keeps a provider or model called "__proto__" an ordinary entry.
     providers: Object.fromEntries(providers),

@@ -49,6 +49,14 @@ function text(v: unknown): string {
   return v;
 }
 
+/** Long enough not to be guessed, and sendable in a header. The value is never quoted back. */
+function gatewaySecret(v: unknown): string {
+  if (typeof v !== "string") throw new Error("expected a string");
+  if (v.length < 16) throw new Error("must be at least 16 characters long");
+  if (!/^[\x21-\x7e]+$/.test(v)) throw new Error("must be printable ASCII without spaces");
+  return v;
+}
+
 function secret(v: unknown): string {
   if (typeof v !== "string") throw new Error("expected a string");
   return v;
@@ -233,12 +241,32 @@ const model = strict({
   fallbacks: listOf(field(text)).nullish(),
 });
 
+/** A gateway key: the secret alone, or a record naming it (budgets and limits per key will sit beside it). */
+const gatewayKey = z.preprocess(
+  (v) => (typeof v === "string" ? { key: v } : v),
+  strict({ key: field(gatewaySecret), name: optional(text) }, "expected a key (a string) or a mapping with key and name"),
+);
+
+const auth = strict({
+  keys: listOf(gatewayKey).nullish(),
+  allow_unauthenticated: optional(bool),
+});
+
+const serverTimeouts = strict({
+  headers: optional(duration),
+  body: optional(duration),
+  keep_alive: optional(duration),
+});
+
 const server = strict({
   host: optional(text),
   port: optional(integer(0, 65535)),
   max_body: optional(size),
   log_level: optional(oneOf(LOG_LEVELS, "log level")),
   workers: optional(integer(1)),
+  auth: auth.nullish(),
+  timeouts: serverTimeouts.nullish(),
+  max_connections: optional(integer(1)),
 });
 
 export const configSchema = strict({

@@ -70,6 +70,38 @@ export interface ServerConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Worker count for the HTTP front (1 = single process). */
   workers: number;
+  /** Gateway keys clients must present; see ./auth.ts in server/. */
+  auth: AuthConfig;
+  /** Limits on how long a client may take to send a request, and to sit idle between requests. */
+  timeouts: ServerTimeouts;
+  /** Most client connections open at once; more are closed as they arrive. */
+  maxConnections: number;
+}
+
+/**
+ * One gateway key. A record rather than a bare string so that per-key
+ * budgets and limits can be added beside the secret later.
+ */
+export interface GatewayKey {
+  /** Shown in logs instead of the key itself. */
+  name: string;
+  key: string;
+}
+
+export interface AuthConfig {
+  /** Empty: no key is asked for. */
+  keys: GatewayKey[];
+  /** Serve without keys on a non-loopback address, on purpose. */
+  allowUnauthenticated: boolean;
+}
+
+export interface ServerTimeouts {
+  /** From the connection (or the previous response) until the request headers are complete. */
+  headers: number;
+  /** From the end of the headers until the body is complete. */
+  body: number;
+  /** How long an idle keep-alive connection is kept open between requests. */
+  keepAlive: number;
 }
 
 export interface GatewayConfig {

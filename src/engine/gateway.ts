@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { GatewayConfig, RetryPolicy } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
-import { providerSecrets, redact } from "../protocol/redact.ts";
+import { providerSecrets, redactError } from "../protocol/redact.ts";
 import { openaiAdapter } from "../providers/openai/index.ts";
 import type { Operation } from "../providers/types.ts";
 import { Counters } from "../state/counters.ts";
@@ -96,7 +96,7 @@ export class Engine {
       routes: this.routes,
       started: (t: PreparedTarget) => this.health.started(t.provider.config.name),
       failed: (t: PreparedTarget, err: GatewayError) => {
-        err.message = redact(err.message, this.#secrets);
+        redactError(err, this.#secrets);
         this.health.finished(t.provider.config.name, err);
       },
     };
@@ -121,7 +121,7 @@ export class Engine {
       if (!completed && !ac.signal.aborted) {
         ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client stopped reading the stream"));
       }
-      if (err !== undefined) err.message = redact(err.message, this.#secrets);
+      if (err !== undefined) redactError(err, this.#secrets);
       this.health.finished(target.provider.config.name, err);
       if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
         this.#log.warn({ reqId: ctx.requestId, target: target.label, code: err.code }, `stream failed mid-way: ${err.message}`);

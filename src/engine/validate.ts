@@ -1,5 +1,10 @@
 import { GatewayError } from "../protocol/errors.ts";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../protocol/json-depth.ts";
 import type { Operation } from "../providers/types.ts";
+
+/** Longest accepted model name, in characters (all ASCII, so also bytes). */
+export const MAX_MODEL_NAME = 256;
+const MODEL_NAME = /^[\x21-\x7e]+$/;
 
 function bad(param: string, message: string): GatewayError {
   return new GatewayError("SY_ERR_BAD_REQUEST", message, { param });
@@ -24,6 +29,15 @@ export function validateRequest(op: Operation, body: unknown): asserts body is R
   if (typeof b.model !== "string" || b.model === "") {
     throw bad("model", `model must be a non-empty string, got ${typeName(b.model)}`);
   }
+  // The name is echoed in a response header and may become a cached route: keep it short and plain.
+  if (b.model.length > MAX_MODEL_NAME || !MODEL_NAME.test(b.model)) {
+    throw bad(
+      "model",
+      b.model.length > MAX_MODEL_NAME
+        ? `model name is ${b.model.length} characters long; at most ${MAX_MODEL_NAME} are allowed`
+        : "model name may hold only visible ASCII characters (no spaces, control characters or non-ASCII letters)",
+    );
+  }
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== "boolean") {
     throw bad("stream", `stream must be a boolean, got ${typeName(b.stream)}`);
   }
@@ -38,6 +52,9 @@ export function validateRequest(op: Operation, body: unknown): asserts body is R
     if (v !== undefined && v !== null && typeof v !== "number") {
       throw bad(field, `${field} must be a number, got ${typeName(v)}`);
     }
+  }
+  if (nestedDeeperThan(b, MAX_JSON_DEPTH)) {
+    throw bad("body", `request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   }
   if (op === "chat") validateMessages(b.messages);
   else if (op === "completions") {

@@ -14,16 +14,22 @@ export interface AttemptRecord {
 interface CatalogueEntry {
   status: number;
   type: string;
+  /** OpenAI's own code for the same situation, which SDKs and apps check; sent as `code`, with ours beside it. */
+  openai?: string;
 }
 
 export const ERRORS = {
   SY_ERR_BAD_REQUEST: { status: 400, type: "invalid_request_error" },
   SY_ERR_INVALID_JSON: { status: 400, type: "invalid_request_error" },
-  SY_ERR_MODEL_NOT_FOUND: { status: 404, type: "invalid_request_error" },
+  SY_ERR_MODEL_NOT_FOUND: { status: 404, type: "invalid_request_error", openai: "model_not_found" },
+  SY_ERR_UNAUTHORIZED: { status: 401, type: "invalid_request_error", openai: "invalid_api_key" },
   SY_ERR_NOT_FOUND: { status: 404, type: "invalid_request_error" },
   SY_ERR_METHOD_NOT_ALLOWED: { status: 405, type: "invalid_request_error" },
   SY_ERR_BODY_TOO_LARGE: { status: 413, type: "invalid_request_error" },
   SY_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, type: "invalid_request_error" },
+  SY_ERR_BAD_HTTP: { status: 400, type: "invalid_request_error" },
+  SY_ERR_REQUEST_TIMEOUT: { status: 408, type: "invalid_request_error" },
+  SY_ERR_HEADERS_TOO_LARGE: { status: 431, type: "invalid_request_error" },
   SY_ERR_UPSTREAM_CLIENT_ERROR: { status: 400, type: "invalid_request_error" },
   SY_ERR_UPSTREAM_STATUS: { status: 502, type: "upstream_error" },
   SY_ERR_UPSTREAM_CONNECT: { status: 502, type: "upstream_error" },
@@ -40,6 +46,11 @@ export const ERRORS = {
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** OpenAI's code for the situation a catalogue code names, where OpenAI has one. */
+export function openaiCode(code: ErrorCode): string | undefined {
+  return (ERRORS[code] as CatalogueEntry).openai;
+}
 
 export class GatewayError extends Error {
   readonly code: ErrorCode;

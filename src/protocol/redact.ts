@@ -13,6 +13,35 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out.replace(KEY_SHAPES, "[redacted]");
 }
 
+/** Longest upstream error message passed on; cut only after redaction, so no half of a secret survives. */
+export const MAX_ERROR_MESSAGE = 500;
+
+/** Redacts, then cuts to `max` characters. In that order: a secret cut in half would no longer be recognised. */
+export function redactClip(text: string, secrets: readonly string[], max = MAX_ERROR_MESSAGE): string {
+  const clean = redact(text, secrets);
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * Cleans every string of an error that goes back to a client, a log or a
+ * health page: the message and what the upstream called the error (its
+ * type, code and param come from the upstream's body, and a careless
+ * upstream echoes request headers into them).
+ */
+export function redactError<E extends { message: string; upstream?: { type?: string; code?: string; param?: string } }>(
+  err: E,
+  secrets: readonly string[],
+): E {
+  err.message = redactClip(err.message, secrets);
+  const u = err.upstream;
+  if (u !== undefined) {
+    if (u.type !== undefined) u.type = redactClip(u.type, secrets, 100);
+    if (u.code !== undefined) u.code = redactClip(u.code, secrets, 100);
+    if (u.param !== undefined) u.param = redactClip(u.param, secrets, 200);
+  }
+  return err;
+}
+
 /** Header names whose values are credentials. */
 const SECRET_HEADER = /auth|key|token|secret|cookie|password/i;
 

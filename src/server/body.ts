@@ -1,10 +1,30 @@
 import type { IncomingMessage } from "node:http";
 import { GatewayError } from "../protocol/errors.ts";
 
+/**
+ * API bodies must say they are JSON. Besides naming the problem for a client
+ * that forgot the header, this keeps web pages out: a cross-site form or
+ * `text/plain` POST needs no CORS preflight, and would otherwise spend tokens
+ * through a gateway on localhost.
+ */
+export function requireJson(req: IncomingMessage): void {
+  const type = req.headers["content-type"];
+  if (type === "application/json") return;
+  const media = type?.split(";", 1)[0].trim().toLowerCase();
+  if (media === "application/json") return;
+  throw new GatewayError(
+    "SY_ERR_UNSUPPORTED_MEDIA_TYPE",
+    type === undefined
+      ? "missing content-type: send the body as JSON with 'content-type: application/json'"
+      : `content-type "${media?.slice(0, 100)}" is not supported: send the body as JSON with 'content-type: application/json'`,
+  );
+}
+
 /** Reads a request body, refusing anything larger than `max` bytes before it is buffered. */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const encoding = req.headers["content-encoding"];
-  if (encoding !== undefined && encoding !== "identity") {
+  const raw = req.headers["content-encoding"];
+  const encoding = raw === undefined ? "" : raw.trim().toLowerCase();
+  if (encoding !== "" && encoding !== "identity") {
     return Promise.reject(
       new GatewayError("SY_ERR_UNSUPPORTED_MEDIA_TYPE", `content-encoding "${encoding}" is not supported; send the JSON body uncompressed`),
     );

@@ -1,4 +1,4 @@
-import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
+import { type AttemptRecord, type GatewayError, openaiCode } from "../protocol/errors.ts";
 
 /**
  * The OpenAI error shape: `{"error":{"message","type","code","param"}}`, plus
@@ -10,10 +10,10 @@ export function openaiErrorBody(err: GatewayError): string {
   const error: Record<string, unknown> = {
     message: err.message,
     type: upstream?.type ?? err.type,
-    code: upstream?.code ?? err.code,
+    code: upstream?.code ?? openaiCode(err.code) ?? err.code,
     param: upstream?.param ?? err.param ?? null,
+    switchyard_code: err.code,
   };
-  if (upstream?.code !== undefined) error.switchyard_code = err.code;
   if (err.attempts !== undefined && err.attempts.length > 0) error.attempts = err.attempts.map(attemptJson);
   return JSON.stringify({ error });
 }

@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ServerConfig } from "../config/types.ts";
 import type { Engine } from "../engine/gateway.ts";
-import { type GatewayResult, type Logger, silentLogger } from "../engine/types.ts";
-import { GatewayError, isGatewayError } from "../protocol/errors.ts";
+import { type Logger, silentLogger } from "../engine/types.ts";
+import { GatewayError } from "../protocol/errors.ts";
 import type { Operation } from "../providers/types.ts";
-import { parseJson, readBody } from "./body.ts";
-import { openaiErrorBody } from "./errors.ts";
-import { writeStream } from "./stream.ts";
+import { type Authenticate, authenticator } from "./auth.ts";
+import { parseJson, readBody, requireJson } from "./body.ts";
+import { answerClientError } from "./client-errors.ts";
+import { fail, json, sendResult, toGatewayError } from "./respond.ts";
 
 /** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController) => Promise<void>;
@@ -15,16 +17,41 @@ type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, co
 interface RouteEntry {
   methods: Record<string, Handler>;
   allow: string;
+  /** Served without a gateway key (liveness only). */
+  open: boolean;
 }
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+/** Client text quoted in an error message is cut short. */
+const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+
+/**
+ * Node's own limits on slow and idle clients, from `server.timeouts`. The
+ * request timeout covers headers and body together; it stops counting once
+ * the request has arrived, so a long streamed answer is not cut by it.
+ * Node checks these on an interval (30 s by default): checking more often
+ * makes a 10 s limit mean about 10 s.
+ */
+function serverOptions(s: ServerConfig) {
+  const { headers, body, keepAlive } = s.timeouts;
+  const shortest = Math.min(...[headers, body].filter((t) => t > 0), 30_000);
+  return {
+    headersTimeout: headers,
+    requestTimeout: headers > 0 && body > 0 ? headers + body : 0,
+    keepAliveTimeout: keepAlive,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(shortest / 4))),
+  };
+}
 
 /**
  * The HTTP front: a thin layer that turns requests into engine calls and
  * engine results (or errors) into OpenAI-shaped responses.
  */
 export function createHttpServer(engine: Engine, logger: Logger = silentLogger): Server {
-  const maxBody = engine.config.server.maxBody;
+  const settings = engine.config.server;
+  const maxBody = settings.maxBody;
+  const authenticate: Authenticate | undefined = authenticator(settings.auth);
   const modelsBody = Buffer.from(
     JSON.stringify({
       object: "list",
@@ -34,13 +61,15 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   const startedAt = Date.now();
 
   const api = (op: Operation): Handler => async (req, res, requestId, controller) => {
+    requireJson(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
-    await send(res, result);
+    await sendResult(res, result);
   };
 
   const routes = new Map<string, RouteEntry>();
-  const add = (path: string, methods: Record<string, Handler>) => routes.set(path, { methods, allow: Object.keys(methods).join(", ") });
+  const add = (path: string, methods: Record<string, Handler>, open = false) =>
+    routes.set(path, { methods, allow: Object.keys(methods).join(", "), open });
   for (const prefix of ["/v1", ""]) {
     add(`${prefix}/chat/completions`, { POST: api("chat") });
     add(`${prefix}/completions`, { POST: api("completions") });
@@ -52,9 +81,11 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       },
     });
   }
-  add("/health", {
-    GET: async (_req, res) => json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
-  });
+  add(
+    "/health",
+    { GET: async (_req, res) => json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }) },
+    true,
+  );
   add("/health/upstream", {
     GET: async (_req, res) => {
       const providers = await engine.providerHealth();
@@ -65,80 +96,50 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     },
   });
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  /** The last resort: whatever a handler throws ends that request with an answer, never the process. */
+  const onError = (res: ServerResponse, requestId: string) => (err: unknown) => {
+    const e = toGatewayError(err);
+    if (e.code === "SY_ERR_INTERNAL") logger.error({ reqId: requestId, err }, "unhandled error");
+    fail(res, e);
+  };
+
+  const server = createServer(serverOptions(settings), (req, res) => {
     const sent = req.headers["x-request-id"];
     const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
     res.setHeader("x-request-id", requestId);
-    const q = req.url!.indexOf("?");
-    const path = q === -1 ? req.url! : req.url!.slice(0, q);
+    const url = req.url!;
+    const q = url.indexOf("?");
+    const path = q === -1 ? url : url.slice(0, q);
     const route = routes.get(path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path);
     let handler: Handler | undefined;
-    if (route === undefined) {
-      fail(res, new GatewayError("SY_ERR_NOT_FOUND", `no route for ${req.method} ${path}`));
-    } else if ((handler = route.methods[req.method!]) === undefined) {
-      res.setHeader("allow", route.allow);
-      fail(res, new GatewayError("SY_ERR_METHOD_NOT_ALLOWED", `method ${req.method} is not allowed on ${path}; use ${route.allow}`));
-    } else {
-      const controller = new AbortController();
-      res.once("close", () => {
-        if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
-        // While stopping, a connection whose response has ended is closed instead of kept alive.
-        else if (!server.listening) setImmediate(() => server.closeIdleConnections());
-      });
-      handler(req, res, requestId, controller).catch((err: unknown) => {
-        const e = isGatewayError(err) ? err : new GatewayError("SY_ERR_INTERNAL", "internal error", { cause: err });
-        if (!isGatewayError(err)) logger.error({ reqId: requestId, err }, "unhandled error");
-        fail(res, e);
-      });
+    try {
+      if (route === undefined) {
+        throw new GatewayError("SY_ERR_NOT_FOUND", `no route for ${req.method} ${clip(path)}`);
+      }
+      if (!route.open) authenticate?.(req.headers);
+      if ((handler = route.methods[req.method!]) === undefined) {
+        res.setHeader("allow", route.allow);
+        throw new GatewayError("SY_ERR_METHOD_NOT_ALLOWED", `method ${req.method} is not allowed on ${clip(path)}; use ${route.allow}`);
+      }
+    } catch (err) {
+      onError(res, requestId)(err);
+      return;
+    }
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
+      // While stopping, a connection whose response has ended is closed instead of kept alive.
+      else if (!server.listening) setImmediate(() => server.closeIdleConnections());
+    });
+    try {
+      handler(req, res, requestId, controller).catch(onError(res, requestId));
+    } catch (err) {
+      onError(res, requestId)(err);
     }
   });
-  server.on("clientError", (err, socket) => {
-    // Only answer when no response is under way on this socket, or the 400 would land inside it.
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (socket.writable && !inFlight?.headersSent) {
-      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    } else socket.destroy(err);
-  });
+  server.maxConnections = settings.maxConnections;
+  server.on("clientError", answerClientError);
   return server;
-}
-
-async function send(res: ServerResponse, result: GatewayResult): Promise<void> {
-  const headers: Record<string, string | number> = {
-    "content-type": result.contentType,
-    "x-switchyard-target": result.target,
-    "x-switchyard-attempts": result.attempts.length,
-  };
-  if (result.stream === undefined) {
-    headers["content-length"] = result.body!.length;
-    res.writeHead(result.status, headers);
-    res.end(result.body);
-    return;
-  }
-  headers["cache-control"] = "no-cache";
-  await writeStream(res, result.status, headers, result.stream);
-}
-
-function fail(res: ServerResponse, err: GatewayError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (res.destroyed) return;
-  const attempts = err.attempts ?? [];
-  const last = attempts.at(-1);
-  if (last !== undefined) res.setHeader("x-switchyard-target", last.target);
-  res.setHeader("x-switchyard-attempts", attempts.length);
-  if (err.code === "SY_ERR_BODY_TOO_LARGE") res.setHeader("connection", "close");
-  const status = err.code === "SY_ERR_CLIENT_ABORT" ? 499 : err.status;
-  const body = openaiErrorBody(err);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function json(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
 }
 
 export interface RunningServer {

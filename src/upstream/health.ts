@@ -1,5 +1,5 @@
 import { GatewayError } from "../protocol/errors.ts";
-import { redact } from "../protocol/redact.ts";
+import { redactClip } from "../protocol/redact.ts";
 import type { Clock } from "../engine/clock.ts";
 import type { ProviderRuntime } from "../engine/routes.ts";
 import type { ProviderHealth } from "../engine/types.ts";
@@ -58,7 +58,7 @@ export class HealthTracker {
     if (!p) return;
     this.#inFlight.add(p.slot, -1);
     if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
-      p.lastError = redact(err.message, this.#secrets);
+      p.lastError = redactClip(err.message, this.#secrets);
       p.lastErrorAt = this.#clock.now();
     }
   }
@@ -117,7 +117,7 @@ export class HealthTracker {
       };
       if (!ok) {
         const err = rt.adapter.classifyStatus({ status: res.status, headers: res.headers, body: body.toString("utf8") }, this.#clock.now());
-        result.error = redact(err.message, this.#secrets);
+        result.error = redactClip(err.message, this.#secrets);
       }
       this.#probed.set(name, result);
     } catch (err) {
@@ -127,7 +127,7 @@ export class HealthTracker {
       this.#probed.set(name, {
         reachable: false,
         responseTimeMs: this.#clock.now() - started,
-        error: redact(e.message, this.#secrets),
+        error: redactClip(e.message, this.#secrets),
         checkedAt: this.#clock.now(),
       });
     }

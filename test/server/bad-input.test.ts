@@ -114,7 +114,9 @@ describe("request fields", () => {
 test("an unknown model is a 404 listing the available model names", async () => {
   const { status, error } = await postError("/v1/chat/completions", chat("no-such-model"));
   assert.equal(status, 404);
-  assert.equal(error.code, "SY_ERR_MODEL_NOT_FOUND");
+  // OpenAI's own code, which SDKs and apps check, with the gateway's beside it.
+  assert.equal(error.code, "model_not_found");
+  assert.equal(error.switchyard_code, "SY_ERR_MODEL_NOT_FOUND");
   assert.equal(error.param, "model");
   assert.match(error.message, /"no-such-model"/);
   assert.match(error.message, /available models: demo, fast-chat/);
@@ -211,7 +213,7 @@ describe("through the official SDK", () => {
     );
     assert.ok(err instanceof OpenAI.NotFoundError, `got ${String(err)}`);
     assert.equal(err.status, 404);
-    assert.equal(err.code, "SY_ERR_MODEL_NOT_FOUND");
+    assert.equal(err.code, "model_not_found");
     assert.match(err.message, /"gpt-nope" not found; available models: demo, fast-chat/);
   });
 });

@@ -37,7 +37,8 @@ export function readUpstreamError(status: number, body: string): { message: stri
     }
     if (typeof parsed.message === "string") return { message: parsed.message };
   }
-  const text = body.trim().slice(0, 200);
+  // Not cut here: the engine redacts before it cuts, so no half of a secret survives.
+  const text = body.trim();
   return { message: text ? `upstream answered ${status}: ${text}` : `upstream answered ${status}` };
 }
 

@@ -1,0 +1,70 @@
+import type { ServerResponse } from "node:http";
+import type { GatewayResult } from "../engine/types.ts";
+import { GatewayError } from "../protocol/errors.ts";
+import { openaiErrorBody } from "./errors.ts";
+import { writeStream } from "./stream.ts";
+
+/** Visible ASCII, space and tab: what a header value may hold without being refused or split. */
+const HEADER_SAFE = /^[\t\x20-\x7e]*$/;
+
+/**
+ * A value fit for a response header. The gateway's own values (target labels
+ * built from the config and validated model names) always are; anything else
+ * is percent-encoded rather than allowed to make `setHeader` throw.
+ */
+export function headerValue(v: string): string {
+  return HEADER_SAFE.test(v) ? v : encodeURIComponent(v);
+}
+
+export async function sendResult(res: ServerResponse, result: GatewayResult): Promise<void> {
+  const headers: Record<string, string | number> = {
+    "content-type": result.contentType,
+    "x-switchyard-target": headerValue(result.target),
+    "x-switchyard-attempts": result.attempts.length,
+  };
+  if (result.stream === undefined) {
+    headers["content-length"] = result.body!.length;
+    res.writeHead(result.status, headers);
+    res.end(result.body);
+    return;
+  }
+  headers["cache-control"] = "no-cache";
+  await writeStream(res, result.status, headers, result.stream);
+}
+
+/**
+ * Answers with an error in OpenAI's shape, or, once a response is under way,
+ * ends it. It never throws: it is what runs when everything else went wrong.
+ */
+export function fail(res: ServerResponse, err: GatewayError): void {
+  try {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (res.destroyed) return;
+    const attempts = err.attempts ?? [];
+    const last = attempts.at(-1);
+    if (last !== undefined) res.setHeader("x-switchyard-target", headerValue(last.target));
+    res.setHeader("x-switchyard-attempts", attempts.length);
+    if (err.code === "SY_ERR_BODY_TOO_LARGE") res.setHeader("connection", "close");
+    if (err.code === "SY_ERR_UNAUTHORIZED") res.setHeader("www-authenticate", 'Bearer realm="switchyard"');
+    const status = err.code === "SY_ERR_CLIENT_ABORT" ? 499 : err.status;
+    const body = openaiErrorBody(err);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  } catch {
+    res.destroy();
+  }
+}
+
+export function json(res: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Anything thrown while serving a request becomes an error the client can read. */
+export function toGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError("SY_ERR_INTERNAL", "internal error", { cause: err });
+}
