@@ -43,7 +43,7 @@ export class Engine {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #log: Logger;
-  readonly #pools = new PoolRegistry();
+  readonly #pools: PoolRegistry;
   readonly #secrets: string[];
   readonly #inflight = new Set<AbortController>();
   /** A store passed in belongs to the caller, who closes it. */
@@ -56,12 +56,13 @@ export class Engine {
     this.#log = options.logger ?? silentLogger;
     this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new MemoryStore(() => this.#clock.now());
+    this.#pools = new PoolRegistry(Object.values(config.providers), this.#log);
     const runtimes = new Map<string, ProviderRuntime>();
     const demo = new DemoTransport(this.#clock, options.demoTokenGapMs);
     for (const p of Object.values(config.providers)) {
       const prepared = prepareProvider(p);
       const transport =
-        p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin, p.pool, p.timeouts.connect));
+        p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin));
       runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });
     }
     this.#secrets = providerSecrets(Object.values(config.providers));
