@@ -20,6 +20,7 @@ import { validateRequest } from "./validate.ts";
 export interface EngineOptions {
   clock?: Clock;
   random?: Random;
+  /** Shared state; one passed in stays the caller's to close. */
   store?: Store;
   logger?: Logger;
   /** Retry policy for "provider/model" names that match no configured model. */
@@ -42,22 +43,26 @@ export class Engine {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #log: Logger;
-  readonly #pools = new PoolRegistry();
+  readonly #pools: PoolRegistry;
   readonly #secrets: string[];
   readonly #inflight = new Set<AbortController>();
+  /** A store passed in belongs to the caller, who closes it. */
+  readonly #ownsStore: boolean;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.config = config;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#log = options.logger ?? silentLogger;
+    this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new MemoryStore(() => this.#clock.now());
+    this.#pools = new PoolRegistry(Object.values(config.providers), this.#log);
     const runtimes = new Map<string, ProviderRuntime>();
     const demo = new DemoTransport(this.#clock, options.demoTokenGapMs);
     for (const p of Object.values(config.providers)) {
       const prepared = prepareProvider(p);
       const transport =
-        p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin, p.pool, p.timeouts.connect));
+        p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin));
       runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });
     }
     this.#secrets = providerSecrets(Object.values(config.providers));
@@ -150,6 +155,6 @@ export class Engine {
   async close(): Promise<void> {
     this.abortInFlight();
     await this.#pools.close();
-    await this.store.close();
+    if (this.#ownsStore) await this.store.close();
   }
 }

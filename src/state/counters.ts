@@ -1,8 +1,9 @@
 /**
  * Integer counters in a fixed set of slots. Backed by a SharedArrayBuffer
  * when several worker threads serve one port, so that counts (in-flight
- * requests now; limits and breakers later) are exact across workers rather
- * than divided by N.
+ * requests per provider) are exact across workers rather than divided by N.
+ * Synchronous and allocation-free for the hot path, which is why this is not
+ * a Store backend (docs/state.md).
  */
 export class Counters {
   readonly buffer: SharedArrayBuffer | ArrayBuffer;

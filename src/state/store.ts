@@ -1,72 +1,50 @@
+import type { WindowTake } from "./sliding-window.ts";
+
+export type { WindowTake } from "./sliding-window.ts";
+export { MemoryStore } from "./memory-store.ts";
+
 /**
- * The state that several gateway instances will share (in-flight counts,
- * breaker state, rate windows, cache entries) goes through this interface.
- * Memory is the only backend for now; a Redis one implements the same calls.
+ * The state that several gateway instances will share (breaker state, rate
+ * windows, concurrency counts, cache entries) goes through this interface.
+ * Memory is the only backend for now; a Redis one implements the same calls,
+ * and test/state/store.case.ts is the behaviour both must show.
+ *
+ * Counters, values and windows are three separate key spaces: the same key
+ * names three unrelated entries. Time comes from the backend's injected
+ * clock; an entry written with a TTL at time w exists while now < w + ttl.
+ * Bad arguments (see arguments.ts) reject with a RangeError.
  */
 export interface Store {
-  /** Adds `by` to a counter and returns the new value. */
-  incr(key: string, by?: number): Promise<number>;
+  /**
+   * Adds `by` (a whole number, negative to subtract) to a counter, creating it
+   * at 0, and returns the new value. Every incr sets the counter to expire
+   * `ttlMs` later, so a counter lives while it is being moved and goes once it
+   * is left alone: counts left behind by an instance that died fade out.
+   */
+  incr(key: string, by: number, ttlMs: number): Promise<number>;
+  /** A counter's value; 0 when it does not exist or has expired. */
+  count(key: string): Promise<number>;
+  resetCount(key: string): Promise<void>;
+
   get(key: string): Promise<string | undefined>;
-  /** Sets a value, optionally expiring after `ttlMs`. */
+  /** Sets a value; without `ttlMs` it never expires (an earlier TTL is dropped). */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /**
+   * Sets `next` only if the value is now `expected` (undefined: only if there
+   * is none, expired ones included), atomically. Answers whether it did.
+   * `ttlMs` applies as in set.
+   */
+  compareAndSet(key: string, expected: string | undefined, next: string, ttlMs?: number): Promise<boolean>;
   delete(key: string): Promise<void>;
+
+  /**
+   * Admits `cost` units into a sliding window of `limit` units per `windowMs`
+   * when it has room, atomically; a refused take consumes nothing. A cost of 0
+   * only looks. A key keeps one window length. The window is approximated
+   * from two fixed buckets (sliding-window.ts; error bounds in docs/state.md).
+   */
+  windowTake(key: string, cost: number, limit: number, windowMs: number): Promise<WindowTake>;
+
+  /** Lets go of the backend's resources; calling it again does nothing. */
   close(): Promise<void>;
-}
-
-interface Entry {
-  value: string;
-  expiresAt: number;
-}
-
-export class MemoryStore implements Store {
-  readonly #counters = new Map<string, number>();
-  readonly #values = new Map<string, Entry>();
-  readonly #now: () => number;
-
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
-  }
-
-  /** Synchronous form used on the hot path by in-process callers. */
-  incrSync(key: string, by = 1): number {
-    const next = (this.#counters.get(key) ?? 0) + by;
-    if (next === 0) this.#counters.delete(key);
-    else this.#counters.set(key, next);
-    return next;
-  }
-
-  counter(key: string): number {
-    return this.#counters.get(key) ?? 0;
-  }
-
-  async incr(key: string, by = 1): Promise<number> {
-    return this.incrSync(key, by);
-  }
-
-  async get(key: string): Promise<string | undefined> {
-    const e = this.#values.get(key);
-    if (e === undefined) {
-      const c = this.#counters.get(key);
-      return c === undefined ? undefined : String(c);
-    }
-    if (e.expiresAt <= this.#now()) {
-      this.#values.delete(key);
-      return undefined;
-    }
-    return e.value;
-  }
-
-  async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    this.#values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : this.#now() + ttlMs });
-  }
-
-  async delete(key: string): Promise<void> {
-    this.#values.delete(key);
-    this.#counters.delete(key);
-  }
-
-  async close(): Promise<void> {
-    this.#values.clear();
-    this.#counters.clear();
-  }
 }

@@ -1,29 +1,103 @@
 import { Pool } from "undici";
-import type { PoolSettings, Timeouts } from "../config/types.ts";
+import type { ProviderConfig, Timeouts } from "../config/types.ts";
 import type { UpstreamCall } from "../providers/types.ts";
 import { DispatchCall } from "./dispatch-call.ts";
 import type { Transport, UpstreamResponse } from "./transport.ts";
 
+/** What one origin's pool is built with, reconciled from every provider on that origin. */
+export interface PoolPlan {
+  origin: string;
+  /** The providers sharing the pool, in config order. */
+  providers: string[];
+  connections: number;
+  keepAliveTimeout: number;
+  http2: boolean;
+  connectTimeout: number;
+  /** Whether the providers asked for different settings. */
+  differs: boolean;
+}
+
+/** Where a reconciled pool is reported; the engine's logger fits. */
+export interface PoolWarnings {
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * Groups the providers that call over HTTP by origin. Settings that differ are
+ * resolved towards the more generous one, so that no provider gets less than
+ * it asked for: the largest pool.connections, the longest keep-alive and
+ * connect timeout, and HTTP/2 when any of them allows it.
+ */
+export function planPools(providers: Iterable<ProviderConfig>): Map<string, PoolPlan> {
+  const plans = new Map<string, PoolPlan>();
+  for (const p of providers) {
+    if (p.type === "demo") continue;
+    const origin = new URL(p.baseUrl).origin;
+    const plan = plans.get(origin);
+    if (plan === undefined) {
+      plans.set(origin, {
+        origin,
+        providers: [p.name],
+        connections: p.pool.connections,
+        keepAliveTimeout: p.pool.keepAliveTimeout,
+        http2: p.pool.http2,
+        connectTimeout: p.timeouts.connect,
+        differs: false,
+      });
+      continue;
+    }
+    plan.providers.push(p.name);
+    plan.differs ||=
+      p.pool.connections !== plan.connections ||
+      p.pool.keepAliveTimeout !== plan.keepAliveTimeout ||
+      p.pool.http2 !== plan.http2 ||
+      p.timeouts.connect !== plan.connectTimeout;
+    plan.connections = Math.max(plan.connections, p.pool.connections);
+    plan.keepAliveTimeout = Math.max(plan.keepAliveTimeout, p.pool.keepAliveTimeout);
+    plan.http2 ||= p.pool.http2;
+    plan.connectTimeout = Math.max(plan.connectTimeout, p.timeouts.connect);
+  }
+  return plans;
+}
+
 /**
  * One keep-alive undici pool per upstream origin, shared by every request to
- * that origin. The first provider registered for an origin sets its pool size.
+ * that origin. The registry is planned from the whole provider list before any
+ * pool exists, because a pool's size cannot change once it is built.
  */
 export class PoolRegistry {
+  readonly #plans: Map<string, PoolPlan>;
   readonly #pools = new Map<string, Pool>();
 
-  get(origin: string, settings: PoolSettings, connectTimeout: number): Pool {
-    let pool = this.#pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, {
-        connections: settings.connections,
-        keepAliveTimeout: settings.keepAliveTimeout,
-        keepAliveMaxTimeout: Math.max(settings.keepAliveTimeout, 1000),
-        connect: { timeout: connectTimeout },
-        allowH2: settings.http2,
-        pipelining: 1,
-      });
-      this.#pools.set(origin, pool);
+  constructor(providers: Iterable<ProviderConfig>, warnings?: PoolWarnings) {
+    this.#plans = planPools(providers);
+    for (const plan of this.#plans.values()) {
+      if (!plan.differs) continue;
+      const { differs: _, ...chosen } = plan;
+      warnings?.warn(
+        chosen,
+        `providers ${plan.providers.join(", ")} share the pool to ${plan.origin} but set it up differently; ` +
+          `it uses ${plan.connections} connections, keep-alive ${plan.keepAliveTimeout} ms, ` +
+          `connect timeout ${plan.connectTimeout} ms, HTTP/2 ${plan.http2 ? "allowed" : "off"}`,
+      );
     }
+  }
+
+  /** The pool to `origin`, built on first use from its plan. */
+  get(origin: string): Pool {
+    let pool = this.#pools.get(origin);
+    if (pool !== undefined) return pool;
+    const plan = this.#plans.get(origin);
+    if (plan === undefined) throw new Error(`no provider was planned for ${origin}`);
+    pool = new Pool(origin, {
+      connections: plan.connections,
+      keepAliveTimeout: plan.keepAliveTimeout,
+      keepAliveMaxTimeout: Math.max(plan.keepAliveTimeout, 1000),
+      connect: { timeout: plan.connectTimeout },
+      allowH2: plan.http2,
+      pipelining: 1,
+    });
+    this.#pools.set(origin, pool);
     return pool;
   }
 
