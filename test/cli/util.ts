@@ -8,6 +8,7 @@ export const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.u
 /** Variables that would change which config the CLI picks up or which providers it adds. */
 const INFLUENTIAL = [
   "SWITCHYARD_CONFIG",
+  "SWITCHYARD_API_KEY",
   "OPENAI_API_KEY",
   "OPENAI_BASE_URL",
   "OPENROUTER_API_KEY",
