@@ -32,6 +32,7 @@ export const DEFAULTS: Defaults = Object.freeze({
     auth: Object.freeze({ keys: [], allowUnauthenticated: false }),
     timeouts: Object.freeze({ headers: 10 * SECOND, body: 30 * SECOND, keepAlive: 5 * SECOND }),
     maxConnections: 10_000,
+    compression: Object.freeze({ minSize: 1024, streams: false }),
   }),
   timeouts: Object.freeze({ connect: 10 * SECOND, firstByte: 60 * SECOND, idle: 30 * SECOND, total: 10 * MINUTE }),
   pool: Object.freeze({ connections: 100, keepAliveTimeout: 5 * MINUTE, http2: false }),
@@ -42,7 +43,7 @@ export const DEFAULTS: Defaults = Object.freeze({
 /** A fresh, mutable copy of the server defaults. */
 export function defaultServer(): ServerConfig {
   const d = DEFAULTS.server;
-  return { ...d, auth: { keys: [], allowUnauthenticated: false }, timeouts: { ...d.timeouts } };
+  return { ...d, auth: { keys: [], allowUnauthenticated: false }, timeouts: { ...d.timeouts }, compression: { ...d.compression! } };
 }
 
 /** Without a config file, SWITCHYARD_API_KEY (when set) is the one gateway key. */

@@ -121,6 +121,15 @@ function normalise(file: ConfigFile, source: string): GatewayConfig {
         keepAlive: server?.timeouts?.keep_alive ?? d.timeouts.keepAlive,
       },
       maxConnections: server?.max_connections ?? d.maxConnections,
+      ...(server?.cors ? { cors: { origins: server.cors.origins, maxAge: server.cors.max_age ?? 600_000 } } : {}),
+      ...(server?.compression === false
+        ? {}
+        : {
+            compression: {
+              minSize: server?.compression?.min_size ?? d.compression!.minSize,
+              streams: server?.compression?.streams ?? d.compression!.streams,
+            },
+          }),
     },
     // fromEntries keeps a provider or model called "__proto__" an ordinary entry.
     providers: Object.fromEntries(providers),

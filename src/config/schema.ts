@@ -109,6 +109,16 @@ function httpUrl(v: unknown): string {
   return url;
 }
 
+/** A web origin as browsers send it (scheme://host[:port], no path), or "*". */
+function origin(v: unknown): string {
+  if (v === "*") return v;
+  const url = typeof v === "string" && URL.canParse(v) ? new URL(v) : undefined;
+  if (url === undefined || url.origin === "null" || url.origin !== String(v).replace(/\/+$/, "")) {
+    throw new Error('expected an origin such as "https://app.example.com" (scheme, host and port only) or "*"');
+  }
+  return url.origin;
+}
+
 function oneOf<T extends string>(options: readonly T[], what: string): Convert<T> {
   return (v) => {
     if (typeof v === "string" && (options as readonly string[]).includes(v)) return v as T;
@@ -258,6 +268,16 @@ const serverTimeouts = strict({
   keep_alive: optional(duration),
 });
 
+const cors = strict({
+  origins: listOf(field(origin)).min(1, { error: "at least one origin (or \"*\") is required" }),
+  max_age: optional(duration),
+});
+
+/** `compression: false` turns it off; a mapping tunes it. */
+const compression = z.union([z.literal(false), strict({ min_size: optional(size), streams: optional(bool) })], {
+  error: () => "expected false or a mapping with min_size and streams",
+});
+
 const server = strict({
   host: optional(text),
   port: optional(integer(0, 65535)),
@@ -267,6 +287,8 @@ const server = strict({
   auth: auth.nullish(),
   timeouts: serverTimeouts.nullish(),
   max_connections: optional(integer(1)),
+  cors: cors.nullish(),
+  compression: compression.nullish(),
 });
 
 export const configSchema = strict({

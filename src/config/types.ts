@@ -76,6 +76,24 @@ export interface ServerConfig {
   timeouts: ServerTimeouts;
   /** Most client connections open at once; more are closed as they arrive. */
   maxConnections: number;
+  /** Cross-origin access for browser apps; off (undefined) by default. */
+  cors?: CorsConfig;
+  /** Compression of responses for clients that accept it; off (undefined) when disabled. */
+  compression?: CompressionConfig;
+}
+
+export interface CorsConfig {
+  /** Origins allowed to call the gateway from a browser; "*" allows any. */
+  origins: string[];
+  /** How long a browser may cache a preflight answer, in ms. */
+  maxAge: number;
+}
+
+export interface CompressionConfig {
+  /** Whole bodies smaller than this go out as they are. */
+  minSize: number;
+  /** Compress streamed answers too (each event is flushed as it is written). */
+  streams: boolean;
 }
 
 /**

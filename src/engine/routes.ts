@@ -64,6 +64,12 @@ export class RouteTable {
     return this.#routes.get(name);
   }
 
+  /** A model as `GET /v1/models/{id}` shows it; throws the same 404 as a request for it would. */
+  describe(name: string): { id: string; ownedBy: string } {
+    const route = this.resolve(name);
+    return { id: name, ownedBy: this.#routes.has(name) ? "switchyard" : route.plan.tiers[0]?.[0]?.provider.config.name ?? "switchyard" };
+  }
+
   names(): string[] {
     return this.#publicNames;
   }

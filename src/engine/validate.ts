@@ -6,6 +6,18 @@ import type { Operation } from "../providers/types.ts";
 export const MAX_MODEL_NAME = 256;
 const MODEL_NAME = /^[\x21-\x7e]+$/;
 
+/** The name is echoed in a response header and may become a cached route: keep it short and plain. */
+export function checkModelName(name: string): void {
+  if (name.length > MAX_MODEL_NAME || !MODEL_NAME.test(name)) {
+    throw bad(
+      "model",
+      name.length > MAX_MODEL_NAME
+        ? `model name is ${name.length} characters long; at most ${MAX_MODEL_NAME} are allowed`
+        : "model name may hold only visible ASCII characters (no spaces, control characters or non-ASCII letters)",
+    );
+  }
+}
+
 function bad(param: string, message: string): GatewayError {
   return new GatewayError("SY_ERR_BAD_REQUEST", message, { param });
 }
@@ -29,15 +41,7 @@ export function validateRequest(op: Operation, body: unknown): asserts body is R
   if (typeof b.model !== "string" || b.model === "") {
     throw bad("model", `model must be a non-empty string, got ${typeName(b.model)}`);
   }
-  // The name is echoed in a response header and may become a cached route: keep it short and plain.
-  if (b.model.length > MAX_MODEL_NAME || !MODEL_NAME.test(b.model)) {
-    throw bad(
-      "model",
-      b.model.length > MAX_MODEL_NAME
-        ? `model name is ${b.model.length} characters long; at most ${MAX_MODEL_NAME} are allowed`
-        : "model name may hold only visible ASCII characters (no spaces, control characters or non-ASCII letters)",
-    );
-  }
+  checkModelName(b.model);
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== "boolean") {
     throw bad("stream", `stream must be a boolean, got ${typeName(b.stream)}`);
   }

@@ -1,4 +1,6 @@
 import type { IncomingMessage } from "node:http";
+import type { Readable, Transform } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { GatewayError } from "../protocol/errors.ts";
 
 /**
@@ -20,17 +22,53 @@ export function requireJson(req: IncomingMessage): void {
   );
 }
 
-/** Reads a request body, refusing anything larger than `max` bytes before it is buffered. */
+const DECODERS: Record<string, () => Transform> = {
+  gzip: () => createGunzip(),
+  "x-gzip": () => createGunzip(),
+  deflate: () => createInflate(),
+  br: () => createBrotliDecompress(),
+};
+
+/**
+ * Reads a request body, refusing anything larger than `max` bytes before it
+ * is buffered. A gzip, deflate or br body is decompressed as it arrives and
+ * `max` applies to what it decompresses to, so a small zip bomb gets a 413
+ * after at most `max` bytes of output.
+ */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const raw = req.headers["content-encoding"];
   const encoding = raw === undefined ? "" : raw.trim().toLowerCase();
-  if (encoding !== "" && encoding !== "identity") {
-    return Promise.reject(
-      new GatewayError("SY_ERR_UNSUPPORTED_MEDIA_TYPE", `content-encoding "${encoding}" is not supported; send the JSON body uncompressed`),
-    );
-  }
   const declared = Number(req.headers["content-length"]);
   if (declared > max) return Promise.reject(tooLarge(max));
+  if (encoding === "" || encoding === "identity") return collect(req, max, req);
+  const decoder = DECODERS[encoding];
+  if (decoder === undefined) {
+    return Promise.reject(
+      new GatewayError(
+        "SY_ERR_UNSUPPORTED_MEDIA_TYPE",
+        `content-encoding "${encoding.slice(0, 50)}" is not supported; send the body uncompressed, or as gzip, deflate or br`,
+      ),
+    );
+  }
+  const inflate = decoder();
+  // The compressed bytes count too: empty gzip members decompress to nothing, forever.
+  let received = 0;
+  req.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > max) inflate.destroy(tooLarge(max));
+  });
+  req.pipe(inflate);
+  return collect(inflate, max, req).catch((err: unknown) => {
+    req.unpipe(inflate);
+    req.resume();
+    inflate.destroy();
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError("SY_ERR_INVALID_JSON", `request body is not valid ${encoding} data: ${(err as Error).message}`);
+  });
+}
+
+/** Buffers `source` up to `max` bytes; `req` is the request it comes from, drained when the limit is hit. */
+function collect(source: Readable, max: number, req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -38,6 +76,7 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       size += chunk.length;
       if (size > max) {
         cleanup();
+        if (source !== req) req.unpipe();
         req.resume();
         reject(tooLarge(max));
         return;
@@ -55,16 +94,23 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     const onClose = () => {
       if (!req.complete) onError(new Error("connection closed"));
     };
+    // A decoder's own error is bad data, not a client that left.
+    const onDecodeError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
     const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
+      source.off("data", onData);
+      source.off("end", onEnd);
       req.off("error", onError);
       req.off("close", onClose);
+      if (source !== req) source.off("error", onDecodeError);
     };
-    req.on("data", onData);
-    req.on("end", onEnd);
+    source.on("data", onData);
+    source.on("end", onEnd);
     req.on("error", onError);
     req.on("close", onClose);
+    if (source !== req) source.on("error", onDecodeError);
   });
 }
 

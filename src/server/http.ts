@@ -3,13 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { ServerConfig } from "../config/types.ts";
 import type { Engine } from "../engine/gateway.ts";
+import { checkModelName } from "../engine/validate.ts";
 import { type Logger, silentLogger } from "../engine/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Operation } from "../providers/types.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
 import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
-import { fail, json, sendResult, toGatewayError } from "./respond.ts";
+import { corsFor } from "./cors.ts";
+import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
 
 /** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController) => Promise<void>;
@@ -21,6 +23,7 @@ interface RouteEntry {
   open: boolean;
 }
 
+const MODEL_PATH = /^(\/v1)?\/models\/./;
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /** Client text quoted in an error message is cut short. */
@@ -51,6 +54,8 @@ function serverOptions(s: ServerConfig) {
 export function createHttpServer(engine: Engine, logger: Logger = silentLogger): Server {
   const settings = engine.config.server;
   const maxBody = settings.maxBody;
+  const compression = settings.compression;
+  const cors = corsFor(settings.cors);
   const authenticate: Authenticate | undefined = authenticator(settings.auth);
   const modelsBody = Buffer.from(
     JSON.stringify({
@@ -64,23 +69,38 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     requireJson(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
-    await sendResult(res, result);
+    await sendResult(req, res, result, compression);
   };
 
   const routes = new Map<string, RouteEntry>();
-  const add = (path: string, methods: Record<string, Handler>, open = false) =>
-    routes.set(path, { methods, allow: Object.keys(methods).join(", "), open });
+  const add = (path: string, methods: Record<string, Handler>, open = false) => {
+    // HEAD is GET without the body (Node leaves the body out of HEAD answers).
+    if (methods.GET !== undefined) methods = { ...methods, HEAD: methods.GET };
+    routes.set(path, { methods, allow: [...Object.keys(methods), "OPTIONS"].join(", "), open });
+  };
   for (const prefix of ["/v1", ""]) {
     add(`${prefix}/chat/completions`, { POST: api("chat") });
     add(`${prefix}/completions`, { POST: api("completions") });
     add(`${prefix}/embeddings`, { POST: api("embeddings") });
     add(`${prefix}/models`, {
-      GET: async (_req, res) => {
-        res.writeHead(200, { "content-type": "application/json", "content-length": modelsBody.length });
-        res.end(modelsBody);
-      },
+      GET: (req, res) => sendBody(req, res, 200, { "content-type": "application/json" }, modelsBody, compression),
     });
   }
+  /** GET /v1/models/{id}: the SDK's models.retrieve. Ids may hold slashes ("provider/model"), sent encoded or not. */
+  const retrieveModel: Handler = async (req, res) => {
+    const path = req.url!.split("?", 1)[0];
+    const encoded = path.slice(path.indexOf("/models/") + "/models/".length);
+    let id: string;
+    try {
+      id = decodeURIComponent(encoded);
+    } catch {
+      throw new GatewayError("SY_ERR_BAD_REQUEST", "model id in the path is not valid percent-encoding", { param: "model" });
+    }
+    checkModelName(id);
+    const model = engine.routes.describe(id);
+    json(res, 200, { id: model.id, object: "model", created: 0, owned_by: model.ownedBy });
+  };
+  const modelRoute: RouteEntry = { methods: { GET: retrieveModel, HEAD: retrieveModel }, allow: "GET, HEAD", open: false };
   add(
     "/health",
     { GET: async (_req, res) => json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }) },
@@ -110,9 +130,17 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     const url = req.url!;
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
-    const route = routes.get(path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path);
+    const route = routes.get(path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path) ?? (MODEL_PATH.test(path) ? modelRoute : undefined);
     let handler: Handler | undefined;
+    cors?.apply(req, res);
     try {
+      if (route !== undefined && req.method === "OPTIONS") {
+        // A browser's preflight carries no credentials: it is answered before the key check.
+        if (cors?.preflight(req, res, route.allow)) return;
+        res.writeHead(204, { allow: route.allow });
+        res.end();
+        return;
+      }
       if (route === undefined) {
         throw new GatewayError("SY_ERR_NOT_FOUND", `no route for ${req.method} ${clip(path)}`);
       }

@@ -1,6 +1,8 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CompressionConfig } from "../config/types.ts";
 import type { GatewayResult } from "../engine/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
+import { compress, negotiate, worthCompressing } from "./compress.ts";
 import { openaiErrorBody } from "./errors.ts";
 import { writeStream } from "./stream.ts";
 
@@ -16,18 +18,40 @@ export function headerValue(v: string): string {
   return HEADER_SAFE.test(v) ? v : encodeURIComponent(v);
 }
 
-export async function sendResult(res: ServerResponse, result: GatewayResult): Promise<void> {
+/**
+ * Writes a whole body, compressed when the client accepts it and it is large
+ * enough to be worth it. Small bodies (most errors, short answers) go out at
+ * once, with no extra work.
+ */
+export async function sendBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | number>,
+  body: Buffer,
+  compression: CompressionConfig | undefined,
+): Promise<void> {
+  if (worthCompressing(compression, body.length)) {
+    const vary = res.getHeader("vary");
+    headers.vary = vary === undefined ? "Accept-Encoding" : `${String(vary)}, Accept-Encoding`;
+    const encoding = negotiate(req);
+    if (encoding !== undefined) {
+      body = await compress(body, encoding);
+      headers["content-encoding"] = encoding;
+    }
+  }
+  headers["content-length"] = body.length;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export async function sendResult(req: IncomingMessage, res: ServerResponse, result: GatewayResult, compression?: CompressionConfig): Promise<void> {
   const headers: Record<string, string | number> = {
     "content-type": result.contentType,
     "x-switchyard-target": headerValue(result.target),
     "x-switchyard-attempts": result.attempts.length,
   };
-  if (result.stream === undefined) {
-    headers["content-length"] = result.body!.length;
-    res.writeHead(result.status, headers);
-    res.end(result.body);
-    return;
-  }
+  if (result.stream === undefined) return sendBody(req, res, result.status, headers, result.body!, compression);
   headers["cache-control"] = "no-cache";
   await writeStream(res, result.status, headers, result.stream);
 }

@@ -19,6 +19,7 @@ test("the documented example resolves to the normalised config", () => {
     auth: { keys: [], allowUnauthenticated: false },
     timeouts: { headers: 10_000, body: 30_000, keepAlive: 5_000 },
     maxConnections: 10_000,
+    compression: { minSize: 1024, streams: false },
   });
   assert.deepEqual(config.providers.primary, {
     name: "primary",
@@ -56,6 +57,7 @@ test("built-in defaults fill everything left out", () => {
     auth: { keys: [], allowUnauthenticated: false },
     timeouts: { headers: 10_000, body: 30_000, keepAlive: 5_000 },
     maxConnections: 10_000,
+    compression: { minSize: 1024, streams: false },
   });
   const provider = config.providers.openai;
   assert.deepEqual(provider.timeouts, { connect: 10 * SECOND, firstByte: 60 * SECOND, idle: 30 * SECOND, total: 10 * MINUTE });
