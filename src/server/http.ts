@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { ServerConfig } from "../config/types.ts";
 import type { Engine } from "../engine/gateway.ts";
-import { type Logger, silentLogger } from "../engine/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Operation } from "../providers/types.ts";
+import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
 import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";

@@ -1,11 +1,22 @@
 import { GatewayError } from "../protocol/errors.ts";
 import { redactClip } from "../protocol/redact.ts";
-import type { Clock } from "../engine/clock.ts";
-import type { ProviderRuntime } from "../engine/routes.ts";
-import type { ProviderHealth } from "../engine/types.ts";
 import { Counters } from "../state/counters.ts";
+import type { Clock } from "../time/clock.ts";
 import { classifyTransportError } from "./errors.ts";
+import type { ProviderRuntime } from "./runtime.ts";
 import { readBody } from "./transport.ts";
+
+/** What the health report says of one provider: the last probe plus what real traffic saw. */
+export interface ProviderHealth {
+  type: string;
+  reachable: boolean;
+  status?: number;
+  response_time_ms?: number;
+  last_error?: string;
+  last_error_at?: string;
+  checked_at?: string;
+  in_flight: number;
+}
 
 interface Passive {
   lastError?: string;

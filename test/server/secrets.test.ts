@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import type { Logger } from "../../src/engine/types.ts";
+import type { Logger } from "../../src/telemetry/log.ts";
 import { runCli, startCli } from "../cli/util.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { openaiError } from "./util.ts";

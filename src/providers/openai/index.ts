@@ -1,5 +1,5 @@
 import { GatewayError } from "../../protocol/errors.ts";
-import { parseRetryAfter } from "../../routing/retry-policy.ts";
+import { parseRetryAfter } from "../../protocol/retry-after.ts";
 import type { Operation, PreparedProvider, ProviderAdapter, UpstreamCall, UpstreamFailure } from "../types.ts";
 
 const PATHS: Record<Operation, string> = {

@@ -1,6 +1,8 @@
 /**
  * Time and randomness are injected so that backoff, deadlines and weighted
- * choice can be tested instantly and deterministically.
+ * choice can be tested instantly and deterministically. This module imports
+ * nothing and sits below every layer, since routing, upstream, state and the
+ * engine all take a clock.
  */
 
 export interface Clock {
