@@ -1,11 +1,13 @@
 export { createGateway } from "./engine/create.ts";
 export type { Gateway, ChatCompletion, ChatCompletionChunk, ChunkStream, CallOptions } from "./engine/client.ts";
 export { Engine, type EngineOptions } from "./engine/gateway.ts";
-export type { GatewayResult, RequestContext, ProviderHealth, Logger } from "./engine/types.ts";
+export type { GatewayResult, RequestContext } from "./engine/types.ts";
+export type { ProviderHealth } from "./upstream/health.ts";
+export type { Logger } from "./telemetry/log.ts";
 export { createHttpServer, listen, type RunningServer } from "./server/http.ts";
 export { GatewayError, ERRORS, type ErrorCode, type AttemptRecord } from "./protocol/errors.ts";
 export { loadConfig, resolveConfig, ConfigError } from "./config/load.ts";
 export type { GatewayConfig } from "./config/types.ts";
 export type { Store } from "./state/store.ts";
 export { MemoryStore } from "./state/store.ts";
-export type { Clock, Random } from "./engine/clock.ts";
+export type { Clock, Random } from "./time/clock.ts";

@@ -63,16 +63,17 @@ export async function attempt(
     }
     return { status: res.status, contentType, body: buf };
   }
-  return await firstEvent(res.body[Symbol.asyncIterator](), res.status, contentType, target.label, signal);
+  return await firstEvent(res.body[Symbol.asyncIterator](), res.status, contentType, target, signal);
 }
 
 async function firstEvent(
   it: AsyncIterator<Uint8Array>,
   status: number,
   contentType: string,
-  label: string,
+  target: PreparedTarget,
   signal: AbortSignal,
 ): Promise<Committed> {
+  const label = target.label;
   let head: Buffer = Buffer.alloc(0);
   let scanned = 0;
   for (;;) {
@@ -85,7 +86,7 @@ async function firstEvent(
     if (r.done) {
       if (head.length === 0) throw malformed(label, "an empty stream");
       const data = eventData(head.subarray(scanned).toString("utf8"));
-      if (data !== undefined) check(data, label);
+      if (data !== undefined) check(data, target);
       return { status, contentType, head, rest: it };
     }
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
@@ -97,26 +98,28 @@ async function firstEvent(
       const data = eventData(head.subarray(scanned, scanned + end).toString("utf8"));
       scanned += end;
       if (data !== undefined) {
-        check(data, label);
+        check(data, target);
         return { status, contentType, head, rest: it };
       }
     }
   }
 }
 
-/** The first event must be well-formed and not an error, or the target is not yet committed to. */
-function check(data: string, label: string): void {
+/**
+ * The first event must be well-formed and not an error, or the target is not
+ * yet committed to. The adapter says what an error means: a refused key ends
+ * the request like a 401 would, an overload moves on to the next attempt.
+ */
+function check(data: string, target: PreparedTarget): void {
   if (data === "[DONE]" || data[0] !== "{") return;
-  let parsed: { error?: { message?: unknown; code?: unknown } | string };
+  let parsed: unknown;
   try {
     parsed = JSON.parse(data);
   } catch {
-    throw malformed(label, "a first stream event that is not valid JSON");
+    throw malformed(target.label, "a first stream event that is not valid JSON");
   }
-  if (parsed.error !== undefined) {
-    const msg = typeof parsed.error === "string" ? parsed.error : String(parsed.error.message ?? "upstream stream error");
-    throw new GatewayError("SY_ERR_UPSTREAM_STATUS", msg, { retryable: true });
-  }
+  const err = target.adapter.classifyStreamError(parsed);
+  if (err !== undefined) throw err;
 }
 
 function malformed(label: string, what: string): GatewayError {

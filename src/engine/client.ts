@@ -1,8 +1,9 @@
 import { GatewayError } from "../protocol/errors.ts";
 import { sseData } from "../protocol/sse.ts";
 import type { Operation } from "../providers/types.ts";
+import type { ProviderHealth } from "../upstream/health.ts";
 import type { Engine } from "./gateway.ts";
-import type { GatewayResult, ProviderHealth } from "./types.ts";
+import type { GatewayResult } from "./types.ts";
 
 export type JsonObject = Record<string, unknown>;
 

@@ -2,8 +2,8 @@ import { type AttemptRecord, GatewayError, isGatewayError } from "../protocol/er
 import type { Operation } from "../providers/types.ts";
 import { orderTargets } from "../routing/plan.ts";
 import { backoffDelay } from "../routing/retry-policy.ts";
+import { type Clock, type Random, sleep } from "../time/clock.ts";
 import { attempt, type Committed } from "./attempt.ts";
-import { type Clock, type Random, sleep } from "./clock.ts";
 import type { PreparedTarget, Route, RouteTable } from "./routes.ts";
 
 export interface FailoverDeps {

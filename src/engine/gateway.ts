@@ -4,17 +4,20 @@ import type { GatewayConfig, RetryPolicy } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import { providerSecrets, redactError } from "../protocol/redact.ts";
 import { openaiAdapter } from "../providers/openai/index.ts";
+import { prepareProvider } from "../providers/prepare.ts";
 import type { Operation } from "../providers/types.ts";
 import { Counters } from "../state/counters.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
+import { type Logger, silentLogger } from "../telemetry/log.ts";
+import { type Clock, type Random, systemClock } from "../time/clock.ts";
 import { DemoTransport } from "../upstream/demo-transport.ts";
-import { HealthTracker } from "../upstream/health.ts";
+import { HealthTracker, type ProviderHealth } from "../upstream/health.ts";
 import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
-import { type Clock, type Random, systemClock } from "./clock.ts";
+import type { ProviderRuntime } from "../upstream/runtime.ts";
 import { failover } from "./failover.ts";
 import { RelayStream } from "./relay.ts";
-import { type PreparedTarget, prepareProvider, type ProviderRuntime, RouteTable } from "./routes.ts";
-import { type GatewayResult, type Logger, type ProviderHealth, type RequestContext, silentLogger } from "./types.ts";
+import { type PreparedTarget, RouteTable } from "./routes.ts";
+import type { GatewayResult, RequestContext } from "./types.ts";
 import { validateRequest } from "./validate.ts";
 
 export interface EngineOptions {

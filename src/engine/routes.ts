@@ -1,7 +1,8 @@
-import type { GatewayConfig, ModelConfig, ProviderConfig, RetryPolicy, Timeouts } from "../config/types.ts";
+import type { GatewayConfig, ModelConfig, RetryPolicy, Timeouts } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { PreparedProvider, ProviderAdapter } from "../providers/types.ts";
 import { buildTiers, type TierPlan } from "../routing/plan.ts";
+import type { ProviderRuntime } from "../upstream/runtime.ts";
 import type { Transport } from "../upstream/transport.ts";
 
 /** A target with everything an attempt needs resolved once, at config time. */
@@ -24,12 +25,6 @@ export interface Route {
   fallbacks: string[];
   /** The whole request's budget: the longest `timeouts.total` among its targets; 0 when one of them sets none. */
   deadlineMs: number;
-}
-
-export interface ProviderRuntime {
-  prepared: PreparedProvider;
-  adapter: ProviderAdapter;
-  transport: Transport;
 }
 
 const MAX_DIRECT_ROUTES = 10_000;
@@ -121,19 +116,4 @@ export class RouteTable {
     });
     return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs: unlimited ? 0 : deadlineMs };
   }
-}
-
-/** Computes what every call to a provider shares: origin, path prefix, headers. */
-export function prepareProvider(config: ProviderConfig): PreparedProvider {
-  const url = new URL(config.baseUrl);
-  // Names are lowercased so a configured header replaces a built-in one instead of being sent beside it.
-  const baseHeaders: Record<string, string> = { "content-type": "application/json" };
-  if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey}`;
-  for (const [name, value] of Object.entries(config.headers)) baseHeaders[name.toLowerCase()] = value;
-  return {
-    config,
-    origin: url.origin,
-    pathPrefix: url.pathname.replace(/\/+$/, ""),
-    baseHeaders,
-  };
 }

@@ -42,29 +42,3 @@ export interface GatewayResult {
   body?: Buffer;
   stream?: ByteStream;
 }
-
-export interface ProviderHealth {
-  type: string;
-  reachable: boolean;
-  status?: number;
-  response_time_ms?: number;
-  last_error?: string;
-  last_error_at?: string;
-  checked_at?: string;
-  in_flight: number;
-}
-
-/** Minimal logger shape (pino's), so the engine works with any or none. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};

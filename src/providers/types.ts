@@ -32,6 +32,13 @@ export interface ProviderAdapter {
   probeCall(provider: PreparedProvider): UpstreamCall;
   /** Turns a non-2xx response into a classified error. */
   classifyStatus(failure: UpstreamFailure, now: number): GatewayError;
+  /**
+   * Classifies the error a stream's first event carries (given the event's
+   * parsed JSON) as `classifyStatus` would the same error sent as a status, so
+   * that a refused key is not retried while an overload is; undefined when the
+   * event is no error.
+   */
+  classifyStreamError(payload: unknown): GatewayError | undefined;
 }
 
 /** A provider's config with what every request needs computed once. */

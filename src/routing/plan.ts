@@ -1,4 +1,4 @@
-import type { Random } from "../engine/clock.ts";
+import type { Random } from "../time/clock.ts";
 
 /** Anything that can be placed in a tier: a priority and a weight. */
 export interface Weighted {

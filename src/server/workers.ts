@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { GatewayConfig } from "../config/types.ts";
-import type { Logger } from "../engine/types.ts";
 import { Counters } from "../state/counters.ts";
+import type { Logger } from "../telemetry/log.ts";
 import type { WorkerData } from "./worker-main.ts";
 
 export interface WorkerPool {

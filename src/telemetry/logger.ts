@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import type { Logger } from "../engine/types.ts";
+import type { Logger } from "./log.ts";
 
 /**
  * JSON logs on stdout. Authorization headers and keys are redacted by path in

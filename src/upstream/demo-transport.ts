@@ -1,16 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Timeouts } from "../config/types.ts";
-import {
-  chatChunkEvents,
-  chatCompletion,
-  embeddings,
-  modelList,
-  replyTokens,
-  textCompletion,
-  textCompletionEvents,
-} from "../mock/openai-wire.ts";
 import type { UpstreamCall } from "../providers/types.ts";
-import { type Clock, sleep } from "../engine/clock.ts";
+import { type Clock, sleep } from "../time/clock.ts";
+import { chatCompletion, embeddings, modelList, streamEvents, textCompletion } from "./demo-replies.ts";
 import type { Transport, UpstreamResponse } from "./transport.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -35,12 +27,13 @@ export class DemoTransport implements Transport {
     if (call.method === "GET") return json(200, modelList(["demo-1"]));
     const body = JSON.parse(call.body ?? "{}") as Record<string, unknown>;
     const meta = { id: `demo-${randomUUID()}`, created: Math.floor(this.#clock.now() / 1000), model: String(body.model) };
-    const tokens = replyTokens(body);
-    if (call.path.endsWith("/embeddings")) return json(200, embeddings(body, meta));
+    if (call.path.endsWith("/embeddings")) {
+      const { status, payload } = embeddings(body, meta);
+      return json(status, payload);
+    }
     const chat = call.path.endsWith("/chat/completions");
-    if (body.stream !== true) return json(200, chat ? chatCompletion(body, tokens, meta) : textCompletion(body, tokens, meta));
-    const events = chat ? chatChunkEvents(body, tokens, meta) : textCompletionEvents(body, tokens, meta);
-    return { status: 200, headers: SSE_HEADERS, body: this.#pace(events, signal) };
+    if (body.stream !== true) return json(200, chat ? chatCompletion(body, meta) : textCompletion(body, meta));
+    return { status: 200, headers: SSE_HEADERS, body: this.#pace(streamEvents(body, meta, chat), signal) };
   }
 
   async *#pace(events: string[], signal: AbortSignal): AsyncGenerator<Uint8Array> {

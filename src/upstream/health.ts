@@ -1,14 +1,28 @@
 import { GatewayError } from "../protocol/errors.ts";
 import { redactClip } from "../protocol/redact.ts";
-import type { Clock } from "../engine/clock.ts";
-import type { ProviderRuntime } from "../engine/routes.ts";
-import type { ProviderHealth } from "../engine/types.ts";
 import { Counters } from "../state/counters.ts";
+import type { Clock } from "../time/clock.ts";
 import { classifyTransportError } from "./errors.ts";
+import type { ProviderRuntime } from "./runtime.ts";
 import { readBody } from "./transport.ts";
+
+/** What the health report says of one provider: the last probe plus what real traffic saw. */
+export interface ProviderHealth {
+  type: string;
+  reachable: boolean;
+  status?: number;
+  response_time_ms?: number;
+  last_error?: string;
+  /** The catalogue code of `last_error`, e.g. SY_ERR_CONNECT_TIMEOUT. */
+  last_error_code?: string;
+  last_error_at?: string;
+  checked_at?: string;
+  in_flight: number;
+}
 
 interface Passive {
   lastError?: string;
+  lastErrorCode?: string;
   lastErrorAt?: number;
   /** This provider's slot in the in-flight counters. */
   slot: number;
@@ -19,6 +33,7 @@ interface Probed {
   status?: number;
   responseTimeMs: number;
   error?: string;
+  errorCode?: string;
   checkedAt: number;
 }
 
@@ -59,6 +74,7 @@ export class HealthTracker {
     this.#inFlight.add(p.slot, -1);
     if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
       p.lastError = redactClip(err.message, this.#secrets);
+      p.lastErrorCode = err.code;
       p.lastErrorAt = this.#clock.now();
     }
   }
@@ -79,6 +95,7 @@ export class HealthTracker {
       const passive = this.#passive.get(name)!;
       const probed = this.#probed.get(name);
       const lastError = probed?.error ?? passive.lastError;
+      const lastErrorCode = probed?.error !== undefined ? probed.errorCode : passive.lastErrorCode;
       const entry: ProviderHealth = {
         type: runtime.prepared.config.type,
         reachable: probed?.reachable ?? false,
@@ -87,6 +104,7 @@ export class HealthTracker {
       if (probed?.status !== undefined) entry.status = probed.status;
       if (probed) entry.response_time_ms = Math.round(probed.responseTimeMs * 10) / 10;
       if (lastError !== undefined) entry.last_error = lastError;
+      if (lastErrorCode !== undefined) entry.last_error_code = lastErrorCode;
       if (passive.lastErrorAt !== undefined) entry.last_error_at = new Date(passive.lastErrorAt).toISOString();
       if (probed) entry.checked_at = new Date(probed.checkedAt).toISOString();
       out[name] = entry;
@@ -100,11 +118,19 @@ export class HealthTracker {
 
   async #probe(name: string, rt: ProviderRuntime): Promise<void> {
     const started = this.#clock.now();
-    const total = rt.prepared.config.timeouts.total;
-    const timeoutMs = total > 0 ? Math.min(PROBE_TIMEOUT_MS, total) : PROBE_TIMEOUT_MS;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const configured = rt.prepared.config.timeouts;
+    const budgetMs = configured.total > 0 ? Math.min(PROBE_TIMEOUT_MS, configured.total) : PROBE_TIMEOUT_MS;
     const label = `provider "${name}"`;
-    const timeouts = { ...rt.prepared.config.timeouts, firstByte: timeoutMs, idle: timeoutMs };
+    // The budget covers the whole probe, so running out of it is a total timeout. A phase timeout
+    // shorter than the budget stays armed and keeps its own code; one as long or longer could
+    // never fire first, so it is left to the budget (0 means none).
+    const within = (ms: number) => (ms > 0 && ms < budgetMs ? ms : 0);
+    const timeouts = { ...configured, firstByte: within(configured.firstByte), idle: within(configured.idle) };
+    const ac = new AbortController();
+    const { signal } = ac;
+    const budget = this.#clock.setTimeout(() => {
+      ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `health probe of ${label} used its whole budget of ${budgetMs} ms`));
+    }, budgetMs);
     try {
       const res = await rt.transport.send(rt.adapter.probeCall(rt.prepared), signal, timeouts);
       const body = await readBody(res);
@@ -118,18 +144,20 @@ export class HealthTracker {
       if (!ok) {
         const err = rt.adapter.classifyStatus({ status: res.status, headers: res.headers, body: body.toString("utf8") }, this.#clock.now());
         result.error = redactClip(err.message, this.#secrets);
+        result.errorCode = err.code;
       }
       this.#probed.set(name, result);
     } catch (err) {
-      const e = signal.aborted
-        ? new GatewayError("SY_ERR_FIRST_BYTE_TIMEOUT", `health probe of ${label} timed out after ${timeoutMs} ms`)
-        : classifyTransportError(err, signal, label);
+      const e = classifyTransportError(err, signal, label);
       this.#probed.set(name, {
         reachable: false,
         responseTimeMs: this.#clock.now() - started,
         error: redactClip(e.message, this.#secrets),
+        errorCode: e.code,
         checkedAt: this.#clock.now(),
       });
+    } finally {
+      this.#clock.clearTimeout(budget);
     }
   }
 }

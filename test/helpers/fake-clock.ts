@@ -1,4 +1,4 @@
-import type { Clock } from "../../src/engine/clock.ts";
+import type { Clock } from "../../src/time/clock.ts";
 
 interface Timer {
   id: number;

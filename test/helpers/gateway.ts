@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { resolveConfig } from "../../src/config/load.ts";
 import { Engine, type EngineOptions } from "../../src/engine/gateway.ts";
-import type { Logger } from "../../src/engine/types.ts";
+import type { Logger } from "../../src/telemetry/log.ts";
 import { createHttpServer, listen, type RunningServer } from "../../src/server/http.ts";
 
 export interface TestGateway {

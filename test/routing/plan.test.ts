@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildTiers, orderTargets } from "../../src/routing/plan.ts";
-import { backoffDelay, parseRetryAfter } from "../../src/routing/retry-policy.ts";
+import { parseRetryAfter } from "../../src/protocol/retry-after.ts";
+import { backoffDelay } from "../../src/routing/retry-policy.ts";
 import { seededRandom } from "../helpers/fake-clock.ts";
 
 const t = (name: string, priority: number, weight = 1) => ({ name, priority, weight });

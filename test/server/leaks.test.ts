@@ -5,7 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Logger } from "../../src/engine/types.ts";
+import type { Logger } from "../../src/telemetry/log.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { HostileUpstream } from "../helpers/hostile-upstream.ts";
 import { openaiError } from "./util.ts";

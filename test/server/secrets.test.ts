@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import type { Logger } from "../../src/engine/types.ts";
+import type { Logger } from "../../src/telemetry/log.ts";
 import { runCli, startCli } from "../cli/util.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { openaiError } from "./util.ts";
@@ -21,7 +21,7 @@ const WRONG_KEY = "sk-wrong-secret-0123456789";
 const ODD_KEY = "plainSecretValue0123456789";
 const KEYS = [WRONG_KEY, ODD_KEY];
 
-type Mode = "401" | "500" | "stream-error";
+type Mode = "401" | "500" | "stream-error" | "stream-server-error";
 
 /**
  * An upstream that rejects every call, quoting the key it was sent, the way
@@ -55,6 +55,12 @@ class LeakyUpstream {
       if (this.mode === "stream-error" && req.method === "POST") {
         res.writeHead(200, { "content-type": "text/event-stream" });
         res.end(`data: ${error}\n\n`);
+        return;
+      }
+      if (this.mode === "stream-server-error" && req.method === "POST") {
+        const failure = JSON.stringify({ error: { message: `The server had an error (key ${key}).`, type: "server_error", code: "server_error", param: null } });
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end(`data: ${failure}\n\n`);
         return;
       }
       const status = req.method === "GET" || this.mode === "401" ? 401 : 500;
@@ -147,13 +153,26 @@ describe("in-process gateway", () => {
     for (const a of attempts) assert.match(a.message, /\[redacted\]/);
   });
 
-  test("a stream whose first event is an error quoting the key", async () => {
+  test("a stream whose first event is an invalid_api_key error quoting the key: not retried, passed on like a 401", async () => {
     upstream.mode = "stream-error";
     const res = await post(`${gw.url}/v1/chat/completions`, chat("chat", { stream: true }));
-    assert.equal(upstream.hits, 2);
-    assert.ok(res.status >= 500, `status ${res.status}`);
+    assert.equal(upstream.hits, 1, "an invalid key is not retried");
+    assert.equal(res.status, 401);
     assertNoKey(res.text, "stream error body");
-    assert.match(openaiError(res.text).message, /\[redacted\]/);
+    const error = openaiError(res.text);
+    assert.match(error.message, /Incorrect API key provided: \[redacted\]/);
+    assert.equal(error.code, "invalid_api_key");
+  });
+
+  test("a stream whose first event is a server_error quoting the key: retried, and the key redacted", async () => {
+    upstream.mode = "stream-server-error";
+    const res = await post(`${gw.url}/v1/chat/completions`, chat("chat", { stream: true }));
+    assert.equal(upstream.hits, 2, "a server error is retried");
+    assert.equal(res.status, 500);
+    assertNoKey(res.text, "stream error body");
+    const error = openaiError(res.text);
+    assert.equal(error.code, "SY_ERR_UPSTREAM_STATUS");
+    assert.match(error.message, /\[redacted\]/);
   });
 
   test("the SDK's error shows no key", async () => {
@@ -263,7 +282,7 @@ describe("the real pino logger (CLI serve, debug level)", () => {
     const file = join(dir, "check.yaml");
     await writeFile(file, JSON.stringify(config(upstream.url)));
     const r = await runCli(["check", "--config", file]);
-    assert.notEqual(r.code, null, "check ran to completion");
+    assert.equal(r.code, 1, "check exits 1 when a provider refuses its key");
     assert.match(r.stdout, /^wrong\s+openai\s+AUTH FAILED\s+401\s/m);
     assert.match(r.stdout, /Incorrect API key provided: \[redacted\]/);
     assertNoKey(r.stdout, "check stdout");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { resolveConfig } from "../../src/config/load.ts";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
-import { silentLogger } from "../../src/engine/types.ts";
+import { silentLogger } from "../../src/telemetry/log.ts";
 import { startWorkers, type WorkerPool } from "../../src/server/workers.ts";
 import { chat } from "../helpers/gateway.ts";
 

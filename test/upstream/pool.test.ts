@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
 import { resolveConfig } from "../../src/config/load.ts";
-import type { Logger } from "../../src/engine/types.ts";
+import type { Logger } from "../../src/telemetry/log.ts";
 import { planPools } from "../../src/upstream/http-transport.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 

@@ -1,5 +1,5 @@
 import { GatewayError } from "../../protocol/errors.ts";
-import { parseRetryAfter } from "../../routing/retry-policy.ts";
+import { parseRetryAfter } from "../../protocol/retry-after.ts";
 import type { Operation, PreparedProvider, ProviderAdapter, UpstreamCall, UpstreamFailure } from "../types.ts";
 
 const PATHS: Record<Operation, string> = {
@@ -42,21 +42,87 @@ export function readUpstreamError(status: number, body: string): { message: stri
   return { message: text ? `upstream answered ${status}: ${text}` : `upstream answered ${status}` };
 }
 
-/** Classifies an HTTP failure the way OpenAI-compatible upstreams mean it. */
-export function classifyOpenAIStatus(failure: UpstreamFailure, now: number): GatewayError {
-  const { status } = failure;
-  const { message, type, code, param } = readUpstreamError(status, failure.body);
+type UpstreamError = ReturnType<typeof readUpstreamError>;
+
+function classified(status: number, { message, type, code, param }: UpstreamError): GatewayError {
   const retryable = RETRYABLE.has(status);
   const err = new GatewayError(retryable ? "SY_ERR_UPSTREAM_STATUS" : "SY_ERR_UPSTREAM_CLIENT_ERROR", message, {
     status,
     retryable,
   });
   err.upstream = { type, code, param };
+  return err;
+}
+
+/** Classifies an HTTP failure the way OpenAI-compatible upstreams mean it. */
+export function classifyOpenAIStatus(failure: UpstreamFailure, now: number): GatewayError {
+  const { status } = failure;
+  const err = classified(status, readUpstreamError(status, failure.body));
   if (status === 429 || status === 503) {
     const after = parseRetryAfter(failure.headers["retry-after"], now);
     if (after !== undefined) err.retryAfterMs = after;
   }
   return err;
+}
+
+/**
+ * The status each error code or type stands for when an upstream sends it in
+ * a stream event instead of as a status (OpenAI's codes, and the names other
+ * OpenAI-compatible providers use for the same thing).
+ */
+const STREAM_ERROR_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  context_length_exceeded: 400,
+  invalid_value: 400,
+  invalid_api_key: 401,
+  authentication_error: 401,
+  invalid_authentication: 401,
+  unauthorized: 401,
+  permission_denied: 403,
+  permission_error: 403,
+  insufficient_permissions: 403,
+  model_not_found: 404,
+  not_found_error: 404,
+  rate_limit_exceeded: 429,
+  rate_limit_error: 429,
+  insufficient_quota: 429,
+  server_error: 500,
+  api_error: 500,
+  internal_error: 500,
+  service_unavailable: 503,
+  overloaded: 529,
+  overloaded_error: 529,
+};
+
+function httpStatus(v: unknown): number | undefined {
+  const n = typeof v === "string" && /^\d{3}$/.test(v) ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) && n >= 400 && n <= 599 ? n : undefined;
+}
+
+/**
+ * An error in a stream's first event, classified by the status it carries,
+ * else its code, else its type. One that names none of them is taken for a
+ * failing upstream (502) and retried, as before a status was known.
+ */
+export function classifyOpenAIStreamError(payload: unknown): GatewayError | undefined {
+  if (payload === null || typeof payload !== "object") return undefined;
+  const e = (payload as { error?: unknown }).error;
+  if (e === undefined || e === null || e === false) return undefined;
+  let info: UpstreamError;
+  let status: number | undefined;
+  if (typeof e === "object") {
+    const f = e as { message?: unknown; type?: unknown; code?: unknown; param?: unknown; status?: unknown };
+    info = { message: str(f.message) ?? "upstream sent an error event", type: str(f.type), code: str(f.code), param: str(f.param) };
+    status =
+      httpStatus(f.status) ??
+      httpStatus(f.code) ??
+      (info.code !== undefined ? STREAM_ERROR_STATUS[info.code] : undefined) ??
+      (info.type !== undefined ? STREAM_ERROR_STATUS[info.type] : undefined);
+  } else {
+    // Not cut here: the engine redacts before it cuts.
+    info = { message: typeof e === "string" ? e : `upstream sent an error event: ${JSON.stringify(e)}` };
+  }
+  return classified(status ?? 502, info);
 }
 
 /** An OpenAI-compatible upstream: the request body passes through with only the model name replaced. */
@@ -78,4 +144,6 @@ export const openaiAdapter: ProviderAdapter = {
   },
 
   classifyStatus: classifyOpenAIStatus,
+
+  classifyStreamError: classifyOpenAIStreamError,
 };

@@ -1,11 +1,23 @@
 /**
  * Time and randomness are injected so that backoff, deadlines and weighted
- * choice can be tested instantly and deterministically.
+ * choice can be tested instantly and deterministically. This module imports
+ * nothing and sits below every layer, since routing, upstream, state and the
+ * engine all take a clock.
  */
+
+export interface TimerOptions {
+  /**
+   * For background work (a health refresh, pool reaping) that alone must not
+   * keep the process alive. Leave it off for anything a caller awaits: a
+   * backoff, a deadline, a stream's next token.
+   */
+  background?: boolean;
+}
 
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
+  /** Calls `fn` after `ms`. The timer keeps the process alive until it fires or is cleared, unless `options.background` is set. */
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): unknown;
   clearTimeout(handle: unknown): void;
 }
 
@@ -13,9 +25,10 @@ export type Random = () => number;
 
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
-  setTimeout: (fn, ms) => {
+  setTimeout: (fn, ms, options) => {
     const t = setTimeout(fn, ms);
-    t.unref?.();
+    // A script awaiting a backoff or a token has nothing else keeping it alive: only background timers let go.
+    if (options?.background === true) t.unref();
     return t;
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
