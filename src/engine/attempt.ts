@@ -3,6 +3,7 @@ import { eventData, firstEventEnd } from "../protocol/sse.ts";
 import type { Operation } from "../providers/types.ts";
 import { classifyTransportError } from "../upstream/errors.ts";
 import { readBody } from "../upstream/transport.ts";
+import type { AttemptCall, AttemptFn } from "./attempt-chain.ts";
 import type { PreparedTarget } from "./routes.ts";
 
 /** A successful attempt, ready to be sent downstream. */
@@ -23,14 +24,11 @@ const MAX_ERROR_BODY = 64 * 1024;
  * good: a 2xx with a parseable body, or for streams the status plus the first
  * data event. Everything before that point fails over without the client noticing.
  */
-export async function attempt(
-  op: Operation,
-  body: Record<string, unknown>,
-  stream: boolean,
-  target: PreparedTarget,
-  signal: AbortSignal,
-  now: () => number,
-): Promise<Committed> {
+export function sendAttempt(now: () => number): AttemptFn {
+  return (call) => attempt(call, now);
+}
+
+async function attempt({ op, body, stream, target, signal }: AttemptCall, now: () => number): Promise<Committed> {
   const call = target.adapter.buildCall(op, body, target.model, target.provider);
   let res;
   try {

@@ -3,21 +3,21 @@ import type { Operation } from "../providers/types.ts";
 import { orderTargets } from "../routing/plan.ts";
 import { backoffDelay } from "../routing/retry-policy.ts";
 import { type Clock, type Random, sleep } from "../time/clock.ts";
-import { attempt, type Committed } from "./attempt.ts";
+import type { AttemptFn } from "./attempt-chain.ts";
+import type { Committed } from "./attempt.ts";
 import type { PreparedTarget, Route, RouteTable } from "./routes.ts";
 
 export interface FailoverDeps {
   clock: Clock;
   random: Random;
   routes: RouteTable;
-  /** An attempt on `target` begins. */
-  started: (target: PreparedTarget) => void;
-  /** An attempt failed. A successful one is finished by the caller, once its response has been delivered. */
-  failed: (target: PreparedTarget, err: GatewayError, durationMs: number) => void;
+  /** The composed attempt chain (attempt-chain.ts): failover knows none of its wrappers. */
+  attempt: AttemptFn;
 }
 
 /** One client request as the failover loop sees it. */
 export interface Call {
+  requestId: string;
   op: Operation;
   body: Record<string, unknown>;
   stream: boolean;
@@ -66,7 +66,7 @@ export async function failover(deps: FailoverDeps, route: Route, call: Call): Pr
 
 async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: AttemptRecord[]): Promise<FailoverResult> {
   const { clock } = deps;
-  const { op, body, stream, signal, deadline } = call;
+  const { requestId, op, body, stream, signal, deadline } = call;
   const states: TargetState[] = orderTargets(route.plan, deps.random).map((target) => ({
     target,
     tried: 0,
@@ -97,15 +97,13 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: 
     if (state === undefined) break;
     if (wait > 0) await sleep(clock, wait, signal);
     const started = clock.now();
-    deps.started(state.target);
     try {
-      const committed = await attempt(op, body, stream, state.target, signal, () => clock.now());
+      const committed = await deps.attempt({ requestId, op, body, stream, target: state.target, signal });
       attempts.push({ target: state.target.label, status: committed.status, message: "ok", durationMs: clock.now() - started });
       return { committed, target: state.target, attempts };
     } catch (err) {
       const e = toGatewayError(err, signal);
       const durationMs = clock.now() - started;
-      deps.failed(state.target, e, durationMs);
       attempts.push({ target: state.target.label, status: e.status, code: e.code, message: e.message, durationMs });
       if (!e.retryable) throw e;
       last = e;

@@ -8,15 +8,22 @@ import { prepareProvider } from "../providers/prepare.ts";
 import type { Operation } from "../providers/types.ts";
 import { Counters } from "../state/counters.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
+import { channels, type RequestEnd, type RequestStart, type StreamEnd } from "../telemetry/channels.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
+import { logRequests } from "../telemetry/request-log.ts";
 import { type Clock, type Random, systemClock } from "../time/clock.ts";
 import { DemoTransport } from "../upstream/demo-transport.ts";
 import { HealthTracker, type ProviderHealth } from "../upstream/health.ts";
+import { observeTraffic } from "../upstream/health-events.ts";
 import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
 import type { ProviderRuntime } from "../upstream/runtime.ts";
+import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
+import { sendAttempt } from "./attempt.ts";
 import { failover } from "./failover.ts";
+import { attemptEvents } from "./wrappers/events.ts";
+import { redaction } from "./wrappers/redaction.ts";
 import { RelayStream } from "./relay.ts";
-import { type PreparedTarget, RouteTable } from "./routes.ts";
+import { RouteTable } from "./routes.ts";
 import type { GatewayResult, RequestContext } from "./types.ts";
 import { validateRequest } from "./validate.ts";
 
@@ -51,6 +58,9 @@ export class Engine {
   readonly #inflight = new Set<AbortController>();
   /** A store passed in belongs to the caller, who closes it. */
   readonly #ownsStore: boolean;
+  /** One upstream attempt, through every wrapper (attempt-chain.ts). */
+  readonly #attempt: AttemptFn;
+  readonly #unobserve: Array<() => void>;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.config = config;
@@ -72,6 +82,10 @@ export class Engine {
     const counters = new Counters(runtimes.size, options.sharedCounters);
     this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters);
     this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
+    const now = () => this.#clock.now();
+    this.#attempt = composeAttempt(sendAttempt(now), [attemptEvents(this, now), redaction(this.#secrets)]);
+    this.#unobserve = [observeTraffic(this.health, this)];
+    if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }
 
   /** Serves one OpenAI-shaped request. Throws GatewayError; streams end with an error event instead. */
@@ -98,31 +112,33 @@ export class Engine {
       clientSignal?.removeEventListener("abort", onClientAbort);
       this.#inflight.delete(ac);
     };
-    const deps = {
-      clock: this.#clock,
-      random: this.#random,
-      routes: this.routes,
-      started: (t: PreparedTarget) => this.health.started(t.provider.config.name),
-      failed: (t: PreparedTarget, err: GatewayError) => {
-        redactError(err, this.#secrets);
-        this.health.finished(t.provider.config.name, err);
-      },
+    const deps = { clock: this.#clock, random: this.#random, routes: this.routes, attempt: this.#attempt };
+    const { requestId } = ctx;
+    const started = this.#clock.now();
+    const { requestStart, requestEnd, streamEnd } = channels;
+    if (requestStart.hasSubscribers) requestStart.publish({ gateway: this, requestId, op, model: route.name, stream } satisfies RequestStart);
+    const ended = (status: number, attempts: number, target?: string, err?: GatewayError) => {
+      if (!requestEnd.hasSubscribers) return;
+      const end: RequestEnd = { gateway: this, requestId, model: route.name, stream, target, status, attempts, durationMs: this.#clock.now() - started };
+      if (err !== undefined) {
+        end.code = err.code;
+        end.message = err.message;
+      }
+      requestEnd.publish(end);
     };
     let result;
     try {
-      result = await failover(deps, route, { op, body, stream, signal: ac.signal, deadline });
+      result = await failover(deps, route, { requestId, op, body, stream, signal: ac.signal, deadline });
     } catch (err) {
       finish();
-      if (err instanceof GatewayError) {
-        this.#log.warn({ reqId: ctx.requestId, model: route.name, code: err.code, attempts: err.attempts }, err.message);
-      }
+      if (err instanceof GatewayError) ended(err.status, err.attempts?.length ?? 0, err.attempts?.at(-1)?.target, err);
       throw err;
     }
     const { committed, target, attempts } = result;
     const base = { status: committed.status, contentType: committed.contentType, target: target.label, attempts };
     if (!stream) {
-      this.health.finished(target.provider.config.name, undefined);
       finish();
+      ended(committed.status, attempts.length, target.label);
       return { ...base, body: committed.body! };
     }
     const onEnd = (completed: boolean, err?: GatewayError) => {
@@ -130,11 +146,20 @@ export class Engine {
         ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client stopped reading the stream"));
       }
       if (err !== undefined) redactError(err, this.#secrets);
-      this.health.finished(target.provider.config.name, err);
-      if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
-        this.#log.warn({ reqId: ctx.requestId, target: target.label, code: err.code }, `stream failed mid-way: ${err.message}`);
+      if (streamEnd.hasSubscribers) {
+        const end: StreamEnd = {
+          gateway: this,
+          requestId,
+          target: target.label,
+          provider: target.provider.config.name,
+          completed,
+          durationMs: this.#clock.now() - started,
+        };
+        if (err !== undefined) end.error = { code: err.code, message: err.message };
+        streamEnd.publish(end);
       }
       finish();
+      ended(committed.status, attempts.length, target.label, err);
     };
     return { ...base, stream: new RelayStream(committed.head!, committed.rest!, ac.signal, target.label, onEnd) };
   }
@@ -157,6 +182,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.abortInFlight();
+    for (const stop of this.#unobserve) stop();
     await this.#pools.close();
     if (this.#ownsStore) await this.store.close();
   }

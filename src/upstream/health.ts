@@ -68,7 +68,7 @@ export class HealthTracker {
     if (p) this.#inFlight.add(p.slot, 1);
   }
 
-  finished(provider: string, err: GatewayError | undefined): void {
+  finished(provider: string, err: { code: string; message: string } | undefined): void {
     const p = this.#passive.get(provider);
     if (!p) return;
     this.#inFlight.add(p.slot, -1);

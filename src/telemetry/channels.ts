@@ -1,0 +1,83 @@
+/**
+ * What happens to requests, published on `node:diagnostics_channel`. Health,
+ * logs and metrics subscribe; the request path only publishes, and builds a
+ * message only when someone listens (`hasSubscribers`), so an unobserved
+ * gateway pays one property read per event.
+ *
+ * Channels are process-wide, and several gateways may share a process (tests,
+ * library users): every message carries `gateway`, an object identifying the
+ * gateway that published it, for subscribers to filter on.
+ */
+import { channel } from "node:diagnostics_channel";
+
+/** A request arrived and passed validation. */
+export interface RequestStart {
+  gateway: object;
+  requestId: string;
+  op: string;
+  /** The public model name the client asked for. */
+  model: string;
+  stream: boolean;
+}
+
+/** A request is over: its whole answer was sent, or it failed, or (streams) its stream ended. */
+export interface RequestEnd {
+  gateway: object;
+  requestId: string;
+  model: string;
+  stream: boolean;
+  /** "provider/model" that answered, when one did. */
+  target?: string;
+  status: number;
+  /** The catalogue code when the request failed (also for a stream that failed mid-way). */
+  code?: string;
+  /** The failure's message, already redacted. */
+  message?: string;
+  attempts: number;
+  durationMs: number;
+}
+
+/** One upstream attempt begins. */
+export interface AttemptStart {
+  gateway: object;
+  requestId: string;
+  target: string;
+  provider: string;
+}
+
+/**
+ * An attempt ended: it failed (`error`), or it was committed to. A committed
+ * stream goes on after this: its end is a StreamEnd.
+ */
+export interface AttemptEnd {
+  gateway: object;
+  requestId: string;
+  target: string;
+  provider: string;
+  status?: number;
+  /** Set when the attempt failed; its message is already redacted. */
+  error?: { code: string; message: string; retryable: boolean };
+  /** The response is a stream that is still being relayed. */
+  streaming: boolean;
+  durationMs: number;
+}
+
+/** A committed stream ended, cleanly or not. */
+export interface StreamEnd {
+  gateway: object;
+  requestId: string;
+  target: string;
+  provider: string;
+  completed: boolean;
+  /** Set when it did not complete; its message is already redacted. */
+  error?: { code: string; message: string };
+  durationMs: number;
+}
+
+export const channels = {
+  requestStart: channel("switchyard:request:start"),
+  requestEnd: channel("switchyard:request:end"),
+  attemptStart: channel("switchyard:attempt:start"),
+  attemptEnd: channel("switchyard:attempt:end"),
+  streamEnd: channel("switchyard:stream:end"),
+} as const;

@@ -1,0 +1,29 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import type { RequestEnd } from "./channels.ts";
+import type { Logger } from "./log.ts";
+
+/**
+ * Logs the end of each request of `gateway`: failures at warn (a client that
+ * went away is not a failure of the gateway), the rest at debug. Returns the
+ * unsubscribe function.
+ */
+export function logRequests(log: Logger, gateway: object): () => void {
+  const onEnd = (m: unknown) => {
+    const e = m as RequestEnd;
+    if (e.gateway !== gateway) return;
+    const line = {
+      reqId: e.requestId,
+      model: e.model,
+      target: e.target,
+      status: e.status,
+      code: e.code,
+      attempts: e.attempts,
+      stream: e.stream,
+      ms: Math.round(e.durationMs * 10) / 10,
+    };
+    if (e.code !== undefined && e.code !== "SY_ERR_CLIENT_ABORT") log.warn(line, e.message ?? "request failed");
+    else log.debug(line, "request");
+  };
+  subscribe("switchyard:request:end", onEnd);
+  return () => unsubscribe("switchyard:request:end", onEnd);
+}
