@@ -4,6 +4,7 @@
  * here works on one exchange and its single pending timer.
  */
 import type { ServerResponse } from "node:http";
+import { MAX_DURATION_MS } from "../config/duration.ts";
 import type { FaultSpec } from "./faults.ts";
 import { errorBody } from "./openai-wire.ts";
 
@@ -27,8 +28,8 @@ export interface Pace {
   tps: number;
 }
 
-export function errorJson(message: string, type: string, code: string | null): string {
-  return JSON.stringify(errorBody(message, type, code));
+export function errorJson(message: string, type: string, code: string | null, param: string | null = null): string {
+  return JSON.stringify(errorBody(message, type, code, param));
 }
 
 function statusError(status: number): string {
@@ -39,12 +40,21 @@ function statusError(status: number): string {
 
 export function later(ex: Exchange, ms: number, fn: () => void): void {
   if (ms <= 0) return fn();
-  ex.timer = setTimeout(() => {
-    if (!ex.res.destroyed) fn();
-  }, ms);
+  // Node fires a longer timer after 1 ms; a slow enough tps or a long generation must wait, not rush.
+  ex.timer = setTimeout(
+    () => {
+      if (!ex.res.destroyed) fn();
+    },
+    Math.min(ms, MAX_DURATION_MS),
+  );
 }
 
 export function sendJson(ex: Exchange, status: number, json: string, extra?: Record<string, string>): void {
+  if (status === 204 || status === 304) {
+    // These carry no body, and a content-length would promise one to a keep-alive client.
+    ex.res.writeHead(status, { "x-request-id": ex.rid, ...extra });
+    return void ex.res.end();
+  }
   ex.res.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(json),
@@ -140,12 +150,18 @@ export function sendFault(ex: Exchange, fault: FaultSpec, reply: Reply): void {
     case "trickle": {
       head();
       const size = fault.size ?? 16;
+      const interval = fault.interval ?? 50;
       let at = 0;
+      if (interval <= 0) {
+        // A loop, not later(): with no delay that would recurse once per piece and overflow the stack.
+        for (; at < text.length; at += size) res.write(text.slice(at, at + size));
+        return void res.end();
+      }
       const next = (): void => {
         res.write(text.slice(at, at + size));
         at += size;
         if (at >= text.length) res.end();
-        else later(ex, fault.interval ?? 50, next);
+        else later(ex, interval, next);
       };
       return next();
     }

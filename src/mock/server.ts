@@ -9,8 +9,11 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
+import { applyHeaders, checkBody, checkOptions } from "./checks.ts";
+import type { Knobs, Problem } from "./checks.ts";
 import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
 import * as wire from "./openai-wire.ts";
 import { errorJson, later, sendFault, sendJson, sendReply } from "./respond.ts";
 import type { Exchange as Base, Reply } from "./respond.ts";
@@ -39,6 +42,8 @@ export interface MockOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Keep `requests`; long benchmark runs turn this off so memory stays flat. Default true. */
   record?: boolean;
+  /** Larger request bodies get a 413 as soon as they cross it. Default 16 MiB. */
+  maxBodyBytes?: number;
 }
 
 export interface RecordedRequest {
@@ -57,25 +62,17 @@ interface MockEvents {
   abort: [RecordedRequest];
 }
 
-interface Knobs {
-  latencyMs: number;
-  ttftMs: number;
-  tps: number;
-  tokens: number;
-}
-
 interface Exchange extends Base {
   record: RecordedRequest;
   announced: boolean;
 }
 
 const DEFAULT_MODELS = ["mock-model", "gpt-4o-mini", "text-embedding-3-small"];
-const OVERRIDES = [
-  ["x-mock-latency", "latencyMs"],
-  ["x-mock-ttft", "ttftMs"],
-  ["x-mock-tps", "tps"],
-  ["x-mock-tokens", "tokens"],
-] as const;
+const ROUTES: Record<string, "chat" | "completions" | "embeddings"> = {
+  "POST /v1/chat/completions": "chat",
+  "POST /v1/completions": "completions",
+  "POST /v1/embeddings": "embeddings",
+};
 const noop = (): void => {};
 
 export class MockUpstream extends EventEmitter<MockEvents> {
@@ -105,7 +102,10 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       apiKey: options.apiKey,
       record: options.record ?? true,
       tls: options.tls,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     };
+    const o = this.#opts;
+    checkOptions({ latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens, maxBodyBytes: o.maxBodyBytes });
     if (options.fault !== undefined) this.setFault(options.fault);
     this.#modelsJson = JSON.stringify(wire.modelList(this.#opts.models));
     const accept = (req: IncomingMessage, res: ServerResponse) => this.#accept(req, res);
@@ -198,8 +198,34 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     res.on("error", noop);
     res.on("close", () => this.#closed(ex));
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => this.#handle(ex, req, chunks));
+    let size = 0;
+    const collect = (c: Buffer): void => {
+      size += c.length;
+      if (size <= this.#opts.maxBodyBytes) return void chunks.push(c);
+      // Answer now rather than hold a body of any size; the rest of the upload is read and dropped.
+      req.off("data", collect);
+      req.off("end", handle);
+      chunks.length = 0;
+      req.resume();
+      this.#announce(ex);
+      const close = req.httpVersionMajor === 1 ? { connection: "close" } : undefined;
+      const message = `The request body is larger than the mock's limit of ${this.#opts.maxBodyBytes} bytes.`;
+      sendJson(ex, 413, errorJson(message, "invalid_request_error", "request_too_large"), close);
+    };
+    const handle = (): void => this.#handleSafely(ex, req, chunks);
+    req.on("data", collect);
+    req.on("end", handle);
+  }
+
+  /** A bug here must cost one request a 500, not the whole mock a crash. */
+  #handleSafely(ex: Exchange, req: IncomingMessage, chunks: Buffer[]): void {
+    try {
+      this.#handle(ex, req, chunks);
+    } catch (err) {
+      clearTimeout(ex.timer);
+      if (ex.res.headersSent) return void ex.res.destroy();
+      sendJson(ex, 500, errorJson(`The mock failed to answer: ${(err as Error).message}`, "server_error", "mock_internal_error"));
+    }
   }
 
   #announce(ex: Exchange): void {
@@ -234,16 +260,12 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const h = req.headers;
 
     const o = this.#opts;
-    const knobs: Knobs = { latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens };
-    for (const [name, key] of OVERRIDES) {
+    const defaults: Knobs = { latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens };
+    const knobs = applyHeaders(defaults, (name) => {
       const raw = h[name];
-      if (typeof raw !== "string" || raw === "") continue;
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n < 0) {
-        return sendJson(ex, 400, errorJson(`Header ${name} must be a non-negative number, got '${raw}'.`, "invalid_request_error", "mock_bad_header"));
-      }
-      knobs[key] = n;
-    }
+      return typeof raw === "string" && raw !== "" ? raw : undefined;
+    });
+    if ("status" in knobs) return sendProblem(ex, knobs);
     let fault: FaultSpec | null = null;
     const faultHeader = h["x-mock-fault"];
     if (typeof faultHeader === "string" && faultHeader !== "") {
@@ -261,20 +283,21 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const q = url.indexOf("?");
     const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
     const body = ex.record.body;
+    const kind = ROUTES[route];
     let reply: Reply;
     if (route === "GET /v1/models") {
       reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
-    } else if (route !== "POST /v1/chat/completions" && route !== "POST /v1/completions" && route !== "POST /v1/embeddings") {
+    } else if (kind === undefined) {
       return sendJson(ex, 404, errorJson(`Unknown request URL: ${route}.`, "invalid_request_error", "unknown_url"));
     } else if (badJson || body === null) {
       return sendJson(ex, 400, errorJson("We could not parse the JSON body of your request.", "invalid_request_error", "invalid_json"));
-    } else if (route === "POST /v1/embeddings") {
-      if (wire.embeddingInputs(body.input) === undefined) {
-        return sendJson(ex, 400, errorJson("'input' must be a string or a non-empty array.", "invalid_request_error", "invalid_input"));
-      }
-      reply = { stream: false, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 };
     } else {
-      reply = this.#completion(ex, body, route === "POST /v1/chat/completions", knobs.tokens);
+      const problem = checkBody(kind, body);
+      if (problem !== undefined) return sendProblem(ex, problem);
+      reply =
+        kind === "embeddings"
+          ? { stream: false, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 }
+          : this.#completion(ex, body, kind === "chat", knobs.tokens);
     }
 
     if (fault === null && this.#fault !== null) {
@@ -297,6 +320,10 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const json = JSON.stringify(chat ? wire.chatCompletion(body, tokens, meta) : wire.textCompletion(body, tokens, meta));
     return { stream: false, json, tokenCount: tokens.length };
   }
+}
+
+function sendProblem(ex: Exchange, p: Problem): void {
+  sendJson(ex, p.status, errorJson(p.message, "invalid_request_error", p.code, p.param));
 }
 
 function modelOf(body: Record<string, unknown>): string {
