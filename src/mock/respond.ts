@@ -8,14 +8,30 @@ import { MAX_DURATION_MS } from "../config/duration.ts";
 import type { FaultSpec } from "./faults.ts";
 import { errorBody } from "./openai-wire.ts";
 
+/** Where the mock's delays and pacing come from; tests pass a fake one to assert order instead of durations. */
+export interface MockClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: MockClock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface Exchange {
   res: ServerResponse;
   /** Sent as x-request-id and used in completion ids. */
   rid: string;
+  clock: MockClock;
   /** The one pending delay of this exchange, cleared when it closes. */
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   /** We ended the connection on purpose (a fault), so its close is not a client abort. */
   deliberate: boolean;
+  /** `status` is set as the response head is written, so a test can tell "answered" from "holding". */
+  record: { status: number | undefined };
 }
 
 export type Reply =
@@ -41,7 +57,7 @@ function statusError(status: number): string {
 export function later(ex: Exchange, ms: number, fn: () => void): void {
   if (ms <= 0) return fn();
   // Node fires a longer timer after 1 ms; a slow enough tps or a long generation must wait, not rush.
-  ex.timer = setTimeout(
+  ex.timer = ex.clock.setTimeout(
     () => {
       if (!ex.res.destroyed) fn();
     },
@@ -49,13 +65,18 @@ export function later(ex: Exchange, ms: number, fn: () => void): void {
   );
 }
 
+function writeHead(ex: Exchange, status: number, headers: Record<string, string | number>): void {
+  ex.record.status = status;
+  ex.res.writeHead(status, headers);
+}
+
 export function sendJson(ex: Exchange, status: number, json: string, extra?: Record<string, string>): void {
   if (status === 204 || status === 304) {
     // These carry no body, and a content-length would promise one to a keep-alive client.
-    ex.res.writeHead(status, { "x-request-id": ex.rid, ...extra });
+    writeHead(ex, status, { "x-request-id": ex.rid, ...extra });
     return void ex.res.end();
   }
-  ex.res.writeHead(status, {
+  writeHead(ex, status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(json),
     "x-request-id": ex.rid,
@@ -65,7 +86,7 @@ export function sendJson(ex: Exchange, status: number, json: string, extra?: Rec
 }
 
 function sseHead(ex: Exchange): void {
-  ex.res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": ex.rid });
+  writeHead(ex, 200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": ex.rid });
 }
 
 /** Sends a normal reply after `latencyMs` has already passed. */
@@ -91,12 +112,12 @@ function sendStream(ex: Exchange, reply: Extract<Reply, { stream: true }>, pace:
   let i = 0;
   const step = (): void => {
     if (i === 0) {
-      first = performance.now();
+      first = ex.clock.now();
       res.write(events.slice(0, tokenStart + 1).join(""));
     } else res.write(events[tokenStart + i]);
     i++;
     if (i >= n) return void res.end(events.slice(tokenStart + n).join(""));
-    later(ex, Math.max(1, first + i * interval - performance.now()), step);
+    later(ex, Math.max(1, first + i * interval - ex.clock.now()), step);
   };
   later(ex, pace.ttftMs, step);
 }
@@ -108,7 +129,7 @@ export function sendFault(ex: Exchange, fault: FaultSpec, reply: Reply): void {
   const lead = reply.stream ? reply.events.slice(0, fault.after ?? 0).join("") : "";
   const head = (): void => {
     if (reply.stream) sseHead(ex);
-    else res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-request-id": ex.rid });
+    else writeHead(ex, 200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-request-id": ex.rid });
   };
   switch (fault.kind) {
     case "none":

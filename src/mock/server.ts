@@ -15,8 +15,8 @@ import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
 import * as wire from "./openai-wire.ts";
-import { errorJson, later, sendFault, sendJson, sendReply } from "./respond.ts";
-import type { Exchange as Base, Reply } from "./respond.ts";
+import { errorJson, later, realClock, sendFault, sendJson, sendReply } from "./respond.ts";
+import type { Exchange as Base, MockClock, Reply } from "./respond.ts";
 
 export interface MockOptions {
   host?: string;
@@ -44,6 +44,8 @@ export interface MockOptions {
   record?: boolean;
   /** Larger request bodies get a 413 as soon as they cross it. Default 16 MiB. */
   maxBodyBytes?: number;
+  /** Time for latency, pacing and trickling; a test passes a fake clock and moves it itself. */
+  clock?: MockClock;
 }
 
 export interface RecordedRequest {
@@ -55,6 +57,8 @@ export interface RecordedRequest {
   aborted: boolean;
   /** "1.1", or "2.0" over HTTP/2. */
   httpVersion: string;
+  /** The status the mock answered with, once it has written the response head; undefined while it holds the request. */
+  status: number | undefined;
 }
 
 interface MockEvents {
@@ -79,7 +83,8 @@ export class MockUpstream extends EventEmitter<MockEvents> {
   readonly requests: RecordedRequest[] = [];
   #server: Server | Http2SecureServer;
   #sockets = new Set<Socket>();
-  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "tls">> & { apiKey: string | undefined; tls: MockOptions["tls"] };
+  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "tls" | "clock">> & { apiKey: string | undefined; tls: MockOptions["tls"] };
+  #clock: MockClock;
   #fault: FaultSpec | null = null;
   #faultLeft = Infinity;
   #modelsJson: string;
@@ -104,6 +109,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       tls: options.tls,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     };
+    this.#clock = options.clock ?? realClock;
     const o = this.#opts;
     checkOptions({ latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens, maxBodyBytes: o.maxBodyBytes });
     if (options.fault !== undefined) this.setFault(options.fault);
@@ -176,7 +182,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
 
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      for (const ex of this.#active) clearTimeout(ex.timer);
+      for (const ex of this.#active) this.#clock.clearTimeout(ex.timer);
       this.#server.close(() => resolve());
       // Stalled and streaming responses would otherwise hold close() open forever.
       for (const socket of this.#sockets) socket.destroy();
@@ -184,11 +190,28 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     return this.#closing;
   }
 
+  /**
+   * Requests the mock has not finished answering (stalled, delayed or mid-stream):
+   * with a fake clock, proof that a client is kept waiting without timing it.
+   */
+  holding(): RecordedRequest[] {
+    return [...this.#active].filter((ex) => !ex.res.writableEnded).map((ex) => ex.record);
+  }
+
   #accept(req: IncomingMessage, res: ServerResponse): void {
     const ex: Exchange = {
       res,
-      record: { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: null, aborted: false, httpVersion: req.httpVersion },
+      record: {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: null,
+        aborted: false,
+        httpVersion: req.httpVersion,
+        status: undefined,
+      },
       rid: randomUUID(),
+      clock: this.#clock,
       timer: undefined,
       deliberate: false,
       announced: false,
@@ -222,7 +245,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     try {
       this.#handle(ex, req, chunks);
     } catch (err) {
-      clearTimeout(ex.timer);
+      this.#clock.clearTimeout(ex.timer);
       if (ex.res.headersSent) return void ex.res.destroy();
       sendJson(ex, 500, errorJson(`The mock failed to answer: ${(err as Error).message}`, "server_error", "mock_internal_error"));
     }
@@ -237,7 +260,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
 
   #closed(ex: Exchange): void {
     this.#active.delete(ex);
-    clearTimeout(ex.timer);
+    this.#clock.clearTimeout(ex.timer);
     // writableEnded: the mock ended the response itself (HTTP/2 responses report finished once their stream closes, however it closed).
     if (ex.res.writableEnded || ex.deliberate || this.#closing !== undefined) return;
     ex.record.aborted = true;
@@ -312,7 +335,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
 
   #completion(ex: Exchange, body: Record<string, unknown>, chat: boolean, count: number): Reply {
     const tokens = wire.replyTokens(body, count);
-    const meta = { id: (chat ? "chatcmpl-" : "cmpl-") + ex.rid, created: Math.floor(Date.now() / 1000), model: modelOf(body) };
+    const meta = { id: (chat ? "chatcmpl-" : "cmpl-") + ex.rid, created: Math.floor(this.#clock.now() / 1000), model: modelOf(body) };
     if (body.stream === true) {
       const events = chat ? wire.chatChunkEvents(body, tokens, meta) : wire.textCompletionEvents(body, tokens, meta);
       return { stream: true, events, tokenStart: chat ? 1 : 0, tokenCount: tokens.length };
