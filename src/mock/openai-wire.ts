@@ -1,9 +1,8 @@
 /**
- * OpenAI wire payloads for the mock upstream and the in-process demo provider.
- * Pure functions only: the same bytes must come out whether they travel over a
- * socket or stay in memory. Streaming events are built by string concatenation
- * around a once-serialised envelope because benchmarks call these at tens of
- * thousands of requests per second.
+ * OpenAI wire payloads for the mock upstream, also exported for tests that
+ * build expected bytes. Pure functions only. Streaming events are built by
+ * string concatenation around a once-serialised envelope because benchmarks
+ * call these at tens of thousands of requests per second.
  */
 
 import { MAX_DIMENSIONS, MAX_EMBEDDING_VALUES, MAX_REPLY_TOKENS } from "./limits.ts";

@@ -112,7 +112,7 @@ test("embeddings are deterministic unit vectors, one per input", () => {
 });
 
 test("the wire functions refuse, before allocating, what no reply could hold", () => {
-  // The demo provider calls these straight from client input, so the bound must live here too.
+  // Exported builders, so the bound lives here too, not only in the mock's request checks.
   assert.throws(() => embeddings({ input: "x", dimensions: 1e308 }, { model: "e" }), RangeError);
   assert.throws(() => embeddings({ input: "x", dimensions: 500_000_000 }, { model: "e" }), RangeError);
   assert.throws(() => embeddings({ input: Array.from({ length: 2048 }, () => "x"), dimensions: 3072 }, { model: "e" }), RangeError);
