@@ -3,7 +3,9 @@
  * demos and benchmarks, until SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
+import { parseDuration, parseSize } from "../config/duration.ts";
 import { parseFault } from "../mock/faults.ts";
+import { MAX_REPLY_TOKENS } from "../mock/limits.ts";
 import { startMockUpstream } from "../mock/server.ts";
 
 const USAGE = `Usage: switchyard mock [options]
@@ -13,30 +15,37 @@ const USAGE = `Usage: switchyard mock [options]
   --latency <dur>     delay before response headers, e.g. 50ms, 2s, 150
   --ttft <dur>        delay before the first streamed token
   --tps <n>           tokens per second when streaming (default 0 = all at once)
-  --tokens <n>        reply length in tokens (default 12)
+  --tokens <n>        reply length in tokens (default 12, at most ${MAX_REPLY_TOKENS})
   --fault <spec>      fault for every request, e.g. "status=503;retry-after=2;times=3"
   --models <a,b,...>  model ids listed by GET /v1/models
   --api-key <key>     require "Authorization: Bearer <key>"
+  --max-body <size>   refuse larger request bodies with a 413 (default 16mb)
   --help              show this help
 
 Per-request overrides: x-mock-fault, x-mock-latency, x-mock-ttft, x-mock-tps, x-mock-tokens.
 `;
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-/** Milliseconds from `50ms`, `2s`, `1m` or a bare number of ms. */
-export function parseDurationMs(flag: string, text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (m === null) throw new Error(`--${flag}: expected a duration like 50ms, 2s or 150, got '${text}'`);
-  return Number(m[1]) * UNIT_MS[m[2] ?? "ms"];
+/** Runs one of the config file's parsers on a flag's value, naming the flag in its error. */
+function flag<T>(name: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new Error(`--${name}: ${(err as Error).message}`);
+  }
 }
 
-function count(flag: string, text: string, integer: boolean): number {
+function positiveSize(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === 0) throw new Error(`a body limit of 0 would refuse every request`);
+  return bytes;
+}
+
+function count(name: string, text: string, integer: boolean, max = Infinity): number {
   const n = Number(text);
   if (text.trim() === "" || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${flag}: expected a non-negative ${integer ? "integer" : "number"}, got '${text}'`);
+    throw new Error(`--${name}: expected a non-negative ${integer ? "integer" : "number"}, got '${text}'`);
   }
+  if (n > max) throw new Error(`--${name}: must be at most ${max}, got '${text}'`);
   return n;
 }
 
@@ -55,6 +64,7 @@ export async function runMock(argv: string[]): Promise<void> {
       fault: { type: "string" },
       models: { type: "string" },
       "api-key": { type: "string" },
+      "max-body": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -62,23 +72,17 @@ export async function runMock(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const port = count("port", values.port, true);
-  if (port > 65535) throw new Error(`--port: must be at most 65535, got '${values.port}'`);
-  if (values.fault !== undefined) {
-    try {
-      parseFault(values.fault);
-    } catch (err) {
-      throw new Error(`--fault: ${(err as Error).message}`);
-    }
-  }
+  const port = count("port", values.port, true, 65535);
+  if (values.fault !== undefined) flag("fault", values.fault, parseFault);
 
   const mock = await startMockUpstream({
     host: values.host,
     port,
-    latencyMs: values.latency === undefined ? 0 : parseDurationMs("latency", values.latency),
-    ttftMs: values.ttft === undefined ? 0 : parseDurationMs("ttft", values.ttft),
+    latencyMs: values.latency === undefined ? 0 : flag("latency", values.latency, parseDuration),
+    ttftMs: values.ttft === undefined ? 0 : flag("ttft", values.ttft, parseDuration),
     tokensPerSecond: values.tps === undefined ? 0 : count("tps", values.tps, false),
-    tokens: values.tokens === undefined ? undefined : count("tokens", values.tokens, true),
+    tokens: values.tokens === undefined ? undefined : count("tokens", values.tokens, true, MAX_REPLY_TOKENS),
+    maxBodyBytes: values["max-body"] === undefined ? undefined : flag("max-body", values["max-body"], positiveSize),
     fault: values.fault,
     models: values.models?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
     apiKey: values["api-key"],

@@ -3,6 +3,7 @@
  * `--fault` CLI flag: semicolon-separated `key` or `key=value` parts, exactly
  * one of which names the fault, e.g. `status=503;retry-after=2;times=3`.
  */
+import { MAX_DURATION_MS } from "../config/duration.ts";
 
 export type FaultKind =
   | "none"
@@ -104,13 +105,14 @@ export function parseFault(spec: string): FaultSpec {
     }
     switch (key) {
       case "retry-after":
-        out.retryAfter = number(part, value, { integer: false, min: 0 });
+        // Bounded so the header stays plain digits a client can parse ("1e+21" is no Retry-After).
+        out.retryAfter = number(part, value, { integer: false, min: 0, max: MAX_DURATION_MS / 1000 });
         break;
       case "after":
         out.after = number(part, value, { integer: true, min: 0 });
         break;
       case "interval":
-        out.interval = number(part, value, { integer: false, min: 0 });
+        out.interval = number(part, value, { integer: false, min: 0, max: MAX_DURATION_MS });
         break;
       case "size":
         out.size = number(part, value, { integer: true, min: 1 });

@@ -1,5 +1,6 @@
 export { startMockUpstream, MockUpstream } from "./server.ts";
 export type { MockOptions, RecordedRequest } from "./server.ts";
+export type { MockClock } from "./respond.ts";
 export { parseFault } from "./faults.ts";
 export type { FaultSpec, FaultKind } from "./faults.ts";
 export {

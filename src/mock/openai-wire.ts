@@ -1,10 +1,11 @@
 /**
- * OpenAI wire payloads for the mock upstream and the in-process demo provider.
- * Pure functions only: the same bytes must come out whether they travel over a
- * socket or stay in memory. Streaming events are built by string concatenation
- * around a once-serialised envelope because benchmarks call these at tens of
- * thousands of requests per second.
+ * OpenAI wire payloads for the mock upstream, also exported for tests that
+ * build expected bytes. Pure functions only. Streaming events are built by
+ * string concatenation around a once-serialised envelope because benchmarks
+ * call these at tens of thousands of requests per second.
  */
+
+import { MAX_DIMENSIONS, MAX_EMBEDDING_VALUES, MAX_REPLY_TOKENS } from "./limits.ts";
 
 export interface WireMeta {
   id: string;
@@ -28,8 +29,10 @@ function tokenLimit(body: Record<string, unknown>): number | undefined {
   return typeof limit === "number" && Number.isFinite(limit) && limit >= 0 ? Math.floor(limit) : undefined;
 }
 
+/** At most MAX_REPLY_TOKENS: a caller passing more gets a RangeError, not a reply it cannot hold. */
 export function replyTokens(body: Record<string, unknown>, count: number = DEFAULT_COUNT): string[] {
   let n = Math.max(0, Math.floor(count));
+  if (!(n <= MAX_REPLY_TOKENS)) throw new RangeError(`a reply of ${count} tokens is more than the ${MAX_REPLY_TOKENS} allowed`);
   const limit = tokenLimit(body);
   if (limit !== undefined && limit < n) n = limit;
   if (n <= PRECOMPUTED_COUNT) return PRECOMPUTED.slice(0, n);
@@ -207,12 +210,21 @@ export function embeddingInputs(input: unknown): Array<string | number[]> | unde
   return undefined;
 }
 
+export const DEFAULT_DIMENSIONS = 8;
+
+/**
+ * Callers are meant to check `dimensions` first (the mock answers a 400);
+ * past the limits this throws a RangeError before allocating anything.
+ */
 export function embeddings(body: Record<string, unknown>, meta: { model: string }): object {
   const inputs = embeddingInputs(body.input) ?? [];
   const dims =
     typeof body.dimensions === "number" && Number.isInteger(body.dimensions) && body.dimensions > 0
       ? body.dimensions
-      : 8;
+      : DEFAULT_DIMENSIONS;
+  if (dims > MAX_DIMENSIONS || inputs.length * dims > MAX_EMBEDDING_VALUES) {
+    throw new RangeError(`${inputs.length} embeddings of ${dims} dimensions is more than allowed (${MAX_DIMENSIONS} dimensions, ${MAX_EMBEDDING_VALUES} values)`);
+  }
   // The official SDK asks for base64 (little-endian float32) unless told otherwise.
   const base64 = body.encoding_format === "base64";
   let promptTotal = 0;

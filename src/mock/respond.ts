@@ -4,17 +4,34 @@
  * here works on one exchange and its single pending timer.
  */
 import type { ServerResponse } from "node:http";
+import { MAX_DURATION_MS } from "../config/duration.ts";
 import type { FaultSpec } from "./faults.ts";
 import { errorBody } from "./openai-wire.ts";
+
+/** Where the mock's delays and pacing come from; tests pass a fake one to assert order instead of durations. */
+export interface MockClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: MockClock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export interface Exchange {
   res: ServerResponse;
   /** Sent as x-request-id and used in completion ids. */
   rid: string;
+  clock: MockClock;
   /** The one pending delay of this exchange, cleared when it closes. */
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   /** We ended the connection on purpose (a fault), so its close is not a client abort. */
   deliberate: boolean;
+  /** `status` is set as the response head is written, so a test can tell "answered" from "holding". */
+  record: { status: number | undefined };
 }
 
 export type Reply =
@@ -27,8 +44,8 @@ export interface Pace {
   tps: number;
 }
 
-export function errorJson(message: string, type: string, code: string | null): string {
-  return JSON.stringify(errorBody(message, type, code));
+export function errorJson(message: string, type: string, code: string | null, param: string | null = null): string {
+  return JSON.stringify(errorBody(message, type, code, param));
 }
 
 function statusError(status: number): string {
@@ -39,13 +56,27 @@ function statusError(status: number): string {
 
 export function later(ex: Exchange, ms: number, fn: () => void): void {
   if (ms <= 0) return fn();
-  ex.timer = setTimeout(() => {
-    if (!ex.res.destroyed) fn();
-  }, ms);
+  // Node fires a longer timer after 1 ms; a slow enough tps or a long generation must wait, not rush.
+  ex.timer = ex.clock.setTimeout(
+    () => {
+      if (!ex.res.destroyed) fn();
+    },
+    Math.min(ms, MAX_DURATION_MS),
+  );
+}
+
+function writeHead(ex: Exchange, status: number, headers: Record<string, string | number>): void {
+  ex.record.status = status;
+  ex.res.writeHead(status, headers);
 }
 
 export function sendJson(ex: Exchange, status: number, json: string, extra?: Record<string, string>): void {
-  ex.res.writeHead(status, {
+  if (status === 204 || status === 304) {
+    // These carry no body, and a content-length would promise one to a keep-alive client.
+    writeHead(ex, status, { "x-request-id": ex.rid, ...extra });
+    return void ex.res.end();
+  }
+  writeHead(ex, status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(json),
     "x-request-id": ex.rid,
@@ -55,7 +86,7 @@ export function sendJson(ex: Exchange, status: number, json: string, extra?: Rec
 }
 
 function sseHead(ex: Exchange): void {
-  ex.res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": ex.rid });
+  writeHead(ex, 200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": ex.rid });
 }
 
 /** Sends a normal reply after `latencyMs` has already passed. */
@@ -81,12 +112,12 @@ function sendStream(ex: Exchange, reply: Extract<Reply, { stream: true }>, pace:
   let i = 0;
   const step = (): void => {
     if (i === 0) {
-      first = performance.now();
+      first = ex.clock.now();
       res.write(events.slice(0, tokenStart + 1).join(""));
     } else res.write(events[tokenStart + i]);
     i++;
     if (i >= n) return void res.end(events.slice(tokenStart + n).join(""));
-    later(ex, Math.max(1, first + i * interval - performance.now()), step);
+    later(ex, Math.max(1, first + i * interval - ex.clock.now()), step);
   };
   later(ex, pace.ttftMs, step);
 }
@@ -98,7 +129,7 @@ export function sendFault(ex: Exchange, fault: FaultSpec, reply: Reply): void {
   const lead = reply.stream ? reply.events.slice(0, fault.after ?? 0).join("") : "";
   const head = (): void => {
     if (reply.stream) sseHead(ex);
-    else res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-request-id": ex.rid });
+    else writeHead(ex, 200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-request-id": ex.rid });
   };
   switch (fault.kind) {
     case "none":
@@ -140,12 +171,18 @@ export function sendFault(ex: Exchange, fault: FaultSpec, reply: Reply): void {
     case "trickle": {
       head();
       const size = fault.size ?? 16;
+      const interval = fault.interval ?? 50;
       let at = 0;
+      if (interval <= 0) {
+        // A loop, not later(): with no delay that would recurse once per piece and overflow the stack.
+        for (; at < text.length; at += size) res.write(text.slice(at, at + size));
+        return void res.end();
+      }
       const next = (): void => {
         res.write(text.slice(at, at + size));
         at += size;
         if (at >= text.length) res.end();
-        else later(ex, fault.interval ?? 50, next);
+        else later(ex, interval, next);
       };
       return next();
     }

@@ -9,11 +9,14 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
+import { applyHeaders, checkBody, checkOptions } from "./checks.ts";
+import type { Knobs, Problem } from "./checks.ts";
 import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
 import * as wire from "./openai-wire.ts";
-import { errorJson, later, sendFault, sendJson, sendReply } from "./respond.ts";
-import type { Exchange as Base, Reply } from "./respond.ts";
+import { errorJson, later, realClock, sendFault, sendJson, sendReply } from "./respond.ts";
+import type { Exchange as Base, MockClock, Reply } from "./respond.ts";
 
 export interface MockOptions {
   host?: string;
@@ -39,6 +42,10 @@ export interface MockOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Keep `requests`; long benchmark runs turn this off so memory stays flat. Default true. */
   record?: boolean;
+  /** Larger request bodies get a 413 as soon as they cross it. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Time for latency, pacing and trickling; a test passes a fake clock and moves it itself. */
+  clock?: MockClock;
 }
 
 export interface RecordedRequest {
@@ -50,18 +57,13 @@ export interface RecordedRequest {
   aborted: boolean;
   /** "1.1", or "2.0" over HTTP/2. */
   httpVersion: string;
+  /** The status the mock answered with, once it has written the response head; undefined while it holds the request. */
+  status: number | undefined;
 }
 
 interface MockEvents {
   request: [RecordedRequest];
   abort: [RecordedRequest];
-}
-
-interface Knobs {
-  latencyMs: number;
-  ttftMs: number;
-  tps: number;
-  tokens: number;
 }
 
 interface Exchange extends Base {
@@ -70,19 +72,19 @@ interface Exchange extends Base {
 }
 
 const DEFAULT_MODELS = ["mock-model", "gpt-4o-mini", "text-embedding-3-small"];
-const OVERRIDES = [
-  ["x-mock-latency", "latencyMs"],
-  ["x-mock-ttft", "ttftMs"],
-  ["x-mock-tps", "tps"],
-  ["x-mock-tokens", "tokens"],
-] as const;
+const ROUTES: Record<string, "chat" | "completions" | "embeddings"> = {
+  "POST /v1/chat/completions": "chat",
+  "POST /v1/completions": "completions",
+  "POST /v1/embeddings": "embeddings",
+};
 const noop = (): void => {};
 
 export class MockUpstream extends EventEmitter<MockEvents> {
   readonly requests: RecordedRequest[] = [];
   #server: Server | Http2SecureServer;
   #sockets = new Set<Socket>();
-  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "tls">> & { apiKey: string | undefined; tls: MockOptions["tls"] };
+  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "tls" | "clock">> & { apiKey: string | undefined; tls: MockOptions["tls"] };
+  #clock: MockClock;
   #fault: FaultSpec | null = null;
   #faultLeft = Infinity;
   #modelsJson: string;
@@ -105,7 +107,11 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       apiKey: options.apiKey,
       record: options.record ?? true,
       tls: options.tls,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     };
+    this.#clock = options.clock ?? realClock;
+    const o = this.#opts;
+    checkOptions({ latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens, maxBodyBytes: o.maxBodyBytes });
     if (options.fault !== undefined) this.setFault(options.fault);
     this.#modelsJson = JSON.stringify(wire.modelList(this.#opts.models));
     const accept = (req: IncomingMessage, res: ServerResponse) => this.#accept(req, res);
@@ -176,7 +182,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
 
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      for (const ex of this.#active) clearTimeout(ex.timer);
+      for (const ex of this.#active) this.#clock.clearTimeout(ex.timer);
       this.#server.close(() => resolve());
       // Stalled and streaming responses would otherwise hold close() open forever.
       for (const socket of this.#sockets) socket.destroy();
@@ -184,11 +190,28 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     return this.#closing;
   }
 
+  /**
+   * Requests the mock has not finished answering (stalled, delayed or mid-stream):
+   * with a fake clock, proof that a client is kept waiting without timing it.
+   */
+  holding(): RecordedRequest[] {
+    return [...this.#active].filter((ex) => !ex.res.writableEnded).map((ex) => ex.record);
+  }
+
   #accept(req: IncomingMessage, res: ServerResponse): void {
     const ex: Exchange = {
       res,
-      record: { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: null, aborted: false, httpVersion: req.httpVersion },
+      record: {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: null,
+        aborted: false,
+        httpVersion: req.httpVersion,
+        status: undefined,
+      },
       rid: randomUUID(),
+      clock: this.#clock,
       timer: undefined,
       deliberate: false,
       announced: false,
@@ -198,8 +221,34 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     res.on("error", noop);
     res.on("close", () => this.#closed(ex));
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => this.#handle(ex, req, chunks));
+    let size = 0;
+    const collect = (c: Buffer): void => {
+      size += c.length;
+      if (size <= this.#opts.maxBodyBytes) return void chunks.push(c);
+      // Answer now rather than hold a body of any size; the rest of the upload is read and dropped.
+      req.off("data", collect);
+      req.off("end", handle);
+      chunks.length = 0;
+      req.resume();
+      this.#announce(ex);
+      const close = req.httpVersionMajor === 1 ? { connection: "close" } : undefined;
+      const message = `The request body is larger than the mock's limit of ${this.#opts.maxBodyBytes} bytes.`;
+      sendJson(ex, 413, errorJson(message, "invalid_request_error", "request_too_large"), close);
+    };
+    const handle = (): void => this.#handleSafely(ex, req, chunks);
+    req.on("data", collect);
+    req.on("end", handle);
+  }
+
+  /** A bug here must cost one request a 500, not the whole mock a crash. */
+  #handleSafely(ex: Exchange, req: IncomingMessage, chunks: Buffer[]): void {
+    try {
+      this.#handle(ex, req, chunks);
+    } catch (err) {
+      this.#clock.clearTimeout(ex.timer);
+      if (ex.res.headersSent) return void ex.res.destroy();
+      sendJson(ex, 500, errorJson(`The mock failed to answer: ${(err as Error).message}`, "server_error", "mock_internal_error"));
+    }
   }
 
   #announce(ex: Exchange): void {
@@ -211,7 +260,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
 
   #closed(ex: Exchange): void {
     this.#active.delete(ex);
-    clearTimeout(ex.timer);
+    this.#clock.clearTimeout(ex.timer);
     // writableEnded: the mock ended the response itself (HTTP/2 responses report finished once their stream closes, however it closed).
     if (ex.res.writableEnded || ex.deliberate || this.#closing !== undefined) return;
     ex.record.aborted = true;
@@ -234,16 +283,12 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const h = req.headers;
 
     const o = this.#opts;
-    const knobs: Knobs = { latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens };
-    for (const [name, key] of OVERRIDES) {
+    const defaults: Knobs = { latencyMs: o.latencyMs, ttftMs: o.ttftMs, tps: o.tokensPerSecond, tokens: o.tokens };
+    const knobs = applyHeaders(defaults, (name) => {
       const raw = h[name];
-      if (typeof raw !== "string" || raw === "") continue;
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n < 0) {
-        return sendJson(ex, 400, errorJson(`Header ${name} must be a non-negative number, got '${raw}'.`, "invalid_request_error", "mock_bad_header"));
-      }
-      knobs[key] = n;
-    }
+      return typeof raw === "string" && raw !== "" ? raw : undefined;
+    });
+    if ("status" in knobs) return sendProblem(ex, knobs);
     let fault: FaultSpec | null = null;
     const faultHeader = h["x-mock-fault"];
     if (typeof faultHeader === "string" && faultHeader !== "") {
@@ -261,20 +306,21 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const q = url.indexOf("?");
     const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
     const body = ex.record.body;
+    const kind = ROUTES[route];
     let reply: Reply;
     if (route === "GET /v1/models") {
       reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
-    } else if (route !== "POST /v1/chat/completions" && route !== "POST /v1/completions" && route !== "POST /v1/embeddings") {
+    } else if (kind === undefined) {
       return sendJson(ex, 404, errorJson(`Unknown request URL: ${route}.`, "invalid_request_error", "unknown_url"));
     } else if (badJson || body === null) {
       return sendJson(ex, 400, errorJson("We could not parse the JSON body of your request.", "invalid_request_error", "invalid_json"));
-    } else if (route === "POST /v1/embeddings") {
-      if (wire.embeddingInputs(body.input) === undefined) {
-        return sendJson(ex, 400, errorJson("'input' must be a string or a non-empty array.", "invalid_request_error", "invalid_input"));
-      }
-      reply = { stream: false, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 };
     } else {
-      reply = this.#completion(ex, body, route === "POST /v1/chat/completions", knobs.tokens);
+      const problem = checkBody(kind, body);
+      if (problem !== undefined) return sendProblem(ex, problem);
+      reply =
+        kind === "embeddings"
+          ? { stream: false, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 }
+          : this.#completion(ex, body, kind === "chat", knobs.tokens);
     }
 
     if (fault === null && this.#fault !== null) {
@@ -289,7 +335,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
 
   #completion(ex: Exchange, body: Record<string, unknown>, chat: boolean, count: number): Reply {
     const tokens = wire.replyTokens(body, count);
-    const meta = { id: (chat ? "chatcmpl-" : "cmpl-") + ex.rid, created: Math.floor(Date.now() / 1000), model: modelOf(body) };
+    const meta = { id: (chat ? "chatcmpl-" : "cmpl-") + ex.rid, created: Math.floor(this.#clock.now() / 1000), model: modelOf(body) };
     if (body.stream === true) {
       const events = chat ? wire.chatChunkEvents(body, tokens, meta) : wire.textCompletionEvents(body, tokens, meta);
       return { stream: true, events, tokenStart: chat ? 1 : 0, tokenCount: tokens.length };
@@ -297,6 +343,10 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const json = JSON.stringify(chat ? wire.chatCompletion(body, tokens, meta) : wire.textCompletion(body, tokens, meta));
     return { stream: false, json, tokenCount: tokens.length };
   }
+}
+
+function sendProblem(ex: Exchange, p: Problem): void {
+  sendJson(ex, p.status, errorJson(p.message, "invalid_request_error", p.code, p.param));
 }
 
 function modelOf(body: Record<string, unknown>): string {

@@ -16,7 +16,11 @@ export interface WorkerData {
 const data = workerData as WorkerData;
 const logger = createLogger(data.config.server.logLevel);
 const engine = new Engine(data.config, { logger, sharedCounters: data.counters });
-const running = await listen(createHttpServer(engine, logger), data.config.server.host, data.port, { reusePort: true });
+const server = createHttpServer(engine, logger);
+// Ahead of the API handler, so every response it writes names the worker that served it.
+const worker = String(data.index);
+server.prependListener("request", (_req, res) => res.setHeader("x-switchyard-worker", worker));
+const running = await listen(server, data.config.server.host, data.port, { reusePort: true });
 parentPort!.postMessage({ type: "listening", url: running.url });
 parentPort!.on("message", async (msg: unknown) => {
   if (msg !== "stop") return;

@@ -2,20 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { parseDurationMs, runMock } from "../../src/cli/mock.ts";
-
-test("durations accept ms, s, m and bare milliseconds", () => {
-  assert.equal(parseDurationMs("latency", "50ms"), 50);
-  assert.equal(parseDurationMs("latency", "2s"), 2000);
-  assert.equal(parseDurationMs("latency", "0.5s"), 500);
-  assert.equal(parseDurationMs("latency", "1m"), 60_000);
-  assert.equal(parseDurationMs("latency", "150"), 150);
-  assert.throws(() => parseDurationMs("ttft", "soon"), /--ttft: .*'soon'/);
-  assert.throws(() => parseDurationMs("ttft", "-5ms"), /--ttft/);
-});
+import { runMock } from "../../src/cli/mock.ts";
 
 test("bad flags are rejected before anything listens", async () => {
-  await assert.rejects(runMock(["--latency", "soon"]), /--latency/);
+  // Durations and sizes are the config file's: the same units, bounds and messages.
+  await assert.rejects(runMock(["--latency", "soon"]), /^Error: --latency: invalid duration "soon": expected a non-negative number with a unit \(ms, s, m, h\)/);
+  await assert.rejects(runMock(["--ttft=-5ms"]), /--ttft: invalid duration/);
+  await assert.rejects(runMock(["--ttft", "25d"]), /--ttft: .*unknown unit "d"/);
+  await assert.rejects(runMock(["--latency", "999999999999"]), /--latency: .*longer than the maximum of 24 days/);
+  await assert.rejects(runMock(["--max-body", "lots"]), /--max-body: invalid size "lots"/);
+  await assert.rejects(runMock(["--max-body", "0"]), /--max-body: .*refuse every request/);
+  await assert.rejects(runMock(["--tokens", "1e308"]), /--tokens: must be at most 100000/);
   await assert.rejects(runMock(["--fault", "explode"]), /--fault: .*'explode'/);
   await assert.rejects(runMock(["--tokens", "1.5"]), /--tokens/);
   await assert.rejects(runMock(["--port", "70000"]), /--port/);
@@ -24,7 +21,7 @@ test("bad flags are rejected before anything listens", async () => {
 
 test("the CLI prints its URL, serves, and exits cleanly on SIGTERM", async () => {
   const script = `import { runMock } from ${JSON.stringify(new URL("../../src/cli/mock.ts", import.meta.url).href)};
-await runMock(["--port", "0", "--tokens", "2", "--models", "a,b"]);`;
+await runMock(["--port", "0", "--tokens", "2", "--models", "a,b", "--latency", "0s", "--ttft", "0h", "--max-body", "1kb"]);`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
   try {
     let out = "";
@@ -40,6 +37,15 @@ await runMock(["--port", "0", "--tokens", "2", "--models", "a,b"]);`;
       models.data.map((m) => m.id),
       ["a", "b"],
     );
+    const chat = { model: "a", messages: [{ role: "user", content: "hi" }] };
+    const reply = (await (await fetch(`${match[1]}/chat/completions`, { method: "POST", body: JSON.stringify(chat) })).json()) as {
+      usage: { completion_tokens: number };
+    };
+    assert.equal(reply.usage.completion_tokens, 2);
+    const big = { ...chat, messages: [{ role: "user", content: "x".repeat(2048) }] };
+    const refused = await fetch(`${match[1]}/chat/completions`, { method: "POST", body: JSON.stringify(big) });
+    assert.equal(refused.status, 413);
+    await refused.arrayBuffer();
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     const [code] = await exited;

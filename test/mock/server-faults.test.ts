@@ -1,11 +1,15 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { startMockUpstream } from "../../src/mock/server.ts";
-import type { MockUpstream } from "../../src/mock/server.ts";
+import type { MockUpstream, RecordedRequest } from "../../src/mock/server.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
+// Time moves only when a test moves it: a stall is shown by the mock holding the request with nothing scheduled.
+const clock = new FakeClock();
 let mock: MockUpstream;
 before(async () => {
-  mock = await startMockUpstream();
+  mock = await startMockUpstream({ clock });
 });
 after(() => mock.close());
 
@@ -31,6 +35,26 @@ async function drain(res: Response): Promise<{ pieces: string[]; error: unknown 
   } catch (error) {
     return { pieces, error };
   }
+}
+
+/** Reads a body piece by piece, moving the clock `step` ms after each piece so that the next one is sent. */
+async function drainStepping(res: Response, step: number): Promise<string[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const pieces: string[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return pieces;
+    pieces.push(decoder.decode(value));
+    clock.advance(step);
+  }
+}
+
+/** The mock is holding `record` and has nothing scheduled: no byte more will come until the client gives up. */
+function assertStalled(record: RecordedRequest, status: number | undefined): void {
+  assert.ok(mock.holding().includes(record), "the mock still holds the request");
+  assert.equal(record.status, status);
+  assert.deepEqual(clock.pending(), [], "nothing is scheduled that could send more");
 }
 
 function dataLines(text: string): string[] {
@@ -71,33 +95,47 @@ test("reset-mid on a non-streaming reply cuts the body short", async () => {
   await assert.rejects(res.text());
 });
 
-test("stall-headers never answers; the client times out", async () => {
-  const aborted = new Promise((resolve) => mock.once("abort", resolve));
-  await assert.rejects(post("stall-headers", chat, AbortSignal.timeout(100)), { name: "TimeoutError" });
-  const record = (await aborted) as { aborted: boolean; headers: Record<string, string> };
+test("stall-headers never answers; the client gives up", async () => {
+  const controller = new AbortController();
+  const arrived = once(mock, "request");
+  const pending = post("stall-headers", chat, controller.signal);
+  const [record] = (await arrived) as [RecordedRequest];
+  assertStalled(record, undefined);
+  const aborted = once(mock, "abort");
+  controller.abort();
+  await assert.rejects(pending, { name: "AbortError" });
+  assert.deepEqual(await aborted, [record]);
   assert.equal(record.aborted, true);
   assert.equal(record.headers["x-mock-fault"], "stall-headers");
 });
 
 test("stall-body sends headers and the first chunk, then nothing", async () => {
   const controller = new AbortController();
+  const arrived = once(mock, "request");
   const res = await post("stall-body;after=1", { ...chat, stream: true }, controller.signal);
+  const [record] = (await arrived) as [RecordedRequest];
   assert.equal(res.status, 200);
   const reader = res.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   assert.equal(dataLines(first).length, 1);
-  const next = await Promise.race([reader.read().then(() => "data"), new Promise((r) => setTimeout(r, 100, "stalled"))]);
-  assert.equal(next, "stalled");
+  assertStalled(record, 200);
+  const aborted = once(mock, "abort");
   controller.abort();
+  await assert.rejects(reader.read(), { name: "AbortError" });
+  assert.deepEqual(await aborted, [record]);
 });
 
 test("stall-body on a non-streaming reply sends headers only", async () => {
   const controller = new AbortController();
+  const arrived = once(mock, "request");
   const res = await post("stall-body", chat, controller.signal);
+  const [record] = (await arrived) as [RecordedRequest];
   assert.equal(res.status, 200);
-  const body = await Promise.race([res.text(), new Promise((r) => setTimeout(r, 100, "stalled"))]);
-  assert.equal(body, "stalled");
+  assertStalled(record, 200);
+  const aborted = once(mock, "abort");
   controller.abort();
+  await assert.rejects(res.text(), { name: "AbortError" });
+  assert.deepEqual(await aborted, [record]);
 });
 
 test("malformed: 200 with a body that is not JSON", async () => {
@@ -127,20 +165,22 @@ test("error-event: 200, then an error event, then the end", async () => {
   assert.equal(event.error.code, "mock_error_event");
 });
 
-test("trickle delivers the body in several small pieces", async () => {
-  const started = performance.now();
+test("trickle delivers the body in small pieces, one per interval", async () => {
+  const from = clock.scheduled.length;
   const res = await post("trickle;interval=5;size=64");
-  const { pieces, error } = await drain(res);
-  assert.equal(error, undefined);
+  const pieces = await drainStepping(res, 5);
+  const text = pieces.join("");
   assert.ok(pieces.length >= 3, `only ${pieces.length} pieces`);
-  const body = JSON.parse(pieces.join("")) as { object: string };
+  assert.ok(pieces.every((p) => p.length <= 64));
+  const body = JSON.parse(text) as { object: string };
   assert.equal(body.object, "chat.completion");
-  assert.ok(performance.now() - started >= 10);
+  // One wait of 5 ms between each two of the ceil(n / 64) pieces.
+  assert.deepEqual(clock.scheduled.slice(from), Array(Math.ceil(Buffer.byteLength(text) / 64) - 1).fill(5));
 });
 
 test("trickle on a stream splits events across pieces but stays parseable", async () => {
   const res = await post("trickle;interval=1;size=50", { ...chat, stream: true, max_tokens: 2 });
-  const { pieces } = await drain(res);
+  const pieces = await drainStepping(res, 1);
   assert.ok(pieces.length >= 3);
   const lines = dataLines(pieces.join(""));
   assert.equal(lines.at(-1), "[DONE]");

@@ -111,6 +111,17 @@ test("embeddings are deterministic unit vectors, one per input", () => {
   assert.ok(Math.abs(floats[0] - one.data[0].embedding[0]) < 1e-6);
 });
 
+test("the wire functions refuse, before allocating, what no reply could hold", () => {
+  // Exported builders, so the bound lives here too, not only in the mock's request checks.
+  assert.throws(() => embeddings({ input: "x", dimensions: 1e308 }, { model: "e" }), RangeError);
+  assert.throws(() => embeddings({ input: "x", dimensions: 500_000_000 }, { model: "e" }), RangeError);
+  assert.throws(() => embeddings({ input: Array.from({ length: 2048 }, () => "x"), dimensions: 3072 }, { model: "e" }), RangeError);
+  assert.equal((embeddings({ input: "x", dimensions: 3072 }, { model: "e" }) as any).data[0].embedding.length, 3072);
+  assert.throws(() => replyTokens({}, 1e308), RangeError);
+  assert.throws(() => replyTokens({}, Number.NaN), RangeError);
+  assert.equal(replyTokens({}, 100_000).length, 100_000);
+});
+
 test("modelList", () => {
   assert.deepEqual(modelList(["a"], 5), {
     object: "list",
