@@ -1,7 +1,7 @@
 /**
  * Imports point down. The layers of src/, top to bottom:
  *
- *   cli → server → engine → routing → upstream → providers → protocol / state / config / telemetry → time
+ *   cli → server → engine → routing → upstream → providers → codecs → protocol / state / config / telemetry → time
  *
  * A module may import from its own layer or any layer below it, never from one
  * above. The four bottom layers are peers; time (the injected clock and
@@ -28,6 +28,8 @@ const RANK: Record<string, number> = {
   routing: 4,
   upstream: 3,
   providers: 2,
+  // Wire-API translation (codecs/): used by providers (their upstream's API) and by the engine (the client's).
+  codecs: 1.5,
   protocol: 1,
   state: 1,
   config: 1,

@@ -31,6 +31,8 @@ export interface ProviderConfig {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:9001/v1 */
   baseUrl: string;
   apiKey?: string;
+  /** Several keys, used in turn; a key the upstream refuses is benched while the others serve. */
+  apiKeys?: string[];
   headers: Record<string, string>;
   timeouts: Timeouts;
   pool: PoolSettings;

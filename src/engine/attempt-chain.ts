@@ -1,3 +1,4 @@
+import type { ChatRequest } from "../protocol/chat.ts";
 import type { Operation } from "../providers/types.ts";
 import type { Committed } from "./attempt.ts";
 import type { PreparedTarget } from "./routes.ts";
@@ -6,7 +7,12 @@ import type { PreparedTarget } from "./routes.ts";
 export interface AttemptCall {
   requestId: string;
   op: Operation;
+  /** The client's body, in its own API. */
   body: Record<string, unknown>;
+  /** The same request in the internal contract, decoded once per request and only when a target needs translating. */
+  internal: () => ChatRequest;
+  /** Which of the provider's keys to use (provider.keyHeaders); 0 unless a key wrapper chooses. */
+  keyIndex?: number;
   stream: boolean;
   target: PreparedTarget;
   /** Aborts on the client's disconnect or the request's deadline. */

@@ -1,42 +1,70 @@
 import { GatewayError } from "../protocol/errors.ts";
 import { eventData, firstEventEnd } from "../protocol/sse.ts";
-import type { Operation } from "../providers/types.ts";
+import { randomUUID } from "node:crypto";
+import { chatCodec } from "../codecs/index.ts";
+import { readUsage } from "../codecs/openai-chat/usage.ts";
+import type { AnswerContext, StreamDecoder, StreamEncoder } from "../codecs/types.ts";
+import type { StreamPart, Usage } from "../protocol/chat.ts";
+import { FRONT_API } from "../providers/types.ts";
 import { classifyTransportError } from "../upstream/errors.ts";
 import { readBody } from "../upstream/transport.ts";
 import type { AttemptCall, AttemptFn } from "./attempt-chain.ts";
+import { transformBody } from "./body-transform.ts";
 import type { PreparedTarget } from "./routes.ts";
 
 /** A successful attempt, ready to be sent downstream. */
 export interface Committed {
   status: number;
   contentType: string;
-  /** The whole body (non-streaming). */
+  /** The whole body (non-streaming), in the client's API. */
   body?: Buffer;
-  /** Streaming: the bytes read so far (at least the first event) and the rest of the body. */
+  /** Streaming: the bytes read so far (at least the first event) and the rest of the body, in the client's API. */
   head?: Buffer;
   rest?: AsyncIterator<Uint8Array>;
+  /** Token usage as the upstream reported it; for a stream, known once it has ended. */
+  usage(): Usage | undefined;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+const noUsage = () => undefined;
 
 /**
  * One upstream attempt. It resolves only once the response is known to be
  * good: a 2xx with a parseable body, or for streams the status plus the first
  * data event. Everything before that point fails over without the client noticing.
+ *
+ * When the client's API and the provider's differ (an OpenAI client, an
+ * Anthropic upstream), the request goes out through the provider's codec and
+ * the answer comes back through the client's; otherwise the bytes pass
+ * through and are only read for usage.
  */
 export function sendAttempt(now: () => number): AttemptFn {
   return (call) => attempt(call, now);
 }
 
-async function attempt({ op, body, stream, target, signal }: AttemptCall, now: () => number): Promise<Committed> {
-  const call = target.adapter.buildCall(op, body, target.model, target.provider);
+async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
+  const { op, stream, target, signal } = a;
+  const { adapter } = target;
+  if (!adapter.supports(op)) {
+    throw new GatewayError("SY_ERR_BAD_REQUEST", `${target.label} (type ${target.provider.config.type}) does not serve ${op}`, { param: "model" });
+  }
+  const frontApi = FRONT_API[op];
+  const translate = frontApi !== undefined && adapter.chatApi !== frontApi;
+  const provider = chatCodec(adapter.chatApi);
+  const front = frontApi === undefined ? undefined : chatCodec(frontApi);
+  let body = a.body;
+  if (translate) body = provider.encodeRequest!(a.internal(), target.model);
+  else if (adapter.translateOp !== undefined && frontApi === undefined) body = adapter.translateOp.request(op, body, target.model);
+  const headers = target.provider.keyHeaders[a.keyIndex ?? 0] ?? target.provider.keyHeaders[0];
+  const call = adapter.buildCall({ op, body, model: target.model, stream, provider: target.provider, headers });
   let res;
   try {
     res = await target.transport.send(call, signal, target.timeouts);
   } catch (err) {
     throw classifyTransportError(err, signal, target.label);
   }
-  const contentType = headerValue(res.headers["content-type"]) ?? "application/json";
+  const upstreamType = headerValue(res.headers["content-type"]) ?? "application/json";
   if (res.status < 200 || res.status >= 300) {
     let text = "";
     try {
@@ -45,8 +73,14 @@ async function attempt({ op, body, stream, target, signal }: AttemptCall, now: (
     } catch (err) {
       if (signal.aborted) throw classifyTransportError(err, signal, target.label);
     }
-    throw target.adapter.classifyStatus({ status: res.status, headers: res.headers, body: text }, now());
+    throw adapter.classifyStatus({ status: res.status, headers: res.headers, body: text }, now());
   }
+  const ctx = (): AnswerContext => ({
+    model: target.model,
+    id: `chatcmpl-${randomUUID().replaceAll("-", "")}`,
+    created: Math.floor(now() / 1000),
+    includeUsage: (a.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+  });
   if (!stream) {
     let buf: Buffer;
     try {
@@ -54,14 +88,83 @@ async function attempt({ op, body, stream, target, signal }: AttemptCall, now: (
     } catch (err) {
       throw classifyTransportError(err, signal, target.label);
     }
+    let json: unknown;
     try {
-      JSON.parse(buf.toString("utf8"));
+      json = JSON.parse(buf.toString("utf8"));
     } catch {
       throw malformed(target.label, "a response body that is not valid JSON");
     }
-    return { status: res.status, contentType, body: buf };
+    if (translate) {
+      const result = provider.decodeResponse!(json);
+      const out = Buffer.from(JSON.stringify(front!.encodeResponse!(result, ctx())));
+      return { status: res.status, contentType: "application/json", body: out, usage: () => result.usage };
+    }
+    if (adapter.translateOp !== undefined && frontApi === undefined) {
+      const out = adapter.translateOp.answer(op, json, target.model);
+      const usage = readUsage(out.usage);
+      return { status: res.status, contentType: "application/json", body: Buffer.from(JSON.stringify(out)), usage: () => usage };
+    }
+    const usage = front?.usageOf?.(json) ?? readUsage((json as { usage?: unknown } | null)?.usage);
+    return { status: res.status, contentType: upstreamType, body: buf, usage: () => usage };
   }
-  return await firstEvent(res.body[Symbol.asyncIterator](), res.status, contentType, target, signal);
+  const it = res.body[Symbol.asyncIterator]();
+  if (translate) return translatedStream(it, res.status, target, signal, provider.streamDecoder!(adapter.classifyStreamError), front!.streamEncoder!(ctx()));
+  const committed = await firstEvent(it, res.status, upstreamType, target, signal);
+  const tap = front?.usageTap?.();
+  if (tap === undefined) return committed;
+  tap.push(committed.head!);
+  return {
+    ...committed,
+    rest: transformBody(committed.rest!, { step: (c) => (tap.push(c), c), finish: () => EMPTY }),
+    usage: () => tap.usage(),
+  };
+}
+
+/**
+ * A stream in another API than the client's: decoded into parts and encoded
+ * again. The attempt commits once the first event for the client is ready;
+ * an error before it (an overloaded upstream's first event) fails over.
+ */
+async function translatedStream(
+  it: AsyncIterator<Uint8Array>,
+  status: number,
+  target: PreparedTarget,
+  signal: AbortSignal,
+  decoder: StreamDecoder,
+  encoder: StreamEncoder,
+): Promise<Committed> {
+  let usage: Usage | undefined;
+  const encode = (parts: StreamPart[]): string => {
+    for (const p of parts) if (p.type === "usage") usage = p.usage;
+    return encoder.encode(parts);
+  };
+  let head = "";
+  let ended = false;
+  while (head === "") {
+    let r: IteratorResult<Uint8Array>;
+    try {
+      r = await it.next();
+    } catch (err) {
+      throw classifyTransportError(err, signal, target.label);
+    }
+    if (r.done) {
+      head = encode(decoder.end()) + encoder.end();
+      ended = true;
+      break;
+    }
+    head = encode(decoder.push(r.value));
+  }
+  const rest = ended
+    ? transformBody(emptyBody(), { step: () => EMPTY, finish: () => EMPTY })
+    : transformBody(it, {
+        step: (c) => Buffer.from(encode(decoder.push(c))),
+        finish: () => Buffer.from(encode(decoder.end()) + encoder.end()),
+      });
+  return { status, contentType: "text/event-stream", head: Buffer.from(head), rest, usage: () => usage };
+}
+
+function emptyBody(): AsyncIterator<Uint8Array> {
+  return { next: async () => ({ done: true, value: undefined }), return: async () => ({ done: true, value: undefined }) };
 }
 
 async function firstEvent(
@@ -85,7 +188,7 @@ async function firstEvent(
       if (head.length === 0) throw malformed(label, "an empty stream");
       const data = eventData(head.subarray(scanned).toString("utf8"));
       if (data !== undefined) check(data, target);
-      return { status, contentType, head, rest: it };
+      return { status, contentType, head, rest: it, usage: noUsage };
     }
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -97,7 +200,7 @@ async function firstEvent(
       scanned += end;
       if (data !== undefined) {
         check(data, target);
-        return { status, contentType, head, rest: it };
+        return { status, contentType, head, rest: it, usage: noUsage };
       }
     }
   }

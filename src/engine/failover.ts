@@ -1,5 +1,7 @@
 import { type AttemptRecord, GatewayError, isGatewayError } from "../protocol/errors.ts";
-import type { Operation } from "../providers/types.ts";
+import { chatCodec } from "../codecs/index.ts";
+import type { ChatRequest } from "../protocol/chat.ts";
+import { FRONT_API, type Operation } from "../providers/types.ts";
 import { orderTargets } from "../routing/plan.ts";
 import { backoffDelay } from "../routing/retry-policy.ts";
 import { type Clock, type Random, sleep } from "../time/clock.ts";
@@ -67,6 +69,9 @@ export async function failover(deps: FailoverDeps, route: Route, call: Call): Pr
 async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: AttemptRecord[]): Promise<FailoverResult> {
   const { clock } = deps;
   const { requestId, op, body, stream, signal, deadline } = call;
+  let decoded: ChatRequest | undefined;
+  // Decoded into the internal contract at most once per request, and only when a target speaks another API.
+  const internal = () => (decoded ??= chatCodec(FRONT_API[op]!).decodeRequest!(body));
   const states: TargetState[] = orderTargets(route.plan, deps.random).map((target) => ({
     target,
     tried: 0,
@@ -98,7 +103,7 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: 
     if (wait > 0) await sleep(clock, wait, signal);
     const started = clock.now();
     try {
-      const committed = await deps.attempt({ requestId, op, body, stream, target: state.target, signal });
+      const committed = await deps.attempt({ requestId, op, body, internal, stream, target: state.target, signal });
       attempts.push({ target: state.target.label, status: committed.status, message: "ok", durationMs: clock.now() - started });
       return { committed, target: state.target, attempts };
     } catch (err) {

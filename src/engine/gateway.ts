@@ -73,7 +73,7 @@ export class Engine {
     const runtimes = new Map<string, ProviderRuntime>();
     const demo = new DemoTransport(this.#clock, options.demoTokenGapMs);
     for (const p of Object.values(config.providers)) {
-      const prepared = prepareProvider(p);
+      const prepared = prepareProvider(p, openaiAdapter);
       const transport =
         p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin));
       runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });

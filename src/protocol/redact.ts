@@ -46,10 +46,11 @@ export function redactError<E extends { message: string; upstream?: { type?: str
 const SECRET_HEADER = /auth|key|token|secret|cookie|password/i;
 
 /** Every credential a provider is configured with: its key and credential-like header values. */
-export function providerSecrets(providers: Iterable<{ apiKey?: string; headers: Record<string, string> }>): string[] {
+export function providerSecrets(providers: Iterable<{ apiKey?: string; apiKeys?: string[]; headers: Record<string, string> }>): string[] {
   const out = new Set<string>();
   for (const p of providers) {
     if (p.apiKey) out.add(p.apiKey);
+    for (const k of p.apiKeys ?? []) if (k) out.add(k);
     for (const [name, value] of Object.entries(p.headers)) {
       if (!SECRET_HEADER.test(name) || !value) continue;
       out.add(value);

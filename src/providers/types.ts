@@ -1,13 +1,21 @@
+import type { ChatApi, ClassifyStreamError } from "../codecs/types.ts";
 import type { ProviderConfig } from "../config/types.ts";
 import type { GatewayError } from "../protocol/errors.ts";
 
-/** The OpenAI-shaped operations the gateway serves. */
+/**
+ * The operations the gateway serves, named for the client API they arrive in.
+ * `chat` is OpenAI's Chat Completions; the chat-kind operations of other
+ * client APIs (Anthropic Messages, OpenAI Responses) join it later.
+ */
 export type Operation = "chat" | "completions" | "embeddings";
+
+/** The client API each chat-kind operation arrives in. */
+export const FRONT_API: Partial<Record<Operation, ChatApi>> = { chat: "openai-chat" };
 
 /** One upstream HTTP call, as the adapter wants it sent. */
 export interface UpstreamCall {
   method: "POST" | "GET";
-  /** Path relative to the provider's origin, including the base URL's path prefix. */
+  /** Path relative to the provider's origin, including the base URL's path prefix and any query. */
   path: string;
   headers: Record<string, string>;
   body?: string;
@@ -20,25 +28,57 @@ export interface UpstreamFailure {
   body: string;
 }
 
+/** Everything one attempt's call is built from. */
+export interface CallSpec {
+  op: Operation;
+  /** The request in the provider's own API: the client's body when it passes through, else the codec's encoding. */
+  body: Record<string, unknown>;
+  /** The upstream model name. */
+  model: string;
+  stream: boolean;
+  provider: PreparedProvider;
+  /** The headers of the key this attempt uses (one of provider.keyHeaders). */
+  headers: Record<string, string>;
+}
+
 /**
- * A provider adapter translates requests into the provider's wire format and
- * classifies its errors. It does nothing else: no I/O, no retries, no state.
+ * A provider adapter knows one kind of upstream: where its endpoints are,
+ * how it takes a key, which wire API it speaks (the codec in src/codecs does
+ * the translating) and what its errors mean. It does nothing else: no I/O,
+ * no retries, no state.
  */
 export interface ProviderAdapter {
   readonly type: string;
+  /** The wire API its chat endpoint speaks. A client speaking the same API passes through untouched. */
+  readonly chatApi: ChatApi;
+  /** Whether it serves `op` at all (Anthropic has no embeddings); a target that does not is skipped with a 400. */
+  supports(op: Operation): boolean;
+  /** Headers that carry one API key (`authorization: Bearer …`, `x-api-key: …`). */
+  authHeaders(key: string): Record<string, string>;
+  /** Headers every call carries before the configured ones (e.g. `anthropic-version`). */
+  readonly defaultHeaders?: Readonly<Record<string, string>>;
   /** Builds the call for one attempt. Must be pure: it runs again on retry. */
-  buildCall(op: Operation, body: Record<string, unknown>, upstreamModel: string, provider: PreparedProvider): UpstreamCall;
+  buildCall(spec: CallSpec): UpstreamCall;
+  /**
+   * For non-chat operations the adapter translates itself (Gemini's
+   * embeddings): the request in the provider's API, and its answer back in
+   * OpenAI's. Absent: the body and answer pass through.
+   */
+  translateOp?: {
+    request(op: Operation, body: Record<string, unknown>, model: string): Record<string, unknown>;
+    answer(op: Operation, body: unknown, model: string): Record<string, unknown>;
+  };
   /** The token-free request used by health checks. */
-  probeCall(provider: PreparedProvider): UpstreamCall;
+  probeCall(provider: PreparedProvider, headers: Record<string, string>): UpstreamCall;
   /** Turns a non-2xx response into a classified error. */
   classifyStatus(failure: UpstreamFailure, now: number): GatewayError;
   /**
-   * Classifies the error a stream's first event carries (given the event's
-   * parsed JSON) as `classifyStatus` would the same error sent as a status, so
-   * that a refused key is not retried while an overload is; undefined when the
+   * Classifies the error a stream's event carries (given the event's parsed
+   * JSON) as `classifyStatus` would the same error sent as a status, so that
+   * a refused key is not retried while an overload is; undefined when the
    * event is no error.
    */
-  classifyStreamError(payload: unknown): GatewayError | undefined;
+  classifyStreamError: ClassifyStreamError;
 }
 
 /** A provider's config with what every request needs computed once. */
@@ -47,6 +87,10 @@ export interface PreparedProvider {
   origin: string;
   /** The base URL's path without a trailing slash, e.g. "/v1". */
   pathPrefix: string;
-  /** Headers sent on every call: auth, content type and the configured extras. */
-  baseHeaders: Record<string, string>;
+  /**
+   * The headers of each configured key (content type, the adapter's defaults,
+   * the key's auth headers, then the configured extras, which win); a
+   * provider without a key has one set, without auth.
+   */
+  keyHeaders: Array<Record<string, string>>;
 }

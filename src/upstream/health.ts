@@ -132,7 +132,7 @@ export class HealthTracker {
       ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `health probe of ${label} used its whole budget of ${budgetMs} ms`));
     }, budgetMs);
     try {
-      const res = await rt.transport.send(rt.adapter.probeCall(rt.prepared), signal, timeouts);
+      const res = await rt.transport.send(rt.adapter.probeCall(rt.prepared, rt.prepared.keyHeaders[0]), signal, timeouts);
       const body = await readBody(res);
       const ok = res.status >= 200 && res.status < 300;
       const result: Probed = {

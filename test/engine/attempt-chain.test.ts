@@ -13,7 +13,7 @@ test("composeAttempt: the first wrapper sees the call first and the outcome last
   const order: string[] = [];
   const inner: AttemptFn = async () => {
     order.push("inner");
-    return { status: 200, contentType: "application/json", body: Buffer.from("{}") } satisfies Committed;
+    return { status: 200, contentType: "application/json", body: Buffer.from("{}"), usage: () => undefined } satisfies Committed;
   };
   const wrap = (name: string) => (next: AttemptFn): AttemptFn => async (call) => {
     order.push(`${name}>`);

@@ -1,6 +1,6 @@
 import { GatewayError } from "../../protocol/errors.ts";
 import { parseRetryAfter } from "../../protocol/retry-after.ts";
-import type { Operation, PreparedProvider, ProviderAdapter, UpstreamCall, UpstreamFailure } from "../types.ts";
+import type { CallSpec, Operation, PreparedProvider, ProviderAdapter, UpstreamCall, UpstreamFailure } from "../types.ts";
 
 const PATHS: Record<Operation, string> = {
   chat: "/chat/completions",
@@ -128,19 +128,19 @@ export function classifyOpenAIStreamError(payload: unknown): GatewayError | unde
 /** An OpenAI-compatible upstream: the request body passes through with only the model name replaced. */
 export const openaiAdapter: ProviderAdapter = {
   type: "openai",
+  chatApi: "openai-chat",
 
-  buildCall(op: Operation, body: Record<string, unknown>, upstreamModel: string, provider: PreparedProvider): UpstreamCall {
-    const payload = body.model === upstreamModel ? body : { ...body, model: upstreamModel };
-    return {
-      method: "POST",
-      path: provider.pathPrefix + PATHS[op],
-      headers: provider.baseHeaders,
-      body: JSON.stringify(payload),
-    };
+  supports: () => true,
+
+  authHeaders: (key) => ({ authorization: `Bearer ${key}` }),
+
+  buildCall({ op, body, model, provider, headers }: CallSpec): UpstreamCall {
+    const payload = body.model === model ? body : { ...body, model };
+    return { method: "POST", path: provider.pathPrefix + PATHS[op], headers, body: JSON.stringify(payload) };
   },
 
-  probeCall(provider: PreparedProvider): UpstreamCall {
-    return { method: "GET", path: `${provider.pathPrefix}/models`, headers: provider.baseHeaders };
+  probeCall(provider: PreparedProvider, headers: Record<string, string>): UpstreamCall {
+    return { method: "GET", path: `${provider.pathPrefix}/models`, headers };
   },
 
   classifyStatus: classifyOpenAIStatus,

@@ -1,0 +1,13 @@
+import { openaiChat } from "./openai-chat/index.ts";
+import type { ChatApi, ChatCodec } from "./types.ts";
+
+/** Every chat-kind wire API the gateway speaks, by name. */
+export const CHAT_CODECS: Partial<Record<ChatApi, ChatCodec>> = {
+  "openai-chat": openaiChat,
+};
+
+export function chatCodec(api: ChatApi): ChatCodec {
+  const codec = CHAT_CODECS[api];
+  if (codec === undefined) throw new Error(`no codec for the ${api} API`);
+  return codec;
+}
