@@ -3,7 +3,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import type { GatewayConfig, RetryPolicy } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import { providerSecrets, redactError } from "../protocol/redact.ts";
-import { openaiAdapter } from "../providers/openai/index.ts";
+import { adapterFor } from "../providers/registry.ts";
 import { prepareProvider } from "../providers/prepare.ts";
 import type { Operation } from "../providers/types.ts";
 import { Counters } from "../state/counters.ts";
@@ -73,10 +73,11 @@ export class Engine {
     const runtimes = new Map<string, ProviderRuntime>();
     const demo = new DemoTransport(this.#clock, options.demoTokenGapMs);
     for (const p of Object.values(config.providers)) {
-      const prepared = prepareProvider(p, openaiAdapter);
+      const adapter = adapterFor(p.type);
+      const prepared = prepareProvider(p, adapter);
       const transport =
         p.type === "demo" ? demo : new HttpTransport(this.#pools.get(prepared.origin));
-      runtimes.set(p.name, { prepared, adapter: openaiAdapter, transport });
+      runtimes.set(p.name, { prepared, adapter, transport });
     }
     this.#secrets = providerSecrets(Object.values(config.providers));
     const counters = new Counters(runtimes.size, options.sharedCounters);

@@ -1,0 +1,13 @@
+import type { ProviderType } from "../config/types.ts";
+import { openaiAdapter } from "./openai/index.ts";
+import type { ProviderAdapter } from "./types.ts";
+
+/** The adapter of each provider `type`. The demo provider speaks OpenAI's API (in-process). */
+const ADAPTERS: Record<ProviderType, ProviderAdapter> = {
+  openai: openaiAdapter,
+  demo: openaiAdapter,
+};
+
+export function adapterFor(type: ProviderType): ProviderAdapter {
+  return ADAPTERS[type];
+}
