@@ -1,9 +1,11 @@
 import { openaiChat } from "./openai-chat/index.ts";
+import { openaiResponses } from "./openai-responses/index.ts";
 import type { ChatApi, ChatCodec } from "./types.ts";
 
 /** Every chat-kind wire API the gateway speaks, by name. */
 export const CHAT_CODECS: Partial<Record<ChatApi, ChatCodec>> = {
   "openai-chat": openaiChat,
+  "openai-responses": openaiResponses,
 };
 
 export function chatCodec(api: ChatApi): ChatCodec {

@@ -18,7 +18,7 @@ export type ChatApi = "openai-chat" | "anthropic" | "gemini" | "openai-responses
 export interface AnswerContext {
   /** The model name to report: the one the client asked for. */
   model: string;
-  /** The answer's id when the upstream gave none. */
+  /** A fresh random id (hex) for the answer: each encoder prefixes it its own way (chatcmpl-, msg_, resp_). */
   id: string;
   /** Unix seconds. */
   created: number;

@@ -33,6 +33,8 @@ export interface ProviderConfig {
   apiKey?: string;
   /** Several keys, used in turn; a key the upstream refuses is benched while the others serve. */
   apiKeys?: string[];
+  /** The upstream serves OpenAI's Responses API (OpenAI itself, Azure): Responses requests pass through instead of being translated. */
+  responses?: boolean;
   headers: Record<string, string>;
   timeouts: Timeouts;
   pool: PoolSettings;

@@ -46,18 +46,18 @@ export function sendAttempt(now: () => number): AttemptFn {
 async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
   const { op, stream, target, signal } = a;
   const { adapter } = target;
-  if (!adapter.supports(op)) {
+  const frontApi = FRONT_API[op];
+  if (!adapter.supports(frontApi === undefined ? op : "chat")) {
     throw new GatewayError("SY_ERR_BAD_REQUEST", `${target.label} (type ${target.provider.config.type}) does not serve ${op}`, { param: "model" });
   }
-  const frontApi = FRONT_API[op];
-  const translate = frontApi !== undefined && adapter.chatApi !== frontApi;
+  const translate = frontApi !== undefined && adapter.chatApi !== frontApi && adapter.alsoSpeaks?.(frontApi, target.provider) !== true;
   const provider = chatCodec(adapter.chatApi);
   const front = frontApi === undefined ? undefined : chatCodec(frontApi);
   let body = a.body;
   if (translate) body = provider.encodeRequest!(a.internal(), target.model);
   else if (adapter.translateOp !== undefined && frontApi === undefined) body = adapter.translateOp.request(op, body, target.model);
   const headers = target.provider.keyHeaders[a.keyIndex ?? 0] ?? target.provider.keyHeaders[0];
-  const call = adapter.buildCall({ op, body, model: target.model, stream, provider: target.provider, headers });
+  const call = adapter.buildCall({ op: translate ? "chat" : op, body, model: target.model, stream, provider: target.provider, headers });
   let res;
   try {
     res = await target.transport.send(call, signal, target.timeouts);
@@ -77,7 +77,7 @@ async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
   }
   const ctx = (): AnswerContext => ({
     model: target.model,
-    id: `chatcmpl-${randomUUID().replaceAll("-", "")}`,
+    id: randomUUID().replaceAll("-", ""),
     created: Math.floor(now() / 1000),
     includeUsage: (a.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
   });

@@ -60,8 +60,17 @@ export function validateRequest(op: Operation, body: unknown): asserts body is R
   if (nestedDeeperThan(b, MAX_JSON_DEPTH)) {
     throw bad("body", `request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   }
-  if (op === "chat") validateMessages(b.messages);
-  else if (op === "completions") {
+  if (op === "chat" || op === "messages") validateMessages(b.messages);
+  else if (op === "responses") {
+    if (b.input === undefined) throw bad("input", "missing required field: input");
+    if (typeof b.input !== "string" && !Array.isArray(b.input)) {
+      throw bad("input", `input must be a string or an array of items, got ${typeName(b.input)}`);
+    }
+    const max = b.max_output_tokens;
+    if (max !== undefined && max !== null && (typeof max !== "number" || !Number.isInteger(max) || max < 1)) {
+      throw bad("max_output_tokens", `max_output_tokens must be a positive integer, got ${JSON.stringify(max)}`);
+    }
+  } else if (op === "completions") {
     if (b.prompt === undefined) throw bad("prompt", "missing required field: prompt");
     if (typeof b.prompt !== "string" && !Array.isArray(b.prompt)) {
       throw bad("prompt", `prompt must be a string or an array, got ${typeName(b.prompt)}`);

@@ -4,13 +4,14 @@ import type { GatewayError } from "../protocol/errors.ts";
 
 /**
  * The operations the gateway serves, named for the client API they arrive in.
- * `chat` is OpenAI's Chat Completions; the chat-kind operations of other
- * client APIs (Anthropic Messages, OpenAI Responses) join it later.
+ * Three are of the chat kind, each in its own client API: `chat` (OpenAI's
+ * Chat Completions), `messages` (Anthropic's Messages), `responses` (OpenAI's
+ * Responses); any of them can be served by any chat-capable provider.
  */
-export type Operation = "chat" | "completions" | "embeddings";
+export type Operation = "chat" | "messages" | "responses" | "completions" | "embeddings";
 
 /** The client API each chat-kind operation arrives in. */
-export const FRONT_API: Partial<Record<Operation, ChatApi>> = { chat: "openai-chat" };
+export const FRONT_API: Partial<Record<Operation, ChatApi>> = { chat: "openai-chat", messages: "anthropic", responses: "openai-responses" };
 
 /** One upstream HTTP call, as the adapter wants it sent. */
 export interface UpstreamCall {
@@ -30,6 +31,7 @@ export interface UpstreamFailure {
 
 /** Everything one attempt's call is built from. */
 export interface CallSpec {
+  /** The client's op when it passes through; `chat` when a chat-kind request was translated into the provider's API. */
   op: Operation;
   /** The request in the provider's own API: the client's body when it passes through, else the codec's encoding. */
   body: Record<string, unknown>;
@@ -51,8 +53,14 @@ export interface ProviderAdapter {
   readonly type: string;
   /** The wire API its chat endpoint speaks. A client speaking the same API passes through untouched. */
   readonly chatApi: ChatApi;
-  /** Whether it serves `op` at all (Anthropic has no embeddings); a target that does not is skipped with a 400. */
+  /** Whether it serves `op` at all (Anthropic has no embeddings); a target that does not is skipped with a 400. Chat-kind operations ask about "chat". */
   supports(op: Operation): boolean;
+  /**
+   * Other wire APIs this provider takes natively, so that a client speaking
+   * one passes through (an OpenAI provider configured with `responses: true`
+   * takes the Responses API). buildCall then gets the client's own op.
+   */
+  alsoSpeaks?(api: ChatApi, provider: PreparedProvider): boolean;
   /** Headers that carry one API key (`authorization: Bearer …`, `x-api-key: …`). */
   authHeaders(key: string): Record<string, string>;
   /** Headers every call carries before the configured ones (e.g. `anthropic-version`). */

@@ -82,6 +82,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     add(`${prefix}/chat/completions`, { POST: api("chat") });
     add(`${prefix}/completions`, { POST: api("completions") });
     add(`${prefix}/embeddings`, { POST: api("embeddings") });
+    add(`${prefix}/responses`, { POST: api("responses") });
     add(`${prefix}/models`, {
       GET: (req, res) => sendBody(req, res, 200, { "content-type": "application/json" }, modelsBody, compression),
     });

@@ -98,7 +98,7 @@ export function encodeResponse(r: ChatResult, ctx: AnswerContext): Record<string
   // Signed or redacted blocks must go back to the upstream as they came: carried the way LiteLLM and others do.
   if (r.reasoning.some((b) => b.signature !== undefined || b.redacted !== undefined)) message.thinking_blocks = writeThinkingBlocks(r.reasoning);
   const out: Record<string, unknown> = {
-    id: r.id || ctx.id,
+    id: r.id || `chatcmpl-${ctx.id}`,
     object: "chat.completion",
     created: ctx.created,
     model: ctx.model,

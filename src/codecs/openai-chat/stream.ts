@@ -101,7 +101,7 @@ export function streamDecoder(classify: ClassifyStreamError): StreamDecoder {
  * `[DONE]`, when the client asked for it.
  */
 export function streamEncoder(ctx: AnswerContext): StreamEncoder {
-  let id = ctx.id;
+  let id = `chatcmpl-${ctx.id}`;
   let roleSent = false;
   let usage: Usage | undefined;
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>

@@ -4,6 +4,9 @@ import type { CallSpec, Operation, PreparedProvider, ProviderAdapter, UpstreamCa
 
 const PATHS: Record<Operation, string> = {
   chat: "/chat/completions",
+  // Only reached when the client's API passes through: responses with `responses: true`; messages never.
+  messages: "/chat/completions",
+  responses: "/responses",
   completions: "/completions",
   embeddings: "/embeddings",
 };
@@ -131,6 +134,8 @@ export const openaiAdapter: ProviderAdapter = {
   chatApi: "openai-chat",
 
   supports: () => true,
+
+  alsoSpeaks: (api, provider) => api === "openai-responses" && provider.config.responses === true,
 
   authHeaders: (key) => ({ authorization: `Bearer ${key}` }),
 

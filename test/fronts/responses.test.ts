@@ -1,0 +1,113 @@
+/** The Responses API front (POST /v1/responses) through the official SDK, translated to a chat upstream. */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { decodeRequest } from "../../src/codecs/openai-responses/request.ts";
+import { GatewayError } from "../../src/protocol/errors.ts";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+let gw: TestGateway;
+before(async () => {
+  gw = await startGateway({ providers: { demo: { type: "demo" } }, models: { demo: { targets: ["demo/demo-1"] } } }, { demoTokenGapMs: 0 });
+});
+after(() => gw.close());
+
+describe("POST /v1/responses to a chat upstream", () => {
+  test("responses.create: the SDK's parsed response holds the text and usage", async () => {
+    const r = await gw.client.responses.create({ model: "demo", input: "hi", instructions: "be brief", store: false });
+    assert.equal(r.object, "response");
+    assert.equal(r.status, "completed");
+    assert.match(r.id, /^resp_/);
+    assert.ok(r.output_text.length > 0);
+    assert.equal(r.output[0].type, "message");
+  });
+
+  test("responses.stream: events in order, and finalResponse equals the streamed text", async () => {
+    const stream = gw.client.responses.stream({ model: "demo", input: [{ role: "user", content: "hi" }] });
+    const types: string[] = [];
+    let deltas = "";
+    for await (const ev of stream) {
+      types.push(ev.type);
+      if (ev.type === "response.output_text.delta") deltas += ev.delta;
+    }
+    const final = await stream.finalResponse();
+    assert.equal(types[0], "response.created");
+    assert.equal(types[1], "response.in_progress");
+    assert.equal(types.at(-1), "response.completed");
+    assert.ok(types.indexOf("response.output_item.added") < types.indexOf("response.output_text.delta"));
+    assert.ok(types.includes("response.output_item.done"));
+    assert.equal(final.output_text, deltas);
+    assert.ok(deltas.length > 0);
+    const seqs: number[] = [];
+    // sequence numbers rise by one from zero (checked on a fresh stream's raw events)
+    const raw = await fetch(`${gw.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "demo", input: "hi", stream: true }),
+    }).then((r) => r.text());
+    for (const line of raw.split("\n")) if (line.startsWith("data: ")) seqs.push((JSON.parse(line.slice(6)) as { sequence_number: number }).sequence_number);
+    assert.deepEqual(seqs, seqs.map((_, i) => i));
+    assert.match(raw, /^event: response\.created\n/);
+  });
+
+  test("previous_response_id and store: true are a clear 400 on a translated target", async () => {
+    for (const extra of [{ previous_response_id: "resp_1" }, { store: true }]) {
+      await assert.rejects(
+        gw.client.responses.create({ model: "demo", input: "hi", ...extra }),
+        (err: unknown) => err instanceof OpenAI.BadRequestError && /gateway does not keep/.test(err.message),
+      );
+    }
+  });
+
+  test("a missing input is a 400 naming it", async () => {
+    await assert.rejects(
+      gw.client.responses.create({ model: "demo" } as never),
+      (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === "input",
+    );
+  });
+});
+
+describe("Responses request → internal request", () => {
+  test("Codex's shapes: developer message, function calls and their outputs, reasoning, tools", () => {
+    const req = decodeRequest({
+      model: "m",
+      instructions: "You are Codex.",
+      input: [
+        { type: "message", role: "developer", content: [{ type: "input_text", text: "<env>linux</env>" }] },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "list files" }] },
+        { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "use ls" }], encrypted_content: null },
+        { type: "function_call", call_id: "call_1", name: "shell", arguments: '{"command":["ls"]}' },
+        { type: "function_call", call_id: "call_2", name: "shell", arguments: '{"command":["pwd"]}' },
+        { type: "function_call_output", call_id: "call_1", output: "a.txt" },
+        { type: "function_call_output", call_id: "call_2", output: [{ type: "input_text", text: "/w" }] },
+      ],
+      tools: [
+        { type: "function", name: "shell", description: "run", parameters: { type: "object" }, strict: false },
+        { type: "web_search" },
+      ],
+      tool_choice: "auto",
+      parallel_tool_calls: true,
+      reasoning: { effort: "medium", summary: "auto" },
+      store: false,
+      include: ["reasoning.encrypted_content"],
+      prompt_cache_key: "k",
+      stream: true,
+    });
+    assert.deepEqual(
+      req.messages.map((m) => m.role),
+      ["system", "developer", "user", "assistant", "tool", "tool"],
+    );
+    const assistant = req.messages[3];
+    assert.deepEqual(assistant.reasoning, [{ text: "use ls" }]);
+    assert.deepEqual(assistant.tool_calls?.map((t) => t.id), ["call_1", "call_2"]);
+    assert.equal(req.messages[5].content, "/w");
+    assert.deepEqual(req.tools?.map((t) => t.function.name), ["shell"]);
+    assert.equal(req.reasoning_effort, "medium");
+    assert.equal(req.stream, true);
+    assert.equal("prompt_cache_key" in req, false);
+  });
+
+  test("item_reference is refused: it needs stored state", () => {
+    assert.throws(() => decodeRequest({ model: "m", input: [{ type: "item_reference", id: "x" }] }), GatewayError);
+  });
+});
