@@ -157,6 +157,17 @@ function unknownKey(known: string[]) {
   });
 }
 
+/**
+ * A `when` for cross-field refinements: run only on a mapping whose `fields`
+ * passed their own checks. Anything else (YAML null, a scalar, a list) has
+ * already been reported by the object check, and the refinement would read
+ * properties of it.
+ */
+function onceValid(...fields: string[]) {
+  return (payload: { value: unknown; issues: readonly { path?: readonly PropertyKey[] }[] }): boolean =>
+    isPlainObject(payload.value) && !payload.issues.some((issue) => fields.includes(String(issue.path?.[0])));
+}
+
 function strict<S extends z.ZodRawShape>(shape: S, expected = "expected a mapping") {
   return z
     .object(shape, { error: (issue) => (issue.input === undefined ? "required" : expected) })
@@ -207,7 +218,7 @@ const retry = strict({
 }).refine((r) => r.base_delay == null || r.max_delay == null || r.base_delay <= r.max_delay, {
   path: ["max_delay"],
   message: "must not be shorter than base_delay",
-  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "base_delay" || issue.path?.[0] === "max_delay"),
+  when: onceValid("base_delay", "max_delay"),
 });
 
 const provider = strict({
@@ -221,7 +232,7 @@ const provider = strict({
   path: ["base_url"],
   error: (issue) => `required for provider type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
   // Only meaningful once `type` itself is known to be valid.
-  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "type"),
+  when: onceValid("type"),
 });
 
 const targetObject = strict(
