@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/server.ts";
@@ -13,13 +15,24 @@ const LISTENING = /switchyard listening on (http:\/\/[^"\s]+)/;
 let dir: string;
 let mock: MockUpstream;
 let deadPort: number;
+let statusServer: Server;
+/** Answers every request with the status its first path segment names, and an error body quoting the caller's key. */
+let statusUrl: string;
 
 before(async () => {
   dir = await realpath(await mkdtemp(join(tmpdir(), "switchyard-cli-")));
   mock = await startMockUpstream();
   deadPort = await closedPort();
+  statusServer = createServer((req, res) => {
+    const status = Number(req.url!.split("/")[1]);
+    const body = JSON.stringify({ error: { message: `status ${status} for ${req.headers.authorization ?? "no key"}\non two lines` } });
+    res.writeHead(status, { "content-type": "application/json" }).end(body);
+  });
+  await new Promise<void>((resolve) => statusServer.listen(0, "127.0.0.1", resolve));
+  statusUrl = `http://127.0.0.1:${(statusServer.address() as AddressInfo).port}`;
 });
 after(async () => {
+  statusServer.close();
   await mock.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -49,7 +62,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 /** The rows of check's table after its header, split into cells. */
 function tableRows(stdout: string): Map<string, string[]> {
   const lines = stdout.trimEnd().split("\n");
-  const header = lines.findIndex((l) => /^provider\s+type\s+reachable\s+status\s+time\s+error$/.test(l));
+  const header = lines.findIndex((l) => /^provider\s+type\s+result\s+status\s+time\s+error$/.test(l));
   assert.ok(header >= 0, `no table header in:\n${stdout}`);
   const rows = new Map<string, string[]>();
   for (const line of lines.slice(header + 1)) {
@@ -206,6 +219,51 @@ describe("switchyard CLI", { concurrency: true }, () => {
       } finally {
         await guarded.close();
       }
+    });
+
+    test("a base_url without /v1 gets a 404 from GET /models: NOT FOUND, with the upstream's message and a hint, exit 1", async () => {
+      const file = await configFile(`
+  providers:
+    nov1:
+      type: openai
+      base_url: ${mock.url.replace(/\/v1$/, "")}
+  models:
+    chat:
+      targets: [nov1/gpt-4o-mini]
+  `);
+      const r = await runCli(["check", "--config", file]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const row = tableRows(r.stdout).get("nov1")!;
+      assert.deepEqual(row.slice(0, 4), ["nov1", "openai", "NOT FOUND", "404"]);
+      assert.match(row.at(-1)!, /Unknown request URL: GET \/models/);
+      assert.match(row.at(-1)!, /\/v1/, "the hint names the usual version path");
+    });
+
+    test("any status but 2xx fails the check, showing the status and the upstream's message with the key redacted", async () => {
+      const provider = (name: string, status: number) => `
+    ${name}:
+      type: openai
+      base_url: ${statusUrl}/${status}
+      api_key: ${SECRET}`;
+      const file = await configFile(`
+  providers:${provider("teapot", 418)}${provider("broken", 500)}${provider("moved", 301)}${provider("fine", 204)}
+  models:
+    chat:
+      targets: [fine/x]
+  `);
+      const r = await runCli(["check", "--config", file]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const rows = tableRows(r.stdout);
+      assert.deepEqual(rows.get("teapot")!.slice(0, 4), ["teapot", "openai", "FAILED", "418"]);
+      assert.deepEqual(rows.get("broken")!.slice(0, 4), ["broken", "openai", "FAILED", "500"]);
+      assert.deepEqual(rows.get("moved")!.slice(0, 4), ["moved", "openai", "FAILED", "301"]);
+      assert.deepEqual(rows.get("fine")!.slice(0, 4), ["fine", "openai", "ok", "204"]);
+      for (const name of ["teapot", "broken"]) {
+        const message = rows.get(name)!.at(-1)!;
+        // One line per provider: the upstream's line break is folded into a space.
+        assert.match(message, /^status \d+ for Bearer \[redacted\] on two lines$/);
+      }
+      assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the key leaked");
     });
 
     test("exits 0 when every provider is reachable", async () => {
