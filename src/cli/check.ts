@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
+import { configWarnings } from "../config/warnings.ts";
 import { Engine } from "../engine/gateway.ts";
 import type { ProviderHealth } from "../upstream/health.ts";
 
@@ -46,7 +47,8 @@ export async function runCheck(argv: string[]): Promise<number> {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
     console.log(`config ok: ${config.source} (${Object.keys(config.providers).length} providers, ${Object.keys(config.models).length} models)`);
-    console.log(line(header));
+    for (const warning of configWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
+    if (rows.length > 0) console.log(line(header));
     for (const r of rows) console.log(line(r));
     return Object.values(report).every((h) => verdict(h) === "ok") ? 0 : 1;
   } finally {

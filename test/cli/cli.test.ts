@@ -85,6 +85,31 @@ describe("switchyard CLI", { concurrency: true }, () => {
       });
     }
 
+    for (const command of ["serve", "check"]) {
+      for (const flag of ["--help", "-h"]) {
+        test(`${command} ${flag} prints the ${command} usage and exits 0`, async () => {
+          const r = await runCli([command, flag]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, new RegExp(`^Usage: switchyard ${command} `));
+          assert.match(r.stdout, /--config FILE/);
+          assert.equal(r.stderr, "");
+        });
+      }
+    }
+
+    test("serve --help ignores the other arguments, even invalid ones", async () => {
+      const r = await runCli(["serve", "--port", "not-a-port", "--help"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: switchyard serve /);
+    });
+
+    test("--workers is in the overall and the serve usage", async () => {
+      for (const args of [["--help"], ["serve", "--help"]]) {
+        const r = await runCli(args);
+        assert.match(r.stdout, /--workers N/, args.join(" "));
+      }
+    });
+
     test("--version prints the package version", async () => {
       const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
       const r = await runCli(["--version"]);
@@ -157,6 +182,44 @@ describe("switchyard CLI", { concurrency: true }, () => {
       assert.match(r.stderr, /providers\.backup\.apikey: unknown key \(did you mean "api_key"\?\)/);
       assert.ok(!r.stderr.includes(SECRET), `the key leaked:\n${r.stderr}`);
       assert.ok(!r.stderr.includes("supersecret"), `part of the key leaked:\n${r.stderr}`);
+    });
+
+    for (const workers of ["1", "2"]) {
+      test(`a port already in use is one clear line naming the address, exit 1 (--workers ${workers})`, async (t) => {
+        const taken = createServer();
+        await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+        t.after(() => taken.close());
+        const port = (taken.address() as AddressInfo).port;
+        const r = await runCli(["serve", "--config", await configFile(demoYaml()), "--port", String(port), "--workers", workers, "--log-level", "silent"]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.equal(r.stderr, `cannot listen on 127.0.0.1:${port}: the address is already in use; choose another with --port (or server.port), or stop the process using it\n`);
+      });
+    }
+
+    test("SIGHUP is logged as ignored and the gateway keeps serving", async (t) => {
+      const cli = startCli(["serve", "--config", await configFile(demoYaml()), "--port", "0"]);
+      t.after(() => cli.stop());
+      const [, url] = await cli.waitFor(LISTENING);
+      cli.child.kill("SIGHUP");
+      const [line] = await cli.waitFor(/^.*SIGHUP.*$/m);
+      const logged = JSON.parse(line) as { level: number; msg: string };
+      assert.equal(logged.level, 40, "logged as a warning");
+      assert.match(logged.msg, /SIGHUP ignored/);
+      assert.equal((await fetch(`${url}/health`)).status, 200);
+      assert.equal(await cli.stop(), 0);
+    });
+
+    test("an empty config file starts with a warning naming what to add", async (t) => {
+      const cli = startCli(["serve", "--config", await configFile("# nothing yet\n"), "--port", "0"]);
+      t.after(() => cli.stop());
+      await cli.waitFor(LISTENING);
+      const line = cli.stdout().split("\n").find((l) => l.includes("no providers"));
+      assert.ok(line !== undefined, `no warning in:\n${cli.stdout()}`);
+      const logged = JSON.parse(line) as { level: number; msg: string };
+      assert.equal(logged.level, 40, "logged as a warning");
+      assert.match(logged.msg, /add a providers: section/);
+      assert.match(logged.msg, /models:/);
+      assert.equal(await cli.stop(), 0);
     });
 
     test("a YAML syntax error on the key's line does not quote the key", async () => {
@@ -264,6 +327,13 @@ describe("switchyard CLI", { concurrency: true }, () => {
         assert.match(message, /^status \d+ for Bearer \[redacted\] on two lines$/);
       }
       assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the key leaked");
+    });
+
+    test("an empty config file passes with a warning naming what to add", async () => {
+      const r = await runCli(["check", "--config", await configFile("")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^config ok: .* \(0 providers, 0 models\)$/m);
+      assert.match(r.stderr, /^warning: .*no providers.*add a providers: section/m);
     });
 
     test("exits 0 when every provider is reachable", async () => {
