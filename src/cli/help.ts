@@ -3,6 +3,7 @@ export const HELP = `switchyard: a fast, dependable LLM API gateway
 Usage:
   switchyard serve  [--config FILE] [--host HOST] [--port PORT] [--workers N] [--log-level LEVEL]
   switchyard check  [--config FILE]
+  switchyard schema [--output FILE]
   switchyard mock   [--port 9001] [--latency 0ms] [--ttft 0ms] [--tps 0] [--tokens 12] [--fault SPEC]
   switchyard --help | --version
   switchyard COMMAND --help
@@ -10,6 +11,7 @@ Usage:
 Commands:
   serve   Start the gateway (default 127.0.0.1:4000).
   check   Validate the config and probe every provider, printing a table.
+  schema  Print the JSON Schema of the config file, for editors.
   mock    Start the mock OpenAI-compatible upstream used by tests, benchmarks and demos.
 
 Config file, first found: --config FILE, $SWITCHYARD_CONFIG, ./switchyard.yaml.
@@ -43,5 +45,18 @@ tokens) and prints one row per provider. Exits 0 when every provider answered wi
 a 2xx, 1 otherwise or when the config is invalid.
 
 ${CONFIG_OPTION}
+  -h, --help             show this help
+`;
+
+export const SCHEMA_HELP = `Usage: switchyard schema [--output FILE]
+
+Prints the JSON Schema of the config file, as written (before \${VAR}
+references are replaced). Editors that read a first line such as
+  # yaml-language-server: $schema=./switchyard.schema.json
+(VS Code's YAML extension, and others built on yaml-language-server) then
+complete keys, show each key's help and flag mistakes as you type. The
+package ships it as switchyard.schema.json.
+
+  -o, --output FILE      write it to FILE instead
   -h, --help             show this help
 `;

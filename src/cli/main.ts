@@ -2,8 +2,9 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/load.ts";
 import { runCheck } from "./check.ts";
-import { CHECK_HELP, HELP, SERVE_HELP } from "./help.ts";
+import { CHECK_HELP, HELP, SCHEMA_HELP, SERVE_HELP } from "./help.ts";
 import { runMock } from "./mock.ts";
+import { runSchema } from "./schema.ts";
 import { runServe } from "./serve.ts";
 
 /** Asking for help wins over every other argument, valid or not; `--` ends the options. */
@@ -40,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       usage = CHECK_HELP;
       if (wantsHelp(rest)) return help(CHECK_HELP);
       return runCheck(rest);
+    case "schema":
+      usage = SCHEMA_HELP;
+      if (wantsHelp(rest)) return help(SCHEMA_HELP);
+      return runSchema(rest);
     case "mock":
       await runMock(rest);
       return -1;

@@ -85,13 +85,13 @@ describe("switchyard CLI", { concurrency: true }, () => {
       });
     }
 
-    for (const command of ["serve", "check"]) {
+    for (const command of ["serve", "check", "schema"]) {
       for (const flag of ["--help", "-h"]) {
         test(`${command} ${flag} prints the ${command} usage and exits 0`, async () => {
           const r = await runCli([command, flag]);
           assert.equal(r.code, 0, r.stderr);
           assert.match(r.stdout, new RegExp(`^Usage: switchyard ${command} `));
-          assert.match(r.stdout, /--config FILE/);
+          if (command !== "schema") assert.match(r.stdout, /--config FILE/);
           assert.equal(r.stderr, "");
         });
       }
@@ -353,6 +353,24 @@ describe("switchyard CLI", { concurrency: true }, () => {
       const rows = tableRows(r.stdout);
       assert.equal(rows.size, 2);
       for (const cells of rows.values()) assert.equal(cells[2], "ok");
+    });
+  });
+
+  describe("schema", { concurrency: true }, () => {
+    test("prints the published switchyard.schema.json", async () => {
+      const published = await readFile(new URL("../../switchyard.schema.json", import.meta.url), "utf8");
+      const r = await runCli(["schema"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, published);
+    });
+
+    test("--output FILE writes it there", async () => {
+      const out = join(dir, "written.schema.json");
+      const r = await runCli(["schema", "--output", out]);
+      assert.equal(r.code, 0, r.stderr);
+      const written = JSON.parse(await readFile(out, "utf8")) as { $schema: string; properties: Record<string, unknown> };
+      assert.equal(written.$schema, "http://json-schema.org/draft-07/schema#");
+      assert.deepEqual(Object.keys(written.properties), ["server", "defaults", "providers", "models"]);
     });
   });
 
