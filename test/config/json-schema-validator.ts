@@ -14,6 +14,7 @@ const KNOWN = new Set([
   "type",
   "anyOf",
   "enum",
+  "const",
   "pattern",
   "minLength",
   "minimum",
@@ -50,6 +51,7 @@ export function jsonSchemaErrors(schema: Schema, value: unknown, path = "$"): st
     errors.push(`${path}: matches none of anyOf`);
   }
   if (s.enum !== undefined && !(s.enum as unknown[]).includes(value)) errors.push(`${path}: not one of ${JSON.stringify(s.enum)}`);
+  if ("const" in s && s.const !== value) errors.push(`${path}: not ${JSON.stringify(s.const)}`);
   if (typeof value === "string") {
     if (s.pattern !== undefined && !new RegExp(s.pattern, "u").test(value)) errors.push(`${path}: does not match ${s.pattern}`);
     if (s.minLength !== undefined && [...value].length < s.minLength) errors.push(`${path}: shorter than ${s.minLength}`);

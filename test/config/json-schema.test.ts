@@ -72,6 +72,24 @@ server:
   max_body: \${MAX_BODY}
   log_level: \${LEVEL:-info}
   workers: \${WORKERS}
+  auth:
+    keys:
+      - \${GATEWAY_KEY}
+      - key: \${GATEWAY_KEY_2}
+        name: \${KEY_NAME}
+    allow_unauthenticated: \${OPEN:-false}
+  timeouts:
+    headers: \${T}
+    body: \${T}
+    keep_alive: \${T}
+  max_connections: \${N}
+  cors:
+    origins:
+      - \${ORIGIN}
+    max_age: \${T}
+  compression:
+    min_size: \${MAX_BODY}
+    streams: \${H2:-false}
 defaults:
   timeouts:
     connect: \${T}
@@ -109,6 +127,7 @@ models:
   const env = {
     HOST: "0.0.0.0", PORT: "8080", MAX_BODY: "1mb", WORKERS: "2", T: "5s", N: "3", TYPE: "openai", URL: "https://api.example.com/v1",
     KEY: "k", EXTRA: "x", MODEL: "m", TARGET: "up/m2", PROVIDER: "up", FALLBACK: "other",
+    GATEWAY_KEY: "first-gateway-key-0123", GATEWAY_KEY_2: "second-gateway-key-0123", KEY_NAME: "ci", ORIGIN: "https://app.example.com",
   };
   assert.ok(gatewayAccepts(raw, env));
 });
@@ -131,6 +150,9 @@ const LEVEL = ["server", "log_level"];
 const TYPE = ["providers", "openai", "type"];
 const WEIGHT = ["models", "chat", "targets", 0, "weight"];
 const TARGET = ["models", "chat", "targets", 1];
+const COMPRESSION = ["server", "compression"];
+const KEYS = ["server", "auth", "keys"];
+const ORIGINS = ["server", "cors", "origins"];
 
 test("editor and gateway agree on values the JSON Schema can judge", () => {
   const cases: [path: (string | number)[], value: unknown, valid: boolean][] = [
@@ -152,10 +174,15 @@ test("editor and gateway agree on values the JSON Schema can judge", () => {
     [["providers", "openai", "colour"], "blue", false], [["server", "hots"], "x", false], [["modles"], {}, false],
     [["providers", "a/b"], { type: "demo" }, false], [["providers", "openai"], null, false],
     [["models", "chat", "targets"], [], false], [["models", "chat", "retry"], null, true], [["server"], null, true],
+    [COMPRESSION, false, true], [COMPRESSION, true, false], [COMPRESSION, { min_size: "1kb", streams: true }, true], [COMPRESSION, "off", false],
+    [KEYS, ["${GATEWAY_KEY}"], true], [KEYS, ["a-long-enough-gateway-key"], true], [KEYS, [{ key: "a-long-enough-gateway-key", name: "ci" }], true],
+    [KEYS, ["short"], false], [KEYS, ["has spaces in the middle"], false], [KEYS, [{ name: "no key" }], false],
+    [ORIGINS, ["https://app.example.com"], true], [ORIGINS, ["*"], true], [ORIGINS, ["not an origin"], false], [ORIGINS, [], false],
+    [["server", "timeouts", "headers"], "5s", true], [["server", "max_connections"], 0, false],
   ];
   const disagreements = cases.flatMap(([path, value, valid]) => {
     const raw = withValue(path, value);
-    const verdicts = { editor: editorAccepts(raw), gateway: gatewayAccepts(raw, { PORT: "4000", T: "", H2: "true" }) };
+    const verdicts = { editor: editorAccepts(raw), gateway: gatewayAccepts(raw, { PORT: "4000", T: "", H2: "true", GATEWAY_KEY: "from-the-environment-0123" }) };
     return verdicts.editor === valid && verdicts.gateway === valid ? [] : [`${path.join(".")} = ${JSON.stringify(value)}: ${JSON.stringify(verdicts)}`];
   });
   assert.deepEqual(disagreements, []);
