@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { LOG_LEVELS } from "../config/schema.ts";
+import { configWarnings } from "../config/warnings.ts";
 import { Engine } from "../engine/gateway.ts";
 import { exposureProblem } from "../server/auth.ts";
 import { createHttpServer, listen } from "../server/http.ts";
 import { shutdown } from "../server/shutdown.ts";
 import { startWorkers } from "../server/workers.ts";
 import { createLogger } from "../telemetry/logger.ts";
+import { listenProblem } from "./listen-errors.ts";
 
 export async function runServe(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -42,17 +44,32 @@ export async function runServe(argv: string[]): Promise<void> {
   const logger = createLogger(config.server.logLevel);
   // A promise nobody awaited must not take the gateway, and every request on it, down with it.
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled promise rejection"));
+  // Until config reload exists, a SIGHUP (which would otherwise end the process) changes nothing.
+  process.on("SIGHUP", () => logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: config reload is not supported; restart to apply config changes"));
+  for (const warning of configWarnings(config)) logger.warn({ config: config.source }, warning);
+  const { host, port } = config.server;
   let url: string;
   let close: () => Promise<void>;
-  if (config.server.workers > 1) {
-    const pool = await startWorkers(config, config.server.workers, logger);
-    url = pool.url;
-    close = () => pool.close();
-  } else {
-    const engine = new Engine(config, { logger });
-    const running = await listen(createHttpServer(engine, logger), config.server.host, config.server.port);
-    url = running.url;
-    close = () => shutdown(running, engine);
+  try {
+    if (config.server.workers > 1) {
+      const pool = await startWorkers(config, config.server.workers, logger);
+      url = pool.url;
+      close = () => pool.close();
+    } else {
+      const engine = new Engine(config, { logger });
+      try {
+        const running = await listen(createHttpServer(engine, logger), host, port);
+        url = running.url;
+        close = () => shutdown(running, engine);
+      } catch (err) {
+        await engine.close();
+        throw err;
+      }
+    }
+  } catch (err) {
+    const problem = listenProblem(err, host, port);
+    if (problem === undefined) throw err;
+    throw new Error(problem);
   }
   logger.info(
     {

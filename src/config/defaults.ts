@@ -5,7 +5,7 @@
  */
 
 import { ConfigError, problemAt } from "./problems.ts";
-import { normaliseBaseUrl } from "./schema.ts";
+import { normaliseBaseUrl } from "./url.ts";
 import type { Env } from "./interpolate.ts";
 import type { GatewayConfig, PoolSettings, ProviderConfig, RetryPolicy, ServerConfig, TargetConfig, Timeouts } from "./types.ts";
 

@@ -51,3 +51,21 @@ export function parseSize(v: string | number): number {
   if (!Number.isSafeInteger(bytes)) throw new Error(`invalid size ${describe(v)}: too large`);
   return bytes;
 }
+
+/** The largest unit that divides `amount` exactly, so a value reads as it would be written. */
+function formatQuantity(amount: number, units: Record<string, number>): string {
+  const [unit, factor] = Object.entries(units)
+    .sort((a, b) => b[1] - a[1])
+    .find(([, f]) => amount % f === 0) ?? ["", 1];
+  return amount === 0 ? "0" : `${amount / factor}${unit}`;
+}
+
+/** "250ms", "10s", "5m", "1h": the reverse of parseDuration, for help texts. */
+export function formatDuration(ms: number): string {
+  return formatQuantity(ms, DURATION_UNITS);
+}
+
+/** "512kb", "10mb": the reverse of parseSize, for help texts. */
+export function formatSize(bytes: number): string {
+  return formatQuantity(bytes, SIZE_UNITS);
+}

@@ -5,7 +5,6 @@
 
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import { configFromEnv, DEFAULTS, DEMO_BASE_URL } from "./defaults.ts";
 import { interpolate } from "./interpolate.ts";
 import type { Env } from "./interpolate.ts";
@@ -13,6 +12,7 @@ import { ConfigError } from "./problems.ts";
 import { checkReferences } from "./references.ts";
 import { configSchema, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
+import { parseYaml } from "./yaml.ts";
 import type { GatewayConfig, ModelConfig, PoolSettings, ProviderConfig, RetryPolicy, Timeouts } from "./types.ts";
 
 export { ConfigError };
@@ -162,27 +162,6 @@ async function readConfigFile(file: string): Promise<string | undefined> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
     throw new ConfigError([`${file}: cannot read (${code ?? (err as Error).message})`], "cannot load config:");
-  }
-}
-
-function parseYaml(text: string, file: string): unknown {
-  const lineCounter = new LineCounter();
-  // Plain errors: the pretty form quotes the offending lines, which may hold API keys.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
-  const header = `invalid config (${file}):`;
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return `line ${line}, column ${col}: ${error.message}`;
-      }),
-      header,
-    );
-  }
-  try {
-    return doc.toJS();
-  } catch (err) {
-    throw new ConfigError([(err as Error).message], header);
   }
 }
 

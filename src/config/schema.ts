@@ -3,14 +3,18 @@
  * durations to ms and sizes to bytes but leaves defaults and cross-references
  * to ./load.ts, so that "not set" can still be told apart from "set".
  *
- * Scalars are checked by hand-written converters rather than zod's built-in
- * types so every message reads the same and never echoes a secret value.
+ * Every key carries a description, and every value the JSON Schema of what
+ * the file may hold there (./scalars.ts): ./json-schema.ts turns both into
+ * the schema editors read.
  */
 
 import { z } from "zod";
-import { parseDuration, parseSize } from "./duration.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { formatDuration as dur, formatSize } from "./duration.ts";
 import { didYouMean, problemAt } from "./problems.ts";
 import type { PathSegment } from "./problems.ts";
+import { bool, duration, gatewaySecret, HEADER_NAME, httpUrl, integer, oneOf, origin, positive, secret, size, text, textOr } from "./scalars.ts";
+import type { Convert, JsonSchema } from "./scalars.ts";
 import type { ProviderType, ServerConfig } from "./types.ts";
 
 /** Every provider `type` the gateway can talk to; extend together with ProviderType. */
@@ -22,127 +26,28 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 /** The one provider type that needs no upstream URL. */
 const URL_OPTIONAL_TYPE: ProviderType = "demo";
 
-/** RFC 9110 token characters. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const NUMERIC = /^\s*-?(\d+(\.\d+)?|\.\d+)\s*$/;
-
-/** An http(s) URL without trailing slashes, or undefined when `v` isn't one. */
-export function normaliseBaseUrl(v: string): string | undefined {
-  const trimmed = v.trim();
-  if (!URL.canParse(trimmed)) return undefined;
-  const { protocol } = new URL(trimmed);
-  if (protocol !== "http:" && protocol !== "https:") return undefined;
-  return trimmed.replace(/\/+$/, "");
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-// --- scalar converters: throw an Error whose message is the problem text ---
-
-type Convert<T> = (v: unknown) => T;
-
-function text(v: unknown): string {
-  if (typeof v !== "string") throw new Error("expected a string");
-  if (v === "") throw new Error("must not be empty");
-  return v;
-}
-
-/** Long enough not to be guessed, and sendable in a header. The value is never quoted back. */
-function gatewaySecret(v: unknown): string {
-  if (typeof v !== "string") throw new Error("expected a string");
-  if (v.length < 16) throw new Error("must be at least 16 characters long");
-  if (!/^[\x21-\x7e]+$/.test(v)) throw new Error("must be printable ASCII without spaces");
-  return v;
-}
-
-function secret(v: unknown): string {
-  if (typeof v !== "string") throw new Error("expected a string");
-  return v;
-}
-
-/** Numbers may arrive as strings when they come from `${VAR}`. */
-function toNumber(v: unknown, expected: string): number {
-  if (typeof v === "number" && Number.isFinite(v)) return v;
-  if (typeof v === "string" && NUMERIC.test(v)) return Number(v);
-  throw new Error(`expected ${expected}`);
-}
-
-function integer(min: number, max?: number): Convert<number> {
-  const expected = max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-  return (v) => {
-    const n = toNumber(v, expected);
-    if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) throw new Error(`expected ${expected}`);
-    return n;
-  };
-}
-
-function positive(v: unknown): number {
-  const n = toNumber(v, "a number > 0");
-  if (n <= 0) throw new Error("expected a number > 0");
-  return n;
-}
-
-function bool(v: unknown): boolean {
-  if (v === true || v === "true") return true;
-  if (v === false || v === "false") return false;
-  throw new Error("expected true or false");
-}
-
-function duration(v: unknown): number {
-  if (typeof v !== "string" && typeof v !== "number") throw new Error("expected a duration such as 250ms, 10s or 5m");
-  return parseDuration(v);
-}
-
-function size(v: unknown): number {
-  if (typeof v !== "string" && typeof v !== "number") throw new Error("expected a size such as 512kb or 10mb");
-  const bytes = parseSize(v);
-  if (bytes < 1) throw new Error("must be at least 1 byte");
-  return bytes;
-}
-
-function httpUrl(v: unknown): string {
-  // The value itself is left out: URLs can carry credentials.
-  const url = typeof v === "string" ? normaliseBaseUrl(v) : undefined;
-  if (url === undefined) throw new Error("expected an http:// or https:// URL");
-  return url;
-}
-
-/** A web origin as browsers send it (scheme://host[:port], no path), or "*". */
-function origin(v: unknown): string {
-  if (v === "*") return v;
-  const url = typeof v === "string" && URL.canParse(v) ? new URL(v) : undefined;
-  if (url === undefined || url.origin === "null" || url.origin !== String(v).replace(/\/+$/, "")) {
-    throw new Error('expected an origin such as "https://app.example.com" (scheme, host and port only) or "*"');
-  }
-  return url.origin;
-}
-
-function oneOf<T extends string>(options: readonly T[], what: string): Convert<T> {
-  return (v) => {
-    if (typeof v === "string" && (options as readonly string[]).includes(v)) return v as T;
-    const hint = typeof v === "string" ? didYouMean(v, options) : "";
-    const shown = typeof v === "string" ? JSON.stringify(v) : String(v);
-    throw new Error(`unknown ${what} ${shown}${hint || ` (expected one of: ${options.join(", ")})`}`);
-  };
 }
 
 // --- schema building blocks ---
 
 function field<T>(convert: Convert<T>) {
-  return z.unknown().transform((v, ctx): T => {
-    if (v === undefined || v === null) {
-      ctx.addIssue({ code: "custom", message: "required" });
-      return z.NEVER;
-    }
-    try {
-      return convert(v);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
-      return z.NEVER;
-    }
-  });
+  return z
+    .unknown()
+    .meta(convert.input ?? {})
+    .transform((v, ctx): T => {
+      if (v === undefined || v === null) {
+        ctx.addIssue({ code: "custom", message: "required" });
+        return z.NEVER;
+      }
+      try {
+        return convert(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    });
 }
 
 /** A field that may be left out or left empty (YAML `key:` with no value). */
@@ -150,11 +55,41 @@ function optional<T>(convert: Convert<T>) {
   return field(convert).nullish();
 }
 
+/** The catch-alls of strict(), so the JSON Schema can say "no other keys" where zod only sees a catch-all. */
+const unknownKeyCatchalls = new WeakSet<object>();
+
+/** True for a mapping built by strict(): its JSON Schema allows no other keys. */
+export function rejectsUnknownKeys(schema: z.core.$ZodType): boolean {
+  const def = schema._zod.def as { type: string; catchall?: object };
+  return def.type === "object" && def.catchall !== undefined && unknownKeyCatchalls.has(def.catchall);
+}
+
 /** Unknown keys are reported one by one, each with a hint drawn from `known`. */
 function unknownKey(known: string[]) {
-  return z.unknown().superRefine((_, ctx) => {
+  const catchall = z.unknown().superRefine((_, ctx) => {
     ctx.addIssue({ code: "custom", message: "unknown key", params: { unknownKey: known } });
   });
+  unknownKeyCatchalls.add(catchall);
+  return catchall;
+}
+
+/** Inputs a preprocessing step accepts besides what its schema describes, for the JSON Schema. */
+const alternatives = new WeakMap<object, JsonSchema>();
+
+/** The JSON Schema of another form `schema` accepts as input (a shorthand), if it has one. */
+export function alternativeInput(schema: z.core.$ZodType): JsonSchema | undefined {
+  return alternatives.get(schema);
+}
+
+/**
+ * A `when` for cross-field refinements: run only on a mapping whose `fields`
+ * passed their own checks. Anything else (YAML null, a scalar, a list) has
+ * already been reported by the object check, and the refinement would read
+ * properties of it.
+ */
+function onceValid(...fields: string[]) {
+  return (payload: { value: unknown; issues: readonly { path?: readonly PropertyKey[] }[] }): boolean =>
+    isPlainObject(payload.value) && !payload.issues.some((issue) => fields.includes(String(issue.path?.[0])));
 }
 
 function strict<S extends z.ZodRawShape>(shape: S, expected = "expected a mapping") {
@@ -163,73 +98,98 @@ function strict<S extends z.ZodRawShape>(shape: S, expected = "expected a mappin
     .catchall(unknownKey(Object.keys(shape)));
 }
 
-function mapOf<T extends z.ZodType>(value: T) {
-  return z.record(z.string(), value, { error: () => "expected a mapping" });
+function mapOf<T extends z.ZodType>(value: T, names: JsonSchema = {}) {
+  return z.record(z.string().meta(names), value, { error: () => "expected a mapping" });
 }
 
 function listOf<T extends z.ZodType>(item: T) {
   return z.array(item, { error: (issue) => (issue.input == null ? "required" : "expected a list") });
 }
 
-const headers = z.unknown().transform((v, ctx): Record<string, string> => {
-  if (!isPlainObject(v)) {
-    ctx.addIssue({ code: "custom", message: "expected a mapping of header names to values" });
-    return z.NEVER;
-  }
-  const entries: [string, string][] = [];
-  for (const [name, value] of Object.entries(v)) {
-    // Header values often hold credentials, so none of these messages quote them.
-    if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "invalid header name" });
-    else if (typeof value !== "string") ctx.addIssue({ code: "custom", path: [name], message: "expected a string (quote numbers)" });
-    else if (/[\r\n\0]/.test(value)) ctx.addIssue({ code: "custom", path: [name], message: "must not contain line breaks" });
-    else entries.push([name, value]);
-  }
-  return Object.fromEntries(entries);
-});
+const headers = z
+  .unknown()
+  .meta({
+    type: "object",
+    propertyNames: { pattern: HEADER_NAME.source, patternErrorMessage: "invalid header name" },
+    additionalProperties: { type: "string" },
+  })
+  .transform((v, ctx): Record<string, string> => {
+    if (!isPlainObject(v)) {
+      ctx.addIssue({ code: "custom", message: "expected a mapping of header names to values" });
+      return z.NEVER;
+    }
+    const entries: [string, string][] = [];
+    for (const [name, value] of Object.entries(v)) {
+      // Header values often hold credentials, so none of these messages quote them.
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "invalid header name" });
+      else if (typeof value !== "string") ctx.addIssue({ code: "custom", path: [name], message: "expected a string (quote numbers)" });
+      else if (/[\r\n\0]/.test(value)) ctx.addIssue({ code: "custom", path: [name], message: "must not contain line breaks" });
+      else entries.push([name, value]);
+    }
+    return Object.fromEntries(entries);
+  });
+
+// --- the file ---
+
+const D = DEFAULTS;
 
 const timeouts = strict({
-  connect: optional(duration),
-  first_byte: optional(duration),
-  idle: optional(duration),
-  total: optional(duration),
+  connect: optional(duration).describe(`TCP and TLS connection set-up, such as 10s; 0 means no limit. Default ${dur(D.timeouts.connect)}.`),
+  first_byte: optional(duration).describe(
+    `From sending the request until the upstream's response headers arrive; 0 means no limit. Default ${dur(D.timeouts.firstByte)}.`,
+  ),
+  idle: optional(duration).describe(`The largest gap between two body chunks, streams included; 0 means no limit. Default ${dur(D.timeouts.idle)}.`),
+  total: optional(duration).describe(
+    `The whole client request, retries and fallbacks included; a model uses the longest among its targets' providers. 0 means no limit. Default ${dur(D.timeouts.total)}.`,
+  ),
 });
 
 const pool = strict({
-  connections: optional(integer(1)),
-  keepalive_timeout: optional(duration),
-  http2: optional(bool),
+  connections: optional(integer(1)).describe(`Most sockets open to the upstream's origin at once. Default ${D.pool.connections}.`),
+  keepalive_timeout: optional(duration).describe(`How long an idle keep-alive socket stays open. Default ${dur(D.pool.keepAliveTimeout)}.`),
+  http2: optional(bool).describe(`Negotiate HTTP/2 with an https:// upstream (by ALPN); http:// upstreams stay on HTTP/1.1. Default ${D.pool.http2}.`),
 });
 
 const retry = strict({
-  attempts: optional(integer(1)),
-  base_delay: optional(duration),
-  max_delay: optional(duration),
+  attempts: optional(integer(1)).describe(`Upstream attempts for one request, across the model's targets. Default ${D.retry.attempts}.`),
+  base_delay: optional(duration).describe(
+    `Backoff before the second attempt; it doubles with each attempt, with full jitter. Default ${dur(D.retry.baseDelay)}.`,
+  ),
+  max_delay: optional(duration).describe(`The longest backoff between two attempts; not shorter than base_delay. Default ${dur(D.retry.maxDelay)}.`),
 }).refine((r) => r.base_delay == null || r.max_delay == null || r.base_delay <= r.max_delay, {
   path: ["max_delay"],
   message: "must not be shorter than base_delay",
-  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "base_delay" || issue.path?.[0] === "max_delay"),
+  when: onceValid("base_delay", "max_delay"),
 });
 
+const TIMEOUTS_HELP = "Upstream timeouts, such as { connect: 10s, first_byte: 60s, idle: 30s, total: 10m }.";
+const POOL_HELP = "The connection pool to the upstream's origin. Providers on one origin share a pool, sized by the first of them.";
+const RETRY_HELP = "Retries with exponential backoff across the model's targets.";
+
 const provider = strict({
-  type: field(oneOf(PROVIDER_TYPES, "provider type")),
-  base_url: optional(httpUrl),
-  api_key: optional(secret),
-  headers: headers.nullish(),
-  timeouts: timeouts.nullish(),
-  pool: pool.nullish(),
+  type: field(oneOf(PROVIDER_TYPES, "provider type")).describe(
+    "openai: any OpenAI-compatible API (OpenAI, OpenRouter, DeepSeek, Groq, Together, Mistral, vLLM, …). demo: the built-in provider, no network.",
+  ),
+  base_url: optional(httpUrl).describe(
+    "The upstream's base URL including its version path, such as https://api.openai.com/v1. Required unless type is demo.",
+  ),
+  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer …; never logged. Usually a reference such as ${OPENAI_API_KEY}."),
+  headers: headers.nullish().describe("Extra headers sent with every upstream call; each replaces a built-in header of the same name."),
+  timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} Unset ones come from defaults.timeouts.`),
+  pool: pool.nullish().describe(`${POOL_HELP} Unset values come from defaults.pool.`),
 }).refine((p) => p.type === URL_OPTIONAL_TYPE || p.base_url != null, {
   path: ["base_url"],
   error: (issue) => `required for provider type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
   // Only meaningful once `type` itself is known to be valid.
-  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "type"),
+  when: onceValid("type"),
 });
 
 const targetObject = strict(
   {
-    provider: field(text),
-    model: field(text),
-    priority: optional(integer(0)),
-    weight: optional(positive),
+    provider: field(text).describe("The name of a provider under providers."),
+    model: field(text).describe("The model name sent upstream."),
+    priority: optional(integer(0)).describe(`The target's tier: lower tiers are tried first. Default ${D.target.priority}.`),
+    weight: optional(positive).describe(`The target's share of requests within its tier. Default ${D.target.weight}.`),
   },
   'expected "provider/model" or a mapping with provider and model',
 );
@@ -244,58 +204,99 @@ const target = z.preprocess((v, ctx) => {
   }
   return { provider: v.slice(0, slash), model: v.slice(slash + 1) };
 }, targetObject);
+alternatives.set(target, textOr("^[^/]+/.", '"provider/model"'));
 
 const model = strict({
-  targets: listOf(target).min(1, { error: "at least one target is required" }),
-  retry: retry.nullish(),
-  fallbacks: listOf(field(text)).nullish(),
+  targets: listOf(target)
+    .min(1, { error: "at least one target is required" })
+    .describe('Where requests for this model go: "provider/model" or { provider, model, priority, weight }. At least one.'),
+  retry: retry.nullish().describe(`${RETRY_HELP} Unset values come from defaults.retry.`),
+  fallbacks: listOf(field(text).describe("The name of another model under models."))
+    .nullish()
+    .describe("Other models tried, in order, when every target failed. Cycles are rejected."),
 });
 
 /** A gateway key: the secret alone, or a record naming it (budgets and limits per key will sit beside it). */
 const gatewayKey = z.preprocess(
   (v) => (typeof v === "string" ? { key: v } : v),
-  strict({ key: field(gatewaySecret), name: optional(text) }, "expected a key (a string) or a mapping with key and name"),
+  strict(
+    {
+      key: field(gatewaySecret).describe("The key itself: at least 16 printable characters, usually a reference such as ${SWITCHYARD_API_KEY}."),
+      name: optional(text).describe("What logs show for requests made with this key. Default key-1, key-2, … by position."),
+    },
+    "expected a key (a string) or a mapping with key and name",
+  ),
 );
+alternatives.set(gatewayKey, gatewaySecret.input!);
 
 const auth = strict({
-  keys: listOf(gatewayKey).nullish(),
-  allow_unauthenticated: optional(bool),
+  keys: listOf(gatewayKey)
+    .nullish()
+    .describe("Keys clients must send, as Authorization: Bearer KEY or x-api-key: KEY: each a string or { key, name }. With none, no key is asked for."),
+  allow_unauthenticated: optional(bool).describe(
+    `Serve on a host beyond loopback without keys; without keys or this, serve refuses to. Default ${D.server.auth.allowUnauthenticated}.`,
+  ),
 });
 
 const serverTimeouts = strict({
-  headers: optional(duration),
-  body: optional(duration),
-  keep_alive: optional(duration),
+  headers: optional(duration).describe(
+    `A client must send its request headers within this, else a 408 and the connection closes; 0 means no limit. Default ${dur(D.server.timeouts.headers)}.`,
+  ),
+  body: optional(duration).describe(`And its request body within this much more, else a 408; 0 means no limit. Default ${dur(D.server.timeouts.body)}.`),
+  keep_alive: optional(duration).describe(
+    `An idle keep-alive client connection is closed after this; behind a load balancer, set it above the balancer's idle timeout. Default ${dur(D.server.timeouts.keepAlive)}.`,
+  ),
 });
 
 const cors = strict({
-  origins: listOf(field(origin)).min(1, { error: "at least one origin (or \"*\") is required" }),
-  max_age: optional(duration),
+  origins: listOf(field(origin).describe('An origin such as "https://app.example.com" (scheme, host and port only), or "*".'))
+    .min(1, { error: "at least one origin (or \"*\") is required" })
+    .describe("Origins whose browser apps may call the gateway; keys are still required."),
+  max_age: optional(duration).describe("How long browsers may cache a preflight answer. Default 10m."),
 });
 
 /** `compression: false` turns it off; a mapping tunes it. */
-const compression = z.union([z.literal(false), strict({ min_size: optional(size), streams: optional(bool) })], {
-  error: () => "expected false or a mapping with min_size and streams",
-});
+const compression = z.union(
+  [
+    z.literal(false),
+    strict({
+      min_size: optional(size).describe(`Whole answers at least this large are compressed. Default ${formatSize(D.server.compression!.minSize)}.`),
+      streams: optional(bool).describe(`Compress streamed answers too, flushing each event. Default ${D.server.compression!.streams}.`),
+    }),
+  ],
+  { error: () => "expected false or a mapping with min_size and streams" },
+);
 
 const server = strict({
-  host: optional(text),
-  port: optional(integer(0, 65535)),
-  max_body: optional(size),
-  log_level: optional(oneOf(LOG_LEVELS, "log level")),
-  workers: optional(integer(1)),
-  auth: auth.nullish(),
-  timeouts: serverTimeouts.nullish(),
-  max_connections: optional(integer(1)),
-  cors: cors.nullish(),
-  compression: compression.nullish(),
+  host: optional(text).describe(`The address to listen on (--host overrides). Default ${D.server.host}.`),
+  port: optional(integer(0, 65535)).describe(`The port to listen on; 0 picks a free one (--port overrides). Default ${D.server.port}.`),
+  max_body: optional(size).describe(`The largest request body accepted, such as 10mb; larger ones get a 413. Default ${formatSize(D.server.maxBody)}.`),
+  log_level: optional(oneOf(LOG_LEVELS, "log level")).describe(`The level of the JSON logs on stdout (--log-level overrides). Default ${D.server.logLevel}.`),
+  workers: optional(integer(1)).describe(`Worker threads sharing the port (--workers overrides). Default ${D.server.workers}.`),
+  auth: auth.nullish().describe("Gateway keys: who may call the gateway."),
+  timeouts: serverTimeouts.nullish().describe("How long a client may take to send a request, and stay idle between requests."),
+  max_connections: optional(integer(1)).describe(
+    `Client connections open at once; more are closed as they arrive. Keep it below the open-file limit. Default ${D.server.maxConnections}.`,
+  ),
+  cors: cors.nullish().describe("Cross-origin access for browser apps; off when left out."),
+  compression: compression
+    .nullish()
+    .describe("Compression of answers for clients that accept it (gzip, br, deflate): false turns it off, a mapping tunes it. On by default."),
+});
+
+const defaults = strict({
+  timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} For every provider that sets none.`),
+  pool: pool.nullish().describe(`${POOL_HELP} For every provider that sets none.`),
+  retry: retry.nullish().describe(`${RETRY_HELP} For every model that sets none.`),
 });
 
 export const configSchema = strict({
-  server: server.nullish(),
-  defaults: strict({ timeouts: timeouts.nullish(), pool: pool.nullish(), retry: retry.nullish() }).nullish(),
-  providers: mapOf(provider).nullish(),
-  models: mapOf(model).nullish(),
+  server: server.nullish().describe("Where and how the gateway listens."),
+  defaults: defaults.nullish().describe("Timeouts, pool and retry settings for every provider and model that sets none of its own."),
+  providers: mapOf(provider, { pattern: "^[^/]+$", patternErrorMessage: 'provider names must be non-empty and contain no "/"' })
+    .nullish()
+    .describe('Upstream providers, by name. Targets refer to them, and a request may address one directly as "NAME/model", so a name cannot contain "/".'),
+  models: mapOf(model).nullish().describe('The models clients can ask for, by the name they send as "model".'),
 });
 
 /** The validated file: snake_case, ms and bytes, anything left out still null/undefined. */

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/server.ts";
@@ -13,13 +15,24 @@ const LISTENING = /switchyard listening on (http:\/\/[^"\s]+)/;
 let dir: string;
 let mock: MockUpstream;
 let deadPort: number;
+let statusServer: Server;
+/** Answers every request with the status its first path segment names, and an error body quoting the caller's key. */
+let statusUrl: string;
 
 before(async () => {
   dir = await realpath(await mkdtemp(join(tmpdir(), "switchyard-cli-")));
   mock = await startMockUpstream();
   deadPort = await closedPort();
+  statusServer = createServer((req, res) => {
+    const status = Number(req.url!.split("/")[1]);
+    const body = JSON.stringify({ error: { message: `status ${status} for ${req.headers.authorization ?? "no key"}\non two lines` } });
+    res.writeHead(status, { "content-type": "application/json" }).end(body);
+  });
+  await new Promise<void>((resolve) => statusServer.listen(0, "127.0.0.1", resolve));
+  statusUrl = `http://127.0.0.1:${(statusServer.address() as AddressInfo).port}`;
 });
 after(async () => {
+  statusServer.close();
   await mock.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -49,7 +62,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 /** The rows of check's table after its header, split into cells. */
 function tableRows(stdout: string): Map<string, string[]> {
   const lines = stdout.trimEnd().split("\n");
-  const header = lines.findIndex((l) => /^provider\s+type\s+reachable\s+status\s+time\s+error$/.test(l));
+  const header = lines.findIndex((l) => /^provider\s+type\s+result\s+status\s+time\s+error$/.test(l));
   assert.ok(header >= 0, `no table header in:\n${stdout}`);
   const rows = new Map<string, string[]>();
   for (const line of lines.slice(header + 1)) {
@@ -71,6 +84,31 @@ describe("switchyard CLI", { concurrency: true }, () => {
         assert.equal(r.stderr, "");
       });
     }
+
+    for (const command of ["serve", "check", "schema"]) {
+      for (const flag of ["--help", "-h"]) {
+        test(`${command} ${flag} prints the ${command} usage and exits 0`, async () => {
+          const r = await runCli([command, flag]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, new RegExp(`^Usage: switchyard ${command} `));
+          if (command !== "schema") assert.match(r.stdout, /--config FILE/);
+          assert.equal(r.stderr, "");
+        });
+      }
+    }
+
+    test("serve --help ignores the other arguments, even invalid ones", async () => {
+      const r = await runCli(["serve", "--port", "not-a-port", "--help"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: switchyard serve /);
+    });
+
+    test("--workers is in the overall and the serve usage", async () => {
+      for (const args of [["--help"], ["serve", "--help"]]) {
+        const r = await runCli(args);
+        assert.match(r.stdout, /--workers N/, args.join(" "));
+      }
+    });
 
     test("--version prints the package version", async () => {
       const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -146,6 +184,44 @@ describe("switchyard CLI", { concurrency: true }, () => {
       assert.ok(!r.stderr.includes("supersecret"), `part of the key leaked:\n${r.stderr}`);
     });
 
+    for (const workers of ["1", "2"]) {
+      test(`a port already in use is one clear line naming the address, exit 1 (--workers ${workers})`, async (t) => {
+        const taken = createServer();
+        await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+        t.after(() => taken.close());
+        const port = (taken.address() as AddressInfo).port;
+        const r = await runCli(["serve", "--config", await configFile(demoYaml()), "--port", String(port), "--workers", workers, "--log-level", "silent"]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.equal(r.stderr, `cannot listen on 127.0.0.1:${port}: the address is already in use; choose another with --port (or server.port), or stop the process using it\n`);
+      });
+    }
+
+    test("SIGHUP is logged as ignored and the gateway keeps serving", async (t) => {
+      const cli = startCli(["serve", "--config", await configFile(demoYaml()), "--port", "0"]);
+      t.after(() => cli.stop());
+      const [, url] = await cli.waitFor(LISTENING);
+      cli.child.kill("SIGHUP");
+      const [line] = await cli.waitFor(/^.*SIGHUP.*$/m);
+      const logged = JSON.parse(line) as { level: number; msg: string };
+      assert.equal(logged.level, 40, "logged as a warning");
+      assert.match(logged.msg, /SIGHUP ignored/);
+      assert.equal((await fetch(`${url}/health`)).status, 200);
+      assert.equal(await cli.stop(), 0);
+    });
+
+    test("an empty config file starts with a warning naming what to add", async (t) => {
+      const cli = startCli(["serve", "--config", await configFile("# nothing yet\n"), "--port", "0"]);
+      t.after(() => cli.stop());
+      await cli.waitFor(LISTENING);
+      const line = cli.stdout().split("\n").find((l) => l.includes("no providers"));
+      assert.ok(line !== undefined, `no warning in:\n${cli.stdout()}`);
+      const logged = JSON.parse(line) as { level: number; msg: string };
+      assert.equal(logged.level, 40, "logged as a warning");
+      assert.match(logged.msg, /add a providers: section/);
+      assert.match(logged.msg, /models:/);
+      assert.equal(await cli.stop(), 0);
+    });
+
     test("a YAML syntax error on the key's line does not quote the key", async () => {
       const file = await configFile(`providers:\n  openai:\n    type: openai\n    base_url: https://api.openai.com/v1\n    api_key: "${SECRET}\n`);
       const r = await runCli(["serve", "--config", file]);
@@ -208,6 +284,58 @@ describe("switchyard CLI", { concurrency: true }, () => {
       }
     });
 
+    test("a base_url without /v1 gets a 404 from GET /models: NOT FOUND, with the upstream's message and a hint, exit 1", async () => {
+      const file = await configFile(`
+  providers:
+    nov1:
+      type: openai
+      base_url: ${mock.url.replace(/\/v1$/, "")}
+  models:
+    chat:
+      targets: [nov1/gpt-4o-mini]
+  `);
+      const r = await runCli(["check", "--config", file]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const row = tableRows(r.stdout).get("nov1")!;
+      assert.deepEqual(row.slice(0, 4), ["nov1", "openai", "NOT FOUND", "404"]);
+      assert.match(row.at(-1)!, /Unknown request URL: GET \/models/);
+      assert.match(row.at(-1)!, /\/v1/, "the hint names the usual version path");
+    });
+
+    test("any status but 2xx fails the check, showing the status and the upstream's message with the key redacted", async () => {
+      const provider = (name: string, status: number) => `
+    ${name}:
+      type: openai
+      base_url: ${statusUrl}/${status}
+      api_key: ${SECRET}`;
+      const file = await configFile(`
+  providers:${provider("teapot", 418)}${provider("broken", 500)}${provider("moved", 301)}${provider("fine", 204)}
+  models:
+    chat:
+      targets: [fine/x]
+  `);
+      const r = await runCli(["check", "--config", file]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const rows = tableRows(r.stdout);
+      assert.deepEqual(rows.get("teapot")!.slice(0, 4), ["teapot", "openai", "FAILED", "418"]);
+      assert.deepEqual(rows.get("broken")!.slice(0, 4), ["broken", "openai", "FAILED", "500"]);
+      assert.deepEqual(rows.get("moved")!.slice(0, 4), ["moved", "openai", "FAILED", "301"]);
+      assert.deepEqual(rows.get("fine")!.slice(0, 4), ["fine", "openai", "ok", "204"]);
+      for (const name of ["teapot", "broken"]) {
+        const message = rows.get(name)!.at(-1)!;
+        // One line per provider: the upstream's line break is folded into a space.
+        assert.match(message, /^status \d+ for Bearer \[redacted\] on two lines$/);
+      }
+      assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the key leaked");
+    });
+
+    test("an empty config file passes with a warning naming what to add", async () => {
+      const r = await runCli(["check", "--config", await configFile("")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^config ok: .* \(0 providers, 0 models\)$/m);
+      assert.match(r.stderr, /^warning: .*no providers.*add a providers: section/m);
+    });
+
     test("exits 0 when every provider is reachable", async () => {
       const file = await configFile(`
   providers:
@@ -225,6 +353,24 @@ describe("switchyard CLI", { concurrency: true }, () => {
       const rows = tableRows(r.stdout);
       assert.equal(rows.size, 2);
       for (const cells of rows.values()) assert.equal(cells[2], "ok");
+    });
+  });
+
+  describe("schema", { concurrency: true }, () => {
+    test("prints the published switchyard.schema.json", async () => {
+      const published = await readFile(new URL("../../switchyard.schema.json", import.meta.url), "utf8");
+      const r = await runCli(["schema"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, published);
+    });
+
+    test("--output FILE writes it there", async () => {
+      const out = join(dir, "written.schema.json");
+      const r = await runCli(["schema", "--output", out]);
+      assert.equal(r.code, 0, r.stderr);
+      const written = JSON.parse(await readFile(out, "utf8")) as { $schema: string; properties: Record<string, unknown> };
+      assert.equal(written.$schema, "http://json-schema.org/draft-07/schema#");
+      assert.deepEqual(Object.keys(written.properties), ["server", "defaults", "providers", "models"]);
     });
   });
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDuration, parseSize } from "../../src/config/index.ts";
+import { formatDuration, formatSize } from "../../src/config/duration.ts";
 
 test("parseDuration converts units to milliseconds", () => {
   assert.equal(parseDuration("250ms"), 250);
@@ -51,4 +52,17 @@ test("parseSize rejects negatives, garbage and unknown units, naming the value",
   assert.throws(() => parseSize("lots"), /invalid size "lots"/);
   assert.throws(() => parseSize("10zb"), /invalid size "10zb": unknown unit "zb"/);
   assert.throws(() => parseSize("10m"), /invalid size "10m"/);
+});
+
+test("formatDuration and formatSize write a value in the largest unit that divides it, and read back the same", () => {
+  const durations: [number, string][] = [[0, "0"], [250, "250ms"], [1500, "1500ms"], [10_000, "10s"], [300_000, "5m"], [7_200_000, "2h"]];
+  for (const [ms, text] of durations) {
+    assert.equal(formatDuration(ms), text);
+    assert.equal(parseDuration(text), ms);
+  }
+  const sizes: [number, string][] = [[1, "1b"], [1000, "1000b"], [512 * 1024, "512kb"], [10 * 1024 ** 2, "10mb"], [1024 ** 3, "1gb"]];
+  for (const [bytes, text] of sizes) {
+    assert.equal(formatSize(bytes), text);
+    assert.equal(parseSize(text), bytes);
+  }
 });

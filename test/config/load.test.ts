@@ -120,3 +120,24 @@ test("an empty file is an empty config", async () => {
   assert.deepEqual(config.providers, {});
   assert.equal(config.server.port, 4000);
 });
+
+test("a merge key (<<) given null, a scalar or a list of scalars is named by its path", async () => {
+  const yaml = [
+    "base: &base { type: demo }",
+    "providers:",
+    "  empty: { <<: }",
+    "  scalar: { <<: 5 }",
+    "  mixed: { <<: [*base, text] }",
+    "  fine: { <<: *base }",
+    "models:",
+    "  m: { targets: [ { <<: ~, provider: fine, model: x } ] }",
+  ].join("\n");
+  const err = await rejection(loadConfig({ cwd: await dirWith({ "switchyard.yaml": yaml }), env: {} }));
+  const expected = "a merge (<<) takes a mapping, an alias to one, or a list of those";
+  assert.deepEqual(err.problems, [
+    `providers.empty["<<"]: ${expected}`,
+    `providers.scalar["<<"]: ${expected}`,
+    `providers.mixed["<<"][1]: ${expected}`,
+    `models.m.targets[0]["<<"]: ${expected}`,
+  ]);
+});
