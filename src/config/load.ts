@@ -86,6 +86,7 @@ function normalise(file: ConfigFile, source: string): GatewayConfig {
       pool: pool(p.pool, shared?.pool),
     };
     if (p.api_key) provider.apiKey = p.api_key;
+    if (p.responses === true) provider.responses = true;
     return [name, provider];
   });
 

@@ -177,6 +177,9 @@ const provider = strict({
   headers: headers.nullish().describe("Extra headers sent with every upstream call; each replaces a built-in header of the same name."),
   timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} Unset ones come from defaults.timeouts.`),
   pool: pool.nullish().describe(`${POOL_HELP} Unset values come from defaults.pool.`),
+  responses: optional(bool).describe(
+    "The upstream serves OpenAI's Responses API (OpenAI itself, Azure): POST /v1/responses passes through to it instead of being translated to Chat Completions. Default false.",
+  ),
 }).refine((p) => p.type === URL_OPTIONAL_TYPE || p.base_url != null, {
   path: ["base_url"],
   error: (issue) => `required for provider type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
