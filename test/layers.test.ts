@@ -1,7 +1,7 @@
 /**
  * Imports point down. The layers of src/, top to bottom:
  *
- *   cli → server → engine → routing → upstream → providers → codecs → protocol / state / config / telemetry → time
+ *   cli → server → engine → routing → limits → upstream → providers → codecs → protocol / state / config / telemetry → time
  *
  * A module may import from its own layer or any layer below it, never from one
  * above. The four bottom layers are peers; time (the injected clock and
@@ -26,6 +26,8 @@ const RANK: Record<string, number> = {
   server: 6,
   engine: 5,
   routing: 4,
+  // Concurrency queues, rate windows, token counting: used by the engine's wrappers and the fronts.
+  limits: 3.5,
   upstream: 3,
   providers: 2,
   // Wire-API translation (codecs/): used by providers (their upstream's API) and by the engine (the client's).

@@ -1,0 +1,55 @@
+/**
+ * Token counts of requests, with a real BPE tokenizer (OpenAI's o200k_base,
+ * from gpt-tokenizer): exact for OpenAI's current models, a close estimate
+ * for others (Anthropic's and Google's tokenizers are not published; counts
+ * differ by a few percent). The tokenizer's tables (a few MB) load on first
+ * use, so a gateway that never counts never pays for them.
+ */
+import type { ChatRequest } from "../protocol/chat.ts";
+
+type CountTokens = (text: string) => number;
+let loading: Promise<CountTokens> | undefined;
+
+function tokenizer(): Promise<CountTokens> {
+  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => (text: string) => m.countTokens(text));
+  return loading;
+}
+
+/** Tokens a chat message costs beyond its text (role and separators), as OpenAI's chat format counts them. */
+const PER_MESSAGE = 3;
+/** The assistant's reply is primed with a few tokens. */
+const PER_REQUEST = 3;
+
+function contentText(content: ChatRequest["messages"][number]["content"]): { text: string; images: number } {
+  if (typeof content === "string") return { text: content, images: 0 };
+  if (!Array.isArray(content)) return { text: "", images: 0 };
+  let text = "";
+  let images = 0;
+  for (const p of content) {
+    if (p.type === "text") text += p.text;
+    else images++;
+  }
+  return { text, images };
+}
+
+/** Tokens an image counts for when its size is unknown: a typical tile-based estimate. */
+const IMAGE_TOKENS = 765;
+
+/** Input tokens of a chat request: messages (text, tool calls, tool results, reasoning), the system prompt and tool definitions. */
+export async function countRequestTokens(req: ChatRequest): Promise<number> {
+  const count = await tokenizer();
+  let total = PER_REQUEST;
+  for (const m of req.messages) {
+    const { text, images } = contentText(m.content);
+    total += PER_MESSAGE + count(text) + images * IMAGE_TOKENS;
+    for (const t of m.tool_calls ?? []) total += count(t.function.name) + count(t.function.arguments) + PER_MESSAGE;
+    for (const r of m.reasoning ?? []) total += count(r.text);
+  }
+  if (req.tools !== undefined && req.tools.length > 0) total += count(JSON.stringify(req.tools));
+  return total;
+}
+
+/** Tokens of plain text. */
+export async function countTextTokens(text: string): Promise<number> {
+  return (await tokenizer())(text);
+}

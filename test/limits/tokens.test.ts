@@ -1,0 +1,25 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { countRequestTokens, countTextTokens } from "../../src/limits/tokens.ts";
+
+test("text is counted with the o200k_base tokenizer, not characters divided by four", async () => {
+  assert.equal(await countTextTokens("hello world"), 2);
+  // A long run of one character: BPE merges it into far fewer tokens than length/4.
+  assert.ok((await countTextTokens("a".repeat(400))) < 100);
+  assert.equal(await countTextTokens(""), 0);
+});
+
+test("a request counts its messages, tool calls, reasoning and tool definitions", async () => {
+  const base = await countRequestTokens({ model: "m", messages: [{ role: "user", content: "What is the weather in Paris?" }] });
+  assert.ok(base > 7 && base < 20, `got ${base}`);
+  const withTools = await countRequestTokens({
+    model: "m",
+    messages: [
+      { role: "user", content: "What is the weather in Paris?" },
+      { role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }] },
+      { role: "tool", tool_call_id: "c", content: "sunny, 21 degrees" },
+    ],
+    tools: [{ type: "function", function: { name: "weather", description: "Current weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+  });
+  assert.ok(withTools > base + 20, `tools and calls add tokens: ${base} → ${withTools}`);
+});
