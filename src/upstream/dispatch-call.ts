@@ -31,7 +31,11 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
   #waiting: Settle<IteratorResult<Uint8Array>> | undefined;
   /** Set when the consumer asked for the whole body at once. */
   #whole: Settle<Uint8Array> | undefined;
-  /** While the socket is paused for it, a listener gets nothing: chunks queue until resume(). */
+  /**
+   * A listener gets chunks straight from the socket only while none are queued
+   * ahead of them; once it is full, the socket pauses and chunks queue until
+   * resume() has delivered them all, and only then is it told of the end.
+   */
   #listener: BodyListener | undefined;
 
   readonly response: Promise<UpstreamResponse>;
@@ -57,8 +61,15 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const listener = this.#listener;
-    if (listener !== undefined && !controller.paused) {
-      if (!listener.data(chunk)) controller.pause();
+    if (listener !== undefined) {
+      // Straight through only when nothing waits ahead of this chunk and the consumer has room.
+      if (this.#queue.length === 0 && !controller.paused) {
+        if (!listener.data(chunk)) controller.pause();
+        return;
+      }
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
+      if (!controller.paused) controller.pause();
       return;
     }
     const waiting = this.#waiting;
@@ -76,7 +87,8 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
     this.#ended = true;
     this.#cleanup();
     if (this.#listener !== undefined) {
-      if (!this.#paused()) this.#listener.end();
+      // With chunks still queued for a full consumer, resume() ends it once they are delivered.
+      if (this.#queue.length === 0) this.#listener.end();
       return;
     }
     if (this.#whole !== undefined) {
@@ -95,7 +107,7 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
     this.#cleanup();
     this.#started.reject(err);
     this.#whole?.reject(err);
-    if (!this.#paused()) this.#listener?.error(err);
+    if (this.#queue.length === 0) this.#listener?.error(err);
     if (this.#waiting !== undefined) {
       this.#waiting.reject(err);
       this.#waiting = undefined;
@@ -127,16 +139,18 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
     while (q.length > 0) {
       const chunk = q.shift()!;
       this.#queued -= chunk.length;
-      // Still full: the socket stays paused and the rest waits for the next resume().
-      if (!listener.data(chunk)) return;
+      if (!listener.data(chunk)) {
+        // Full again: the upstream waits for the next resume(), and so does the rest of the queue.
+        if (!this.#ended) {
+          if (!this.#controller!.paused) this.#controller!.pause();
+          return;
+        }
+        if (q.length > 0) return;
+      }
     }
     if (this.#error !== undefined) listener.error(this.#error);
     else if (this.#ended) listener.end();
-    else if (this.#paused()) this.#controller!.resume();
-  }
-
-  #paused(): boolean {
-    return this.#controller?.paused === true;
+    else if (this.#controller?.paused === true) this.#controller.resume();
   }
 
   /** The consumer stopped early: abort the upstream request. */
