@@ -1,7 +1,7 @@
 import { GatewayError, isGatewayError } from "../protocol/errors.ts";
 import { errorEvent, lastEventEnd } from "../protocol/sse.ts";
 import { classifyTransportError } from "../upstream/errors.ts";
-import { isPushBody } from "../upstream/transport.ts";
+import { type BodyListener, isPushBody } from "../upstream/transport.ts";
 import type { ByteSink, ByteStream } from "./types.ts";
 
 const EMPTY = Buffer.alloc(0);
@@ -85,9 +85,7 @@ export class RelayStream implements ByteStream {
       };
       sink.onClose(() => finish(false));
       if (sink.closed) return finish(false);
-      const first = framer.push(this.#head);
-      if (first.length > 0) sink.write(first);
-      rest.subscribe({
+      const listener: BodyListener = {
         data: (chunk) => {
           if (done) return true;
           const out = framer.push(chunk);
@@ -109,7 +107,14 @@ export class RelayStream implements ByteStream {
           if (failure.code !== "SY_ERR_CLIENT_ABORT") sink.write(errorEvent(failure));
           finish(false, failure);
         },
-      });
+      };
+      // A client already full after the head gets nothing more until it drains.
+      const first = framer.push(this.#head);
+      if (first.length > 0 && !sink.write(first)) {
+        sink.onDrain(() => {
+          if (!done) rest.subscribe(listener);
+        });
+      } else rest.subscribe(listener);
     });
   }
 

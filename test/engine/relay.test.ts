@@ -172,6 +172,25 @@ describe("relay into a sink (push mode)", () => {
     assert.equal(sink.text, [0, 1, 2, 3].map(ev).join(""));
   });
 
+  test("a client already full after the first write gets nothing more until it drains", async () => {
+    const { call, ctl, data } = await started();
+    data(ev(1));
+    data(ev(2));
+    const { stream } = relayOf(call, ev(0));
+    const sink = new FakeSink();
+    sink.full = true;
+    const done = stream.pipeTo(sink);
+    assert.deepEqual(sink.written, [ev(0)], "the queued chunks wait for the drain");
+    data(ev(3));
+    assert.deepEqual(sink.written, [ev(0)]);
+    sink.drain();
+    assert.deepEqual(sink.written, [ev(0), ev(1), ev(2), ev(3)]);
+    assert.equal(ctl.paused, false);
+    call.onResponseEnd();
+    await done;
+    assert.equal(sink.text, [0, 1, 2, 3].map(ev).join(""));
+  });
+
   test("a stream that already ended before the relay subscribed still completes", async () => {
     const { call, data } = await started();
     data(ev(1));
