@@ -1,4 +1,3 @@
-import { GatewayError } from "../protocol/errors.ts";
 import { sseData } from "../protocol/sse.ts";
 import type { Operation } from "../providers/types.ts";
 import type { ProviderHealth } from "../upstream/health.ts";
@@ -31,8 +30,13 @@ export interface ChatCompletionChunk {
   [key: string]: unknown;
 }
 
-/** A streamed answer: an async iterable of parsed chunks, plus where it came from. */
-export interface ChunkStream<T> extends AsyncIterable<T> {
+/**
+ * A streamed answer: an async iterable of parsed chunks, plus where it came
+ * from. It holds an upstream call until it is read to the end or let go:
+ * `break` or `return()`, `await using`, the call's `signal`, or no read for
+ * the target's idle timeout (`SY_ERR_STREAM_ABANDONED`).
+ */
+export interface ChunkStream<T> extends AsyncIterable<T>, AsyncDisposable {
   target: string;
   attempts: number;
 }
@@ -106,21 +110,66 @@ export function clientFor(engine: Engine): Gateway {
 }
 
 function chunks<T>(result: GatewayResult): ChunkStream<T> {
-  const source = result.stream!;
-  return {
-    target: result.target,
-    attempts: result.attempts.length,
-    async *[Symbol.asyncIterator]() {
-      for await (const data of sseData(source)) {
-        if (data === "[DONE]") return;
-        const parsed = JSON.parse(data) as { error?: { message?: string; code?: string; status?: number } };
-        if (parsed.error !== undefined) {
-          throw new GatewayError("SY_ERR_UPSTREAM_STATUS", parsed.error.message ?? "stream failed", {
-            status: parsed.error.status,
-          });
-        }
-        yield parsed as T;
+  return new Chunks<T>(result);
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The parsed chunks of a streamed answer. It takes hold of the byte stream at
+ * once, so that the stream's own watch (the signal, the idle timeout) covers
+ * a caller who never reads; a failure is the engine's GatewayError, thrown
+ * after the chunks before it.
+ */
+class Chunks<T> implements ChunkStream<T>, AsyncIterator<T> {
+  readonly target: string;
+  readonly attempts: number;
+  readonly #bytes: AsyncIterator<Uint8Array>;
+  readonly #events: AsyncGenerator<string>;
+  #used = false;
+  /** "[DONE]" came: the answer is whole; what follows is read only so the upstream call ends cleanly. */
+  #answered = false;
+
+  constructor(result: GatewayResult) {
+    this.target = result.target;
+    this.attempts = result.attempts.length;
+    const bytes = result.stream![Symbol.asyncIterator]();
+    this.#bytes = bytes;
+    this.#events = sseData({ [Symbol.asyncIterator]: () => bytes });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    if (this.#used) throw new Error("a stream can be read only once");
+    this.#used = true;
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    for (;;) {
+      let r: IteratorResult<string>;
+      try {
+        r = await this.#events.next();
+      } catch (err) {
+        if (this.#answered) return DONE;
+        throw err;
       }
-    },
-  };
+      if (r.done) return DONE;
+      if (this.#answered) continue;
+      if (r.value === "[DONE]") {
+        this.#answered = true;
+        continue;
+      }
+      return { done: false, value: JSON.parse(r.value) as T };
+    }
+  }
+
+  /** Lets go of the stream (`break`, `return()`): its upstream call is aborted unless it had ended. */
+  async return(): Promise<IteratorResult<T>> {
+    await this.#bytes.return?.();
+    return DONE;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
 }

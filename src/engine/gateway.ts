@@ -89,7 +89,10 @@ export class Engine {
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }
 
-  /** Serves one OpenAI-shaped request. Throws GatewayError; streams end with an error event instead. */
+  /**
+   * Serves one OpenAI-shaped request. Throws GatewayError; a stream that
+   * fails once under way ends with one instead (see ByteStream).
+   */
   async handle(op: Operation, body: unknown, ctx: RequestContext): Promise<GatewayResult> {
     validateRequest(op, body);
     const route = this.routes.resolve(body.model as string);
@@ -142,11 +145,15 @@ export class Engine {
       ended(committed.status, attempts.length, target.label);
       return { ...base, body: committed.body! };
     }
-    const onEnd = (completed: boolean, err?: GatewayError) => {
-      if (!completed && !ac.signal.aborted) {
-        ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client stopped reading the stream"));
+    const onEnd = (completed: boolean, reason?: GatewayError) => {
+      if (reason !== undefined) {
+        redactError(reason, this.#secrets);
+        reason.attempts ??= attempts;
       }
-      if (err !== undefined) redactError(err, this.#secrets);
+      // The abort reason says what ended the stream: the failure itself, the client, or an abandoned in-process stream.
+      if (!completed && !ac.signal.aborted) {
+        ac.abort(reason ?? new GatewayError("SY_ERR_CLIENT_ABORT", "client stopped reading the stream"));
+      }
       if (streamEnd.hasSubscribers) {
         const end: StreamEnd = {
           gateway: this,
@@ -156,13 +163,21 @@ export class Engine {
           completed,
           durationMs: this.#clock.now() - started,
         };
-        if (err !== undefined) end.error = { code: err.code, message: err.message };
+        if (reason !== undefined) end.error = { code: reason.code, message: reason.message };
         streamEnd.publish(end);
       }
       finish();
-      ended(committed.status, attempts.length, target.label, err);
+      ended(committed.status, attempts.length, target.label, reason);
     };
-    return { ...base, stream: new RelayStream(committed.head!, committed.rest!, ac.signal, target.label, onEnd) };
+    const relay = new RelayStream(committed.head!, committed.rest!, {
+      signal: ac.signal,
+      label: target.label,
+      secrets: this.#secrets,
+      clock: this.#clock,
+      idleMs: target.timeouts.idle,
+      onEnd,
+    });
+    return { ...base, stream: relay };
   }
 
   async providerHealth(): Promise<Record<string, ProviderHealth>> {

@@ -40,6 +40,7 @@ export const ERRORS = {
   SY_ERR_IDLE_TIMEOUT: { status: 504, type: "timeout_error" },
   SY_ERR_TOTAL_TIMEOUT: { status: 504, type: "timeout_error" },
   SY_ERR_CLIENT_ABORT: { status: 499, type: "client_closed_request" },
+  SY_ERR_STREAM_ABANDONED: { status: 499, type: "client_closed_request" },
   SY_ERR_SHUTTING_DOWN: { status: 503, type: "server_error" },
   SY_ERR_CONFIG: { status: 500, type: "server_error" },
   SY_ERR_INTERNAL: { status: 500, type: "server_error" },

@@ -1,5 +1,3 @@
-import type { GatewayError } from "./errors.ts";
-
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -42,10 +40,45 @@ export function eventData(event: string): string | undefined {
   return data;
 }
 
-/** An OpenAI-shaped error event that ends a stream which has already begun. */
-export function errorEvent(err: GatewayError): Buffer {
-  const payload = { error: { message: err.message, type: err.type, code: err.code, status: err.status } };
-  return Buffer.from(`data: ${JSON.stringify(payload)}\n\n`);
+const ERROR_KEY = Buffer.from('"error"');
+
+/**
+ * Finds the first event in `buf` (whole events) whose data is a JSON object
+ * with an `error` member: an upstream reporting a failure mid-stream. Returns
+ * where that event starts and what its `error` holds. Streams pass through
+ * here chunk by chunk, so the usual answer costs one `indexOf` and nothing is
+ * parsed unless the bytes hold `"error"` (inside a JSON string its quotes
+ * would be escaped, so text that merely mentions the word does not match).
+ */
+export function findErrorEvent(buf: Buffer): { at: number; error: unknown } | undefined {
+  let hit = buf.indexOf(ERROR_KEY);
+  if (hit === -1) return undefined;
+  let start = 0;
+  while (start < buf.length) {
+    const rest = buf.subarray(start);
+    const end = start + (firstEventEnd(rest) || rest.length);
+    if (end > hit) {
+      const error = errorOf(eventData(buf.toString("utf8", start, end)));
+      if (error !== undefined) return { at: start, error };
+      hit = buf.indexOf(ERROR_KEY, end);
+      if (hit === -1) return undefined;
+    }
+    start = end;
+  }
+  return undefined;
+}
+
+function errorOf(data: string | undefined): unknown {
+  if (data === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+  const error = (parsed as { error?: unknown }).error;
+  return error === null || error === false ? undefined : error;
 }
 
 /** Splits a byte stream of SSE into the data payloads of its events ("[DONE]" included). */

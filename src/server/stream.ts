@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ByteSink, ByteStream } from "../engine/types.ts";
+import { openaiErrorEvent } from "./openai-error.ts";
 
 const CRLF = 0x0d0a;
 
@@ -33,10 +34,16 @@ function onceEither(emitter: ServerResponse | Socket, a: string, b: string, fn: 
  * chunk and finishes the response, so keep-alive works as usual.
  */
 function sinkFor(res: ServerResponse, socket: Socket | null): ByteSink {
+  const write = socket === null ? (chunk: Uint8Array) => res.write(chunk) : (chunk: Uint8Array) => socket.write(frame(chunk));
   return {
-    write: socket === null ? (chunk) => res.write(chunk) : (chunk) => socket.write(frame(chunk)),
+    write,
     end: () => {
       if (!res.destroyed && !res.writableEnded) res.end();
+    },
+    fail: (err) => {
+      if (res.destroyed || res.writableEnded) return;
+      write(openaiErrorEvent(err));
+      res.end();
     },
     get closed() {
       return res.destroyed;
@@ -54,7 +61,11 @@ function sinkFor(res: ServerResponse, socket: Socket | null): ByteSink {
   };
 }
 
-/** Writes a byte stream to the client with backpressure; a client that leaves ends it (and the upstream call). */
+/**
+ * Writes a byte stream to the client with backpressure; a client that leaves
+ * ends it (and the upstream call). A stream that fails ends with one
+ * OpenAI-shaped error event.
+ */
 export function writeStream(res: ServerResponse, status: number, headers: Record<string, string | number>, stream: ByteStream): Promise<void> {
   const http11 = res.req.httpVersionMajor === 1 && res.req.httpVersionMinor === 1;
   if (http11) headers["transfer-encoding"] = "chunked";

@@ -161,6 +161,10 @@ export class DispatchCall implements Dispatcher.DispatchHandler, PushBody, Async
       this.#cleanup();
     }
     this.#queue.length = 0;
+    // A read still waiting learns of the end, whatever the controller does with the abort.
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve(DONE);
     return DONE;
   }
 

@@ -72,7 +72,8 @@ export class HealthTracker {
     const p = this.#passive.get(provider);
     if (!p) return;
     this.#inFlight.add(p.slot, -1);
-    if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT") {
+    // A client that left or an in-process stream nobody read says nothing about the provider.
+    if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT" && err.code !== "SY_ERR_STREAM_ABANDONED") {
       p.lastError = redactClip(err.message, this.#secrets);
       p.lastErrorCode = err.code;
       p.lastErrorAt = this.#clock.now();

@@ -3,6 +3,8 @@ import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { createGateway, GatewayError, type Gateway } from "switchyard";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+import { CANARY, startLeakyUpstream } from "../helpers/leaky-upstream.ts";
 
 describe("in-process API: createGateway from the package entry", () => {
   let mock: MockUpstream;
@@ -80,6 +82,65 @@ describe("in-process API: createGateway from the package entry", () => {
     }
   });
 
+  test("an idle timeout mid-stream reaches the caller as the GatewayError it is, after the chunks before it", async () => {
+    const stalling = await startMockUpstream({ tokens: 8, fault: "stall-body;after=3" });
+    const gw2 = await createGateway({
+      providers: { s: { type: "openai", base_url: stalling.url, timeouts: { idle: "100ms" } } },
+      models: { m: { targets: ["s/x"], retry: { attempts: 1 } } },
+    });
+    try {
+      const stream = await gw2.chat.completions.create({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
+      let chunks = 0;
+      await assert.rejects(
+        async () => {
+          for await (const _ of stream) chunks++;
+        },
+        (err: unknown) =>
+          err instanceof GatewayError &&
+          err.code === "SY_ERR_IDLE_TIMEOUT" &&
+          err.status === 504 &&
+          err.attempts?.length === 1 &&
+          err.attempts[0].target === "s/x",
+      );
+      assert.equal(chunks, 3);
+      assert.equal(gw2.engine.health.inFlight("s"), 0);
+    } finally {
+      await gw2.close();
+      await stalling.close();
+    }
+  });
+
+  test("an upstream error event mid-stream is thrown once, redacted, and ends the upstream call", async () => {
+    const leaky = await startLeakyUpstream();
+    const gw2 = await createGateway({
+      providers: { leaky: { type: "openai", base_url: leaky.url, api_key: CANARY, timeouts: { idle: "300ms" } } },
+      models: { m: { targets: ["leaky/x"], retry: { attempts: 1 } } },
+    });
+    try {
+      const stream = await gw2.chat.completions.create({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
+      const seen: string[] = [];
+      let thrown: unknown;
+      try {
+        for await (const chunk of stream) seen.push(String(chunk.choices[0].delta.content));
+      } catch (err) {
+        thrown = err;
+      }
+      assert.deepEqual(seen, ["one", "two"], "the chunks before the error, none after it");
+      assert.ok(thrown instanceof GatewayError, `a GatewayError, not ${String(thrown)}`);
+      assert.equal(thrown.code, "SY_ERR_UPSTREAM_STATUS");
+      assert.equal(thrown.status, 401);
+      const shown = JSON.stringify({ message: thrown.message, upstream: thrown.upstream });
+      assert.ok(!shown.includes(CANARY), `the key leaked: ${shown}`);
+      assert.match(thrown.message, /\[redacted\]/);
+      assert.equal(thrown.upstream?.param, "[redacted]");
+      assert.equal(await leaky.closed(), true, "the upstream request is aborted");
+      assert.equal(gw2.engine.health.inFlight("leaky"), 0);
+    } finally {
+      await gw2.close();
+      await leaky.close();
+    }
+  });
+
   test("an AbortSignal cancels the call", async () => {
     const ac = new AbortController();
     ac.abort();
@@ -87,5 +148,111 @@ describe("in-process API: createGateway from the package entry", () => {
       gw.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }, { signal: ac.signal }),
       (err: unknown) => err instanceof GatewayError && err.code === "SY_ERR_CLIENT_ABORT",
     );
+  });
+});
+
+describe("in-process stream lifecycle: every way of letting go releases the upstream", () => {
+  let slow: MockUpstream;
+  let clock: FakeClock;
+  let gw: Gateway;
+  const IDLE = 5000;
+  const open = (opts?: { signal?: AbortSignal }) =>
+    gw.chat.completions.create({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }, opts);
+  before(async () => {
+    slow = await startMockUpstream({ tokens: 1000, tokensPerSecond: 200 });
+    clock = new FakeClock();
+    gw = await createGateway(
+      {
+        providers: { s: { type: "openai", base_url: slow.url, timeouts: { idle: "5s", total: "0s" } } },
+        models: { m: { targets: ["s/x"], retry: { attempts: 1 } } },
+      },
+      { clock },
+    );
+  });
+  after(async () => {
+    await gw.close();
+    await slow.close();
+  });
+
+  test("a stream that is never read is released after the idle timeout", async () => {
+    const stream = await open();
+    const aborted = once(slow, "abort");
+    assert.equal(gw.engine.health.inFlight("s"), 1);
+    clock.advance(IDLE - 1);
+    assert.equal(gw.engine.health.inFlight("s"), 1, "still held just before the idle timeout");
+    clock.advance(1);
+    assert.equal(gw.engine.health.inFlight("s"), 0);
+    await aborted;
+    await assert.rejects(
+      async () => {
+        for await (const _ of stream);
+      },
+      (err: unknown) => err instanceof GatewayError && err.code === "SY_ERR_STREAM_ABANDONED",
+    );
+  });
+
+  test("each read starts the idle timeout again", async () => {
+    const stream = await open();
+    const it = stream[Symbol.asyncIterator]();
+    await it.next();
+    clock.advance(IDLE - 1000);
+    await it.next();
+    clock.advance(IDLE - 1000);
+    assert.equal(gw.engine.health.inFlight("s"), 1, "read within the idle timeout each time");
+    const aborted = once(slow, "abort");
+    clock.advance(1000);
+    assert.equal(gw.engine.health.inFlight("s"), 0);
+    await aborted;
+  });
+
+  test("return() on an iterator never read from releases it", async () => {
+    const stream = await open();
+    const aborted = once(slow, "abort");
+    await stream[Symbol.asyncIterator]().return?.();
+    await aborted;
+    assert.equal(gw.engine.health.inFlight("s"), 0);
+  });
+
+  test("breaking out of the loop releases it", async () => {
+    const stream = await open();
+    const aborted = once(slow, "abort");
+    for await (const _ of stream) break;
+    await aborted;
+    assert.equal(gw.engine.health.inFlight("s"), 0);
+  });
+
+  test("the signal releases a stream nobody is reading, and a later read says why", async () => {
+    const ac = new AbortController();
+    const stream = await open({ signal: ac.signal });
+    const aborted = once(slow, "abort");
+    ac.abort();
+    await aborted;
+    assert.equal(gw.engine.health.inFlight("s"), 0);
+    await assert.rejects(
+      async () => {
+        for await (const _ of stream);
+      },
+      (err: unknown) => err instanceof GatewayError && err.code === "SY_ERR_CLIENT_ABORT",
+    );
+  });
+
+  test("await using releases it at the end of the block, read or not", async () => {
+    let aborts = 0;
+    const count = () => aborts++;
+    slow.on("abort", count);
+    try {
+      {
+        await using stream = await open();
+        await stream[Symbol.asyncIterator]().next();
+      }
+      {
+        await using _unread = await open();
+        assert.equal(gw.engine.health.inFlight("s"), 1);
+      }
+      assert.equal(gw.engine.health.inFlight("s"), 0);
+      while (aborts < 2) await once(slow, "abort");
+    } finally {
+      slow.off("abort", count);
+    }
   });
 });

@@ -3,8 +3,11 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
+import type { GatewayError } from "../../src/protocol/errors.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { CANARY, chunkEvent, startLeakyUpstream } from "../helpers/leaky-upstream.ts";
 
 /** Parses a raw SSE body into its events, asserting each one is complete. */
 function events(text: string): string[] {
@@ -58,10 +61,46 @@ describe("streaming", () => {
     primary.setFault("reset-mid;after=3");
     const stream = await gw.client.chat.completions.create({ ...chat("chat"), stream: true } as never);
     let chunks = 0;
-    await assert.rejects(async () => {
-      for await (const _ of stream as unknown as AsyncIterable<unknown>) chunks++;
-    });
+    await assert.rejects(
+      async () => {
+        for await (const _ of stream as unknown as AsyncIterable<unknown>) chunks++;
+      },
+      (err: unknown) => err instanceof OpenAI.APIError && err.code === "SY_ERR_UPSTREAM_RESET",
+    );
     assert.equal(chunks, 3);
+  });
+
+  test("a mid-stream upstream failure is the abort reason, so the upstream call is not counted as a client abort", async () => {
+    primary.reset();
+    primary.setFault("reset-mid;after=3");
+    const controller = new AbortController();
+    const result = await gw.engine.handle("chat", chat("chat", { stream: true }), { requestId: "reason-1", controller });
+    const written: string[] = [];
+    let failed: GatewayError | undefined;
+    await result.stream!.pipeTo({
+      write: (c) => written.push(Buffer.from(c).toString()) > 0,
+      end: () => {},
+      fail: (err) => {
+        failed = err;
+      },
+      closed: false,
+      onDrain: () => {},
+      onClose: () => {},
+    });
+    assert.equal(failed?.code, "SY_ERR_UPSTREAM_RESET", "the front is handed the failure to write in its shape");
+    assert.equal(written.join("").split("\n\n").filter(Boolean).length, 3, "the events before it, and no error event of the engine's own");
+    const reason = controller.signal.reason as GatewayError;
+    assert.equal(reason.code, "SY_ERR_UPSTREAM_RESET");
+  });
+
+  test("a client that stops reading is the abort reason when it leaves", async () => {
+    primary.reset();
+    const controller = new AbortController();
+    const result = await gw.engine.handle("chat", chat("chat", { stream: true }), { requestId: "reason-2", controller });
+    const it = result.stream![Symbol.asyncIterator]();
+    await it.next();
+    await it.return!();
+    assert.equal((controller.signal.reason as GatewayError).code, "SY_ERR_CLIENT_ABORT");
   });
 
   test("a client that disconnects aborts the upstream request at once, without retry", async () => {
@@ -94,6 +133,34 @@ describe("streaming", () => {
     } finally {
       await gw2.close();
       await slow.close();
+    }
+  });
+});
+
+describe("an upstream error event mid-stream", () => {
+  test("reaches the client as the stream's one error event, redacted, after the events before it untouched", async () => {
+    const leaky = await startLeakyUpstream();
+    const gw = await startGateway({
+      // A short idle timeout, so that an upstream left running ends the stream instead of holding it.
+      providers: { leaky: { type: "openai", base_url: leaky.url, api_key: CANARY, timeouts: { idle: "300ms" } } },
+      models: { m: { targets: ["leaky/x"], retry: { attempts: 1 } } },
+    });
+    try {
+      const res = await post(`${gw.url}/v1/chat/completions`, chat("m", { stream: true }));
+      assert.equal(res.status, 200);
+      assert.ok(!res.text.includes(CANARY), `the key leaked: ${res.text}`);
+      const evs = events(res.text);
+      assert.deepEqual(evs.slice(0, 2), [chunkEvent("one"), chunkEvent("two")].map((e) => e.slice(0, -2)));
+      assert.equal(evs.length, 3, "no event after the error, and no second error event");
+      const last = JSON.parse(evs[2].slice(6)) as { error: { code: string; status: number; message: string } };
+      assert.equal(last.error.code, "SY_ERR_UPSTREAM_STATUS");
+      assert.equal(last.error.status, 401, "the status the event gave");
+      assert.match(last.error.message, /Incorrect API key provided: Bearer \[redacted\]/);
+      assert.equal(await leaky.closed(), true, "the upstream request is aborted");
+      assert.equal(gw.engine.health.inFlight("leaky"), 0);
+    } finally {
+      await gw.close();
+      await leaky.close();
     }
   });
 });

@@ -36,7 +36,14 @@ describe("graceful shutdown", () => {
       assert.ok(text.endsWith("\n\n"), "the stream ends on an event boundary");
       const events = text.slice(0, -2).split("\n\n");
       const last = JSON.parse(events.at(-1)!.slice("data: ".length)) as { error: { code: string; status: number; type: string } };
-      assert.deepEqual(last.error, { code: "SY_ERR_SHUTTING_DOWN", status: 503, type: "server_error", message: "the gateway is shutting down" } as never);
+      assert.deepEqual(last.error, {
+        code: "SY_ERR_SHUTTING_DOWN",
+        status: 503,
+        type: "server_error",
+        message: "the gateway is shutting down",
+        param: null,
+        switchyard_code: "SY_ERR_SHUTTING_DOWN",
+      } as never);
       for (const e of events.slice(0, -1)) JSON.parse(e.slice("data: ".length));
       const [record] = await aborted;
       assert.equal(record.aborted, true, "the upstream call is aborted");
