@@ -40,15 +40,20 @@ export function eventData(event: string): string | undefined {
   return data;
 }
 
-const ERROR_KEY = Buffer.from('"error"');
+/**
+ * The tail of the key `"error"`. Node searches for a needle by scanning for
+ * its first byte: JSON is full of quotes, fewer r's, so this is about three
+ * times cheaper per chunk than the whole key, and finds every place it is.
+ */
+const ERROR_KEY = Buffer.from('rror"');
 
 /**
  * Finds the first event in `buf` (whole events) whose data is a JSON object
  * with an `error` member: an upstream reporting a failure mid-stream. Returns
  * where that event starts and what its `error` holds. Streams pass through
  * here chunk by chunk, so the usual answer costs one `indexOf` and nothing is
- * parsed unless the bytes hold `"error"` (inside a JSON string its quotes
- * would be escaped, so text that merely mentions the word does not match).
+ * parsed unless the bytes hold the key (inside a JSON string its closing
+ * quote would be escaped, so text that merely mentions the word does not match).
  */
 export function findErrorEvent(buf: Buffer): { at: number; error: unknown } | undefined {
   let hit = buf.indexOf(ERROR_KEY);
