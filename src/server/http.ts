@@ -12,6 +12,7 @@ import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
 import { corsFor } from "./cors.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
+import { type ErrorShape, openaiShape, responsesShape } from "./shapes.ts";
 
 /** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController) => Promise<void>;
@@ -21,7 +22,12 @@ interface RouteEntry {
   allow: string;
   /** Served without a gateway key (liveness only). */
   open: boolean;
+  /** How this route's client API writes errors. */
+  shape: ErrorShape;
 }
+
+/** The error shape of each client API; OpenAI's for everything not listed. */
+const SHAPES: Partial<Record<Operation, ErrorShape>> = { responses: responsesShape };
 
 const MODEL_PATH = /^(\/v1)?\/models\/./;
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -69,20 +75,20 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     requireJson(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
-    await sendResult(req, res, result, compression);
+    await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };
 
   const routes = new Map<string, RouteEntry>();
-  const add = (path: string, methods: Record<string, Handler>, open = false) => {
+  const add = (path: string, methods: Record<string, Handler>, open = false, shape = openaiShape) => {
     // HEAD is GET without the body (Node leaves the body out of HEAD answers).
     if (methods.GET !== undefined) methods = { ...methods, HEAD: methods.GET };
-    routes.set(path, { methods, allow: [...Object.keys(methods), "OPTIONS"].join(", "), open });
+    routes.set(path, { methods, allow: [...Object.keys(methods), "OPTIONS"].join(", "), open, shape });
   };
   for (const prefix of ["/v1", ""]) {
     add(`${prefix}/chat/completions`, { POST: api("chat") });
     add(`${prefix}/completions`, { POST: api("completions") });
     add(`${prefix}/embeddings`, { POST: api("embeddings") });
-    add(`${prefix}/responses`, { POST: api("responses") });
+    add(`${prefix}/responses`, { POST: api("responses") }, false, responsesShape);
     add(`${prefix}/models`, {
       GET: (req, res) => sendBody(req, res, 200, { "content-type": "application/json" }, modelsBody, compression),
     });
@@ -101,7 +107,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     const model = engine.routes.describe(id);
     json(res, 200, { id: model.id, object: "model", created: 0, owned_by: model.ownedBy });
   };
-  const modelRoute: RouteEntry = { methods: { GET: retrieveModel, HEAD: retrieveModel }, allow: "GET, HEAD", open: false };
+  const modelRoute: RouteEntry = { methods: { GET: retrieveModel, HEAD: retrieveModel }, allow: "GET, HEAD", open: false, shape: openaiShape };
   add(
     "/health",
     { GET: async (_req, res) => json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }) },
@@ -118,10 +124,10 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   });
 
   /** The last resort: whatever a handler throws ends that request with an answer, never the process. */
-  const onError = (res: ServerResponse, requestId: string) => (err: unknown) => {
+  const onError = (res: ServerResponse, requestId: string, shape: ErrorShape = openaiShape) => (err: unknown) => {
     const e = toGatewayError(err);
     if (e.code === "SY_ERR_INTERNAL") logger.error({ reqId: requestId, err }, "unhandled error");
-    fail(res, e);
+    fail(res, e, shape);
   };
 
   const server = createServer(serverOptions(settings), (req, res) => {
@@ -151,7 +157,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
         throw new GatewayError("SY_ERR_METHOD_NOT_ALLOWED", `method ${req.method} is not allowed on ${clip(path)}; use ${route.allow}`);
       }
     } catch (err) {
-      onError(res, requestId)(err);
+      onError(res, requestId, route?.shape)(err);
       return;
     }
     const controller = new AbortController();
@@ -161,9 +167,9 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       else if (!server.listening) setImmediate(() => server.closeIdleConnections());
     });
     try {
-      handler(req, res, requestId, controller).catch(onError(res, requestId));
+      handler(req, res, requestId, controller).catch(onError(res, requestId, route.shape));
     } catch (err) {
-      onError(res, requestId)(err);
+      onError(res, requestId, route.shape)(err);
     }
   });
   server.maxConnections = settings.maxConnections;

@@ -3,7 +3,7 @@ import type { CompressionConfig } from "../config/types.ts";
 import type { GatewayResult } from "../engine/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import { compress, negotiate, worthCompressing } from "./compress.ts";
-import { openaiErrorBody } from "./errors.ts";
+import { type ErrorShape, openaiShape } from "./shapes.ts";
 import { writeStream } from "./stream.ts";
 
 /** Visible ASCII, space and tab: what a header value may hold without being refused or split. */
@@ -45,7 +45,13 @@ export async function sendBody(
   res.end(body);
 }
 
-export async function sendResult(req: IncomingMessage, res: ServerResponse, result: GatewayResult, compression?: CompressionConfig): Promise<void> {
+export async function sendResult(
+  req: IncomingMessage,
+  res: ServerResponse,
+  result: GatewayResult,
+  compression: CompressionConfig | undefined,
+  shape: ErrorShape,
+): Promise<void> {
   const headers: Record<string, string | number> = {
     "content-type": result.contentType,
     "x-switchyard-target": headerValue(result.target),
@@ -53,14 +59,14 @@ export async function sendResult(req: IncomingMessage, res: ServerResponse, resu
   };
   if (result.stream === undefined) return sendBody(req, res, result.status, headers, result.body!, compression);
   headers["cache-control"] = "no-cache";
-  await writeStream(res, result.status, headers, result.stream);
+  await writeStream(res, result.status, headers, result.stream, shape);
 }
 
 /**
  * Answers with an error in OpenAI's shape, or, once a response is under way,
  * ends it. It never throws: it is what runs when everything else went wrong.
  */
-export function fail(res: ServerResponse, err: GatewayError): void {
+export function fail(res: ServerResponse, err: GatewayError, shape: ErrorShape = openaiShape): void {
   try {
     if (res.headersSent) {
       res.destroy();
@@ -74,7 +80,7 @@ export function fail(res: ServerResponse, err: GatewayError): void {
     if (err.code === "SY_ERR_BODY_TOO_LARGE") res.setHeader("connection", "close");
     if (err.code === "SY_ERR_UNAUTHORIZED") res.setHeader("www-authenticate", 'Bearer realm="switchyard"');
     const status = err.code === "SY_ERR_CLIENT_ABORT" ? 499 : err.status;
-    const body = openaiErrorBody(err);
+    const body = shape.body(err);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
     res.end(body);
   } catch {

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ByteSink, ByteStream } from "../engine/types.ts";
-import { openaiErrorEvent } from "./openai-error.ts";
+import type { ErrorShape } from "./shapes.ts";
 
 const CRLF = 0x0d0a;
 
@@ -33,7 +33,7 @@ function onceEither(emitter: ServerResponse | Socket, a: string, b: string, fn: 
  * tick and a three-buffer writev per chunk. `res.end()` still writes the last
  * chunk and finishes the response, so keep-alive works as usual.
  */
-function sinkFor(res: ServerResponse, socket: Socket | null): ByteSink {
+function sinkFor(res: ServerResponse, socket: Socket | null, shape: ErrorShape): ByteSink {
   const write = socket === null ? (chunk: Uint8Array) => res.write(chunk) : (chunk: Uint8Array) => socket.write(frame(chunk));
   return {
     write,
@@ -42,7 +42,7 @@ function sinkFor(res: ServerResponse, socket: Socket | null): ByteSink {
     },
     fail: (err) => {
       if (res.destroyed || res.writableEnded) return;
-      write(openaiErrorEvent(err));
+      write(shape.event(err));
       res.end();
     },
     get closed() {
@@ -64,14 +64,20 @@ function sinkFor(res: ServerResponse, socket: Socket | null): ByteSink {
 /**
  * Writes a byte stream to the client with backpressure; a client that leaves
  * ends it (and the upstream call). A stream that fails ends with one
- * OpenAI-shaped error event.
+ * error event in the client API's shape.
  */
-export function writeStream(res: ServerResponse, status: number, headers: Record<string, string | number>, stream: ByteStream): Promise<void> {
+export function writeStream(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | number>,
+  stream: ByteStream,
+  shape: ErrorShape,
+): Promise<void> {
   const http11 = res.req.httpVersionMajor === 1 && res.req.httpVersionMinor === 1;
   if (http11) headers["transfer-encoding"] = "chunked";
   res.writeHead(status, headers);
   res.flushHeaders();
   // Direct writes only when the head has gone out on a socket this response owns (not queued behind a pipelined one).
   const socket = http11 && res.socket !== null && res.writableLength === 0 ? res.socket : null;
-  return stream.pipeTo(sinkFor(res, socket));
+  return stream.pipeTo(sinkFor(res, socket, shape));
 }

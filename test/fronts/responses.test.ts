@@ -67,6 +67,36 @@ describe("POST /v1/responses to a chat upstream", () => {
   });
 });
 
+describe("failures on the Responses front", () => {
+  test("a stream that fails after its first event ends with response.failed, redacted, and the SDK sees it", async () => {
+    const { HostileUpstream } = await import("../helpers/hostile-upstream.ts");
+    const upstream = await new HostileUpstream().listen();
+    const hostile = await startGateway({ providers: { h: { type: "openai", base_url: upstream.url, api_key: "tok-RESP-secret-0123456789" } }, models: {} });
+    try {
+      const raw = await fetch(`${hostile.url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "h/stream-error-key", input: "hi", stream: true }),
+      }).then((r) => r.text());
+      const events = raw.split("\n").filter((l) => l.startsWith("event: ")).map((l) => l.slice(7));
+      assert.equal(events[0], "response.created");
+      assert.equal(events.at(-1), "response.failed");
+      assert.equal(events.filter((e) => e === "response.failed").length, 1);
+      assert.ok(!raw.includes("RESP-secret"), raw);
+      const stream = hostile.client.responses.stream({ model: "h/stream-error-key", input: "hi" });
+      for await (const _ of stream);
+      const final = await stream.finalResponse().catch((e: unknown) => e);
+      assert.ok(final instanceof Error || (final as { status?: string }).status === "failed");
+      const plain = await hostile.client.responses.create({ model: "h/echo-fields", input: "hi" }).catch((e: unknown) => e);
+      assert.ok(plain instanceof OpenAI.APIError);
+      assert.ok(!JSON.stringify((plain as InstanceType<typeof OpenAI.APIError>).error).includes("RESP-secret"));
+    } finally {
+      await hostile.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe("Responses request → internal request", () => {
   test("Codex's shapes: developer message, function calls and their outputs, reasoning, tools", () => {
     const req = decodeRequest({
