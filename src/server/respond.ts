@@ -59,7 +59,7 @@ export async function sendResult(
   };
   if (result.stream === undefined) return sendBody(req, res, result.status, headers, result.body!, compression);
   headers["cache-control"] = "no-cache";
-  await writeStream(res, result.status, headers, result.stream, shape);
+  await writeStream(res, result.status, headers, result.stream, shape, compression);
 }
 
 /**

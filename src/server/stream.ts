@@ -1,6 +1,9 @@
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ByteSink, ByteStream } from "../engine/types.ts";
+import type { CompressionConfig } from "../config/types.ts";
+import { negotiate } from "./compress.ts";
+import { compressedSink } from "./compressed-sink.ts";
 import type { ErrorShape } from "./shapes.ts";
 
 const CRLF = 0x0d0a;
@@ -72,8 +75,18 @@ export function writeStream(
   headers: Record<string, string | number>,
   stream: ByteStream,
   shape: ErrorShape,
+  compression?: CompressionConfig,
 ): Promise<void> {
   const http11 = res.req.httpVersionMajor === 1 && res.req.httpVersionMinor === 1;
+  const encoding = compression?.streams === true ? negotiate(res.req) : undefined;
+  if (encoding !== undefined) {
+    headers["content-encoding"] = encoding;
+    const vary = res.getHeader("vary");
+    headers.vary = vary === undefined ? "Accept-Encoding" : `${String(vary)}, Accept-Encoding`;
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    return stream.pipeTo(compressedSink(res, encoding, shape));
+  }
   if (http11) headers["transfer-encoding"] = "chunked";
   res.writeHead(status, headers);
   res.flushHeaders();

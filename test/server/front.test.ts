@@ -231,6 +231,42 @@ describe("compressed responses (server.compression)", () => {
     assert.match(res.text, /data: \[DONE\]/);
   });
 
+  test("with compression.streams, a stream is gzipped and each event can be read as it arrives", async () => {
+    const { createGunzip } = await import("node:zlib");
+    const { request } = await import("node:http");
+    const paced = await startGateway(
+      { server: { compression: { streams: true } }, providers: { demo: { type: "demo" } }, models: { demo: { targets: ["demo/demo-1"] } } },
+      { demoTokenGapMs: 30 },
+    );
+    try {
+      const order: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const req = request(`${paced.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", "accept-encoding": "gzip" } }, (res) => {
+          assert.equal(res.headers["content-encoding"], "gzip");
+          const gunzip = createGunzip();
+          let text = "";
+          gunzip.on("data", (d: Buffer) => {
+            text += d.toString("utf8");
+            if (order.length === 0 && text.includes("data: {")) order.push("first event decoded");
+          });
+          res.on("data", (c: Buffer) => gunzip.write(c));
+          res.on("end", () => {
+            order.push("response ended");
+            gunzip.end(() => {
+              assert.match(text, /data: \[DONE\]/);
+              resolve();
+            });
+          });
+        });
+        req.on("error", reject);
+        req.end(JSON.stringify(chat("demo", { stream: true })));
+      });
+      assert.deepEqual(order, ["first event decoded", "response ended"]);
+    } finally {
+      await paced.close();
+    }
+  });
+
   test("small answers and compression: false send the body as it is", async () => {
     const plain = await startGateway({ server: { compression: false }, providers: { demo: { type: "demo" } }, models: { demo: { targets: ["demo/demo-1"] } } });
     try {
