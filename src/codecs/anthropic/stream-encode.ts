@@ -131,8 +131,10 @@ export function streamEncoder(ctx: AnswerContext): StreamEncoder {
       case "tool-call-start":
         if (tools.has(p.index)) break;
         tools.set(p.index, { id: p.id, name: p.name, args: "", state: "queued" });
-        if (open?.kind === "tool") queue.push(p.index);
-        else {
+        if (open?.kind === "tool") {
+          queue.push(p.index);
+          advance();
+        } else {
           flush();
           openTool(p.index);
         }
