@@ -80,6 +80,10 @@ function hash(text: string): string {
   return (h >>> 0).toString(16);
 }
 
+function messageIdOf(rid: string): string {
+  return `msg_mock${rid.replaceAll("-", "")}`;
+}
+
 /** A signature over `thinking` that only this mock makes and accepts. */
 export function signThinking(thinking: string, rid: string): string {
   return Buffer.from(`switchyard-mock-signature:${hash(thinking)}:${rid}`).toString("base64");
@@ -185,11 +189,15 @@ function toolUses(body: Obj, ctx: AnthropicContext): ToolUse[] | Answer {
   }
   if (choice.disable_parallel_tool_use === true) count = 1;
   const named = choice.type === "tool" ? tools.find((t) => t.name === choice.name) : undefined;
-  const compact = ctx.rid.replaceAll("-", "");
   return Array.from({ length: count }, (_, i) => {
     const t = named ?? tools[i % tools.length];
-    return { id: `toolu_mock${compact.slice(0, 16)}_${i}`, name: t.name as string, input: inputFor(t.input_schema) };
+    return { id: toolUseIdOf(messageIdOf(ctx.rid), i), name: t.name as string, input: inputFor(t.input_schema) };
   });
+}
+
+/** The id of a message's `i`th tool call, made from the message id so a test can tell the upstream's ids from its answer's id. */
+export function toolUseIdOf(messageId: string, i: number): string {
+  return `toolu_${messageId.replace(/^msg_/, "").slice(0, 20)}_${i}`;
 }
 
 /** Tool input JSON in a few pieces, as Anthropic streams it (an empty piece first). */
@@ -209,7 +217,7 @@ function messages(body: Obj, ctx: AnthropicContext): Answer {
   const stopReason = calls.length > 0 ? "tool_use" : limited ? "max_tokens" : "end_turn";
   const thought = THINKING.join("");
   const signature = signThinking(thought, ctx.rid);
-  const id = `msg_mock${ctx.rid.replaceAll("-", "")}`;
+  const id = messageIdOf(ctx.rid);
   const model = body.model as string;
   const input = inputTokens(body);
   const output = tokens.length + (thinking ? THINKING.length : 0) + calls.reduce((n, c) => n + Math.ceil(JSON.stringify(c.input).length / 4) + 10, 0);
