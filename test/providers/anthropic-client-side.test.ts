@@ -333,3 +333,32 @@ describe("streamEncoder", () => {
     assert.deepEqual((events[1].delta as Record<string, unknown>).stop_reason, "max_tokens");
   });
 });
+
+describe("usage of an Anthropic answer passing through", () => {
+  const stream =
+    'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_read_input_tokens":100,"cache_creation_input_tokens":0,"output_tokens":1}}}\n\n' +
+    'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n' +
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi é"}}\n\n' +
+    'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n' +
+    'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}\n\n' +
+    'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+
+  test("the tap reads message_start's input and message_delta's output, however the bytes are split", () => {
+    const bytes = Buffer.from(stream);
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const tap = anthropic.usageTap!();
+      tap.push(bytes.subarray(0, cut));
+      tap.push(bytes.subarray(cut));
+      assert.deepEqual(tap.usage(), { inputTokens: 125, outputTokens: 15, cachedInputTokens: 100 }, `cut at ${cut}`);
+    }
+  });
+
+  test("a whole answer's usage, cache reads and writes counted in the input", () => {
+    assert.deepEqual(anthropic.usageOf!({ usage: { input_tokens: 3, cache_creation_input_tokens: 10, cache_read_input_tokens: 0, output_tokens: 4 } }), {
+      inputTokens: 13,
+      outputTokens: 4,
+      cacheWriteTokens: 10,
+    });
+    assert.equal(anthropic.usageOf!({ type: "message" }), undefined);
+  });
+});
