@@ -10,7 +10,7 @@ import { anthropicAdapter } from "../../src/providers/anthropic/index.ts";
 import { collect } from "../conformance/suite.ts";
 
 const SIG = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds+/4mPsHGKjTo/jGaOR0nh6WoNnBD2LH2CJmsW1OqnXzE/UdeGZEH3xbs4dJaw==";
-const ctx: AnswerContext = { model: "claude-via-gateway", id: "chatcmpl-0123abcd", created: 1_700_000_000, includeUsage: true };
+const ctx: AnswerContext = { model: "claude-via-gateway", id: "0123abcdef", created: 1_700_000_000, includeUsage: true };
 
 const roundTrip = (body: Record<string, unknown>) => anthropic.encodeRequest(anthropic.decodeRequest(structuredClone(body)), String(body.model));
 
@@ -267,7 +267,13 @@ describe("streamEncoder", () => {
   test("message_start waits for the first content, so an upstream failing before it can still fail over", () => {
     const enc = anthropic.streamEncoder!(ctx);
     assert.equal(enc.encode([{ type: "start", id: "chatcmpl-x" }]), "");
-    assert.match(enc.encode([{ type: "text", delta: "a" }]), /^event: message_start\n/);
+    assert.match(enc.encode([{ type: "text", delta: "a" }]), /^event: message_start\ndata: \{"type":"message_start","message":\{"id":"msg_x",/);
+  });
+
+  test("without an upstream id, the answer's fresh one gets the msg_ prefix", () => {
+    const events = encode([[{ type: "text", delta: "a" }]]);
+    assert.equal((events[0].message as { id: string }).id, "msg_0123abcdef");
+    assert.equal(anthropic.encodeResponse!({ id: "", model: "", text: "a", reasoning: [], toolCalls: [], finish: "stop" }, ctx).id, "msg_0123abcdef");
   });
 
   test("a redacted block is opened and closed at once; a second thinking block starts after a signature", () => {

@@ -35,12 +35,14 @@ export function writeFinish(f: FinishReason): string {
   return STOP_REASON[f] ?? "end_turn";
 }
 
-/** Anthropic's `msg_` id: the upstream's own when it is one, else one made from it or from the answer's fallback id. */
-export function messageId(upstream: string | undefined, fallback: string): string {
+/**
+ * Anthropic's `msg_` id: the upstream's own when it is one, else one made
+ * from the upstream's (so logs on both sides still match), else the fresh one.
+ */
+export function messageId(upstream: string | undefined, fresh: string): string {
   if (upstream?.startsWith("msg_")) return upstream;
-  if (fallback.startsWith("msg_")) return fallback;
-  const tail = (upstream || fallback).replace(/^chatcmpl-/, "").replace(/[^A-Za-z0-9_-]/g, "");
-  return `msg_${tail}`;
+  const tail = (upstream ?? "").replace(/^chatcmpl-/, "").replace(/[^A-Za-z0-9_-]/g, "");
+  return `msg_${tail || fresh}`;
 }
 
 interface Block {
