@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { configFromEnv, DEFAULTS, DEMO_BASE_URL } from "./defaults.ts";
 import { interpolate } from "./interpolate.ts";
+import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
 import type { Env } from "./interpolate.ts";
 import { ConfigError } from "./problems.ts";
 import { checkReferences } from "./references.ts";
@@ -80,7 +81,7 @@ function normalise(file: ConfigFile, source: string): GatewayConfig {
     const provider: ProviderConfig = {
       name,
       type: p.type,
-      baseUrl: p.base_url ?? DEMO_BASE_URL,
+      baseUrl: p.base_url ?? DEFAULT_BASE_URLS[p.type] ?? DEMO_BASE_URL,
       headers: p.headers ?? {},
       timeouts: timeouts(p.timeouts, shared?.timeouts),
       pool: pool(p.pool, shared?.pool),

@@ -34,10 +34,22 @@ export interface Exchange {
   record: { status: number | undefined };
 }
 
+/** How a wire format writes the injected errors; a reply that names none gets OpenAI's. */
+export interface FaultShapes {
+  /** The body of an injected status error. */
+  status(status: number): string;
+  /** The event of an injected error in a stream. */
+  errorEvent: string;
+  /** An injected error in place of a whole answer. */
+  errorAnswer: { status: number; json: string };
+  /** An event cut off mid-JSON. */
+  malformedEvent: string;
+}
+
 export type Reply =
-  | { stream: false; json: string; tokenCount: number }
+  | { stream: false; json: string; tokenCount: number; faults?: FaultShapes }
   /** `tokenStart`: index of the first token event (after any role-only preamble). */
-  | { stream: true; events: string[]; tokenStart: number; tokenCount: number };
+  | { stream: true; events: string[]; tokenStart: number; tokenCount: number; faults?: FaultShapes };
 
 export interface Pace {
   ttftMs: number;
@@ -137,7 +149,7 @@ export function sendFault(ex: Exchange, fault: FaultSpec, reply: Reply): void {
     case "status": {
       const status = fault.status ?? 500;
       const extra = fault.retryAfter === undefined ? undefined : { "retry-after": String(fault.retryAfter) };
-      return sendJson(ex, status, statusError(status), extra);
+      return sendJson(ex, status, reply.faults?.status(status) ?? statusError(status), extra);
     }
     case "reset":
       ex.deliberate = true;
@@ -161,12 +173,12 @@ export function sendFault(ex: Exchange, fault: FaultSpec, reply: Reply): void {
     case "malformed":
       if (!reply.stream) return sendJson(ex, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
       head();
-      return void res.end(`${lead}data: {"id":"broken","object":"chat.completion.chunk","choices":[{"delta":\n\n`);
+      return void res.end(lead + (reply.faults?.malformedEvent ?? 'data: {"id":"broken","object":"chat.completion.chunk","choices":[{"delta":\n\n'));
     case "error-event": {
       const err = errorJson("Injected error event from the Switchyard mock.", "server_error", "mock_error_event");
-      if (!reply.stream) return sendJson(ex, 200, err);
+      if (!reply.stream) return reply.faults ? sendJson(ex, reply.faults.errorAnswer.status, reply.faults.errorAnswer.json) : sendJson(ex, 200, err);
       head();
-      return void res.end(`${lead}data: ${err}\n\n`);
+      return void res.end(lead + (reply.faults?.errorEvent ?? `data: ${err}\n\n`));
     }
     case "trickle": {
       head();

@@ -1,5 +1,6 @@
 /**
- * A fake OpenAI-compatible upstream for tests, benchmarks and demos, with
+ * A fake upstream (OpenAI-compatible, and Anthropic's Messages API through
+ * ./anthropic-wire.ts) for tests, benchmarks and demos, with
  * latency, pacing and fault injection. Benchmarks drive it hard, so the
  * request path avoids logging and per-token work beyond string concatenation.
  */
@@ -9,6 +10,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
+import { anthropicAnswer, errorJson as anthropicError, isAnthropicRoute } from "./anthropic-wire.ts";
 import { applyHeaders, checkBody, checkOptions } from "./checks.ts";
 import type { Knobs, Problem } from "./checks.ts";
 import { parseFault } from "./faults.ts";
@@ -299,16 +301,23 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       }
     }
 
-    if (o.apiKey !== undefined && h.authorization !== `Bearer ${o.apiKey}`) {
-      return sendJson(ex, 401, errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
-    }
     const url = ex.record.path;
     const q = url.indexOf("?");
     const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
+    const anthropic = isAnthropicRoute(route, h);
+    if (o.apiKey !== undefined && (anthropic ? h["x-api-key"] !== o.apiKey : h.authorization !== `Bearer ${o.apiKey}`)) {
+      const json = anthropic ? anthropicError("authentication_error", "invalid x-api-key") : errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
+      return sendJson(ex, 401, json);
+    }
     const body = ex.record.body;
     const kind = ROUTES[route];
     let reply: Reply;
-    if (route === "GET /v1/models") {
+    if (anthropic) {
+      const header = (name: string) => (typeof h[name] === "string" && h[name] !== "" ? (h[name] as string) : undefined);
+      const answer = anthropicAnswer(route, body, badJson, { rid: ex.rid, tokens: knobs.tokens, models: o.models, header });
+      if ("status" in answer) return sendJson(ex, answer.status, answer.json);
+      reply = answer;
+    } else if (route === "GET /v1/models") {
       reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
     } else if (kind === undefined) {
       return sendJson(ex, 404, errorJson(`Unknown request URL: ${route}.`, "invalid_request_error", "unknown_url"));

@@ -1,10 +1,12 @@
 import type { ProviderType } from "../config/types.ts";
+import { anthropicAdapter } from "./anthropic/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
 import type { ProviderAdapter } from "./types.ts";
 
 /** The adapter of each provider `type`. The demo provider speaks OpenAI's API (in-process). */
 const ADAPTERS: Record<ProviderType, ProviderAdapter> = {
   openai: openaiAdapter,
+  anthropic: anthropicAdapter,
   demo: openaiAdapter,
 };
 

@@ -165,7 +165,7 @@ test("editor and gateway agree on values the JSON Schema can judge", () => {
     [BOOL, true, true], [BOOL, "false", true], [BOOL, "${H2}", true], [BOOL, "yes", false], [BOOL, 1, false],
     [URL_, "https://api.example.com/v1", true], [URL_, " HTTP://x ", true], [URL_, "http:x", true], [URL_, "ftp://x", false], [URL_, 5, false],
     [LEVEL, "debug", true], [LEVEL, "inf", false], [LEVEL, 3, false],
-    [TYPE, "demo", true], [TYPE, "anthropic", false], [TYPE, null, false],
+    [TYPE, "demo", true], [TYPE, "anthropic", true], [TYPE, "watsonx", false], [TYPE, null, false],
     [WEIGHT, 0.5, true], [WEIGHT, "2", true], [WEIGHT, 0, false], [WEIGHT, "heavy", false],
     [TARGET, "openai/gpt-4o", true], [TARGET, "openai/org/model", true], [TARGET, "no-slash", false], [TARGET, "/m", false], [TARGET, "openai/", false],
     [TARGET, 5, false], [TARGET, { provider: "openai", model: "m", extra: 1 }, false], [TARGET, { provider: "openai" }, false],

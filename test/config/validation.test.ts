@@ -46,9 +46,9 @@ test("an unknown provider type gets a hint, or the list of types", () => {
   );
   assert.deepEqual(
     problemsAfter((raw) => {
-      raw.providers.openai.type = "anthropic";
+      raw.providers.openai.type = "watsonx";
     }),
-    ['providers.openai.type: unknown provider type "anthropic" (expected one of: openai, demo)'],
+    ['providers.openai.type: unknown provider type "watsonx" (expected one of: openai, anthropic, demo)'],
   );
 });
 
