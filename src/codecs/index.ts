@@ -1,3 +1,4 @@
+import { gemini } from "./gemini/index.ts";
 import { openaiChat } from "./openai-chat/index.ts";
 import { openaiResponses } from "./openai-responses/index.ts";
 import type { ChatApi, ChatCodec } from "./types.ts";
@@ -6,6 +7,7 @@ import type { ChatApi, ChatCodec } from "./types.ts";
 export const CHAT_CODECS: Partial<Record<ChatApi, ChatCodec>> = {
   "openai-chat": openaiChat,
   "openai-responses": openaiResponses,
+  gemini,
 };
 
 export function chatCodec(api: ChatApi): ChatCodec {

@@ -10,7 +10,7 @@ import { interpolate } from "./interpolate.ts";
 import type { Env } from "./interpolate.ts";
 import { ConfigError } from "./problems.ts";
 import { checkReferences } from "./references.ts";
-import { configSchema, schemaProblems } from "./schema.ts";
+import { configSchema, DEFAULT_BASE_URLS, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
 import type { GatewayConfig, ModelConfig, PoolSettings, ProviderConfig, RetryPolicy, Timeouts } from "./types.ts";
@@ -80,7 +80,7 @@ function normalise(file: ConfigFile, source: string): GatewayConfig {
     const provider: ProviderConfig = {
       name,
       type: p.type,
-      baseUrl: p.base_url ?? DEMO_BASE_URL,
+      baseUrl: p.base_url ?? DEFAULT_BASE_URLS[p.type] ?? DEMO_BASE_URL,
       headers: p.headers ?? {},
       timeouts: timeouts(p.timeouts, shared?.timeouts),
       pool: pool(p.pool, shared?.pool),

@@ -18,13 +18,18 @@ import type { Convert, JsonSchema } from "./scalars.ts";
 import type { ProviderType, ServerConfig } from "./types.ts";
 
 /** Every provider `type` the gateway can talk to; extend together with ProviderType. */
-export const PROVIDER_TYPES = ["openai", "demo"] as const satisfies readonly ProviderType[];
+export const PROVIDER_TYPES = ["openai", "demo", "gemini"] as const satisfies readonly ProviderType[];
 true satisfies [Exclude<ProviderType, (typeof PROVIDER_TYPES)[number]>] extends [never] ? true : "PROVIDER_TYPES misses a ProviderType";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly ServerConfig["logLevel"][];
 
 /** The one provider type that needs no upstream URL. */
 const URL_OPTIONAL_TYPE: ProviderType = "demo";
+
+/** Where a provider type's API lives when its base_url is not set; the other types need one. */
+export const DEFAULT_BASE_URLS: Partial<Record<ProviderType, string>> = {
+  gemini: "https://generativelanguage.googleapis.com/v1beta",
+};
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -168,19 +173,19 @@ const RETRY_HELP = "Retries with exponential backoff across the model's targets.
 
 const provider = strict({
   type: field(oneOf(PROVIDER_TYPES, "provider type")).describe(
-    "openai: any OpenAI-compatible API (OpenAI, OpenRouter, DeepSeek, Groq, Together, Mistral, vLLM, …). demo: the built-in provider, no network.",
+    "openai: any OpenAI-compatible API (OpenAI, OpenRouter, DeepSeek, Groq, Together, Mistral, vLLM, …). gemini: Google's Gemini API (AI Studio keys). demo: the built-in provider, no network.",
   ),
   base_url: optional(httpUrl).describe(
-    "The upstream's base URL including its version path, such as https://api.openai.com/v1. Required unless type is demo.",
+    "The upstream's base URL including its version path, such as https://api.openai.com/v1. Required unless type is demo, or gemini (default https://generativelanguage.googleapis.com/v1beta).",
   ),
-  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer …; never logged. Usually a reference such as ${OPENAI_API_KEY}."),
+  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer … (gemini: x-goog-api-key); never logged. Usually a reference such as ${OPENAI_API_KEY}."),
   headers: headers.nullish().describe("Extra headers sent with every upstream call; each replaces a built-in header of the same name."),
   timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} Unset ones come from defaults.timeouts.`),
   pool: pool.nullish().describe(`${POOL_HELP} Unset values come from defaults.pool.`),
   responses: optional(bool).describe(
     "The upstream serves OpenAI's Responses API (OpenAI itself, Azure): POST /v1/responses passes through to it instead of being translated to Chat Completions. Default false.",
   ),
-}).refine((p) => p.type === URL_OPTIONAL_TYPE || p.base_url != null, {
+}).refine((p) => p.type === URL_OPTIONAL_TYPE || p.base_url != null || DEFAULT_BASE_URLS[p.type] !== undefined, {
   path: ["base_url"],
   error: (issue) => `required for provider type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
   // Only meaningful once `type` itself is known to be valid.

@@ -4,7 +4,7 @@
  * every duration here is in milliseconds and every size in bytes.
  */
 
-export type ProviderType = "openai" | "demo";
+export type ProviderType = "openai" | "demo" | "gemini";
 
 export interface Timeouts {
   /** TCP (and TLS) connection establishment. */

@@ -1,4 +1,5 @@
 import type { ProviderType } from "../config/types.ts";
+import { geminiAdapter } from "./gemini/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
 import type { ProviderAdapter } from "./types.ts";
 
@@ -6,6 +7,7 @@ import type { ProviderAdapter } from "./types.ts";
 const ADAPTERS: Record<ProviderType, ProviderAdapter> = {
   openai: openaiAdapter,
   demo: openaiAdapter,
+  gemini: geminiAdapter,
 };
 
 export function adapterFor(type: ProviderType): ProviderAdapter {
