@@ -15,6 +15,7 @@ import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
 import * as wire from "./openai-wire.ts";
+import { geminiAnswer, isGeminiPath, sendGeminiFault } from "./gemini-wire.ts";
 import { errorJson, later, realClock, sendFault, sendJson, sendReply } from "./respond.ts";
 import type { Exchange as Base, MockClock, Reply } from "./respond.ts";
 
@@ -299,16 +300,22 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       }
     }
 
-    if (o.apiKey !== undefined && h.authorization !== `Bearer ${o.apiKey}`) {
+    const url = ex.record.path;
+    const gemini = isGeminiPath(url);
+    if (o.apiKey !== undefined && !gemini && h.authorization !== `Bearer ${o.apiKey}`) {
       return sendJson(ex, 401, errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
     }
-    const url = ex.record.path;
     const q = url.indexOf("?");
     const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
     const body = ex.record.body;
     const kind = ROUTES[route];
     let reply: Reply;
-    if (route === "GET /v1/models") {
+    if (gemini) {
+      const header = (name: string) => (typeof h[name] === "string" ? (h[name] as string) : undefined);
+      const answer = geminiAnswer({ method: ex.record.method, url, body, badJson, header, apiKey: o.apiKey, models: o.models, tokens: knobs.tokens, rid: ex.rid });
+      if (!("reply" in answer)) return sendJson(ex, answer.status, answer.json, answer.headers);
+      reply = answer.reply;
+    } else if (route === "GET /v1/models") {
       reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
     } else if (kind === undefined) {
       return sendJson(ex, 404, errorJson(`Unknown request URL: ${route}.`, "invalid_request_error", "unknown_url"));
@@ -329,7 +336,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     }
     later(ex, knobs.latencyMs, () => {
       if (fault === null || fault.kind === "none") sendReply(ex, reply, { ttftMs: knobs.ttftMs, tps: knobs.tps });
-      else sendFault(ex, fault, reply);
+      else (gemini ? sendGeminiFault : sendFault)(ex, fault, reply);
     });
   }
 
