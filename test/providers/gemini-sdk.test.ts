@@ -24,12 +24,15 @@ before(async () => {
       // Configured headers reach the upstream: this one has the mock call two functions at once.
       gem2: { type: "gemini", base_url, api_key: KEY, headers: { "x-mock-tool-calls": "2" } },
       badkey: { type: "gemini", base_url, api_key: "AIza-wrong" },
+      quota: { type: "gemini", base_url, api_key: KEY, headers: { "x-mock-fault": "status=429" } },
+      broken: { type: "gemini", base_url, api_key: KEY, headers: { "x-mock-fault": "error-event" } },
     },
     models: {
       flash: { targets: ["gem/gemini-2.5-flash"] },
       parallel: { targets: ["gem2/gemini-2.5-flash"] },
       embed: { targets: ["gem/gemini-embedding-001"] },
       refused: { targets: ["badkey/gemini-2.5-flash"] },
+      overflow: { targets: ["quota/gemini-2.5-flash", { provider: "broken", model: "gemini-2.5-flash", priority: 1 }, { provider: "gem", model: "gemini-2.5-flash", priority: 2 }], retry: { base_delay: "1ms" } },
     },
   });
 });
@@ -174,6 +177,21 @@ describe("chat through a gemini provider", () => {
     await assert.rejects(gw.client.chat.completions.create({ model: "refused", messages: question }), (err: unknown) => err instanceof OpenAI.AuthenticationError && err.status === 401);
     assert.equal(mock.requests.length, before + 1, "one attempt only");
   });
+});
+
+describe("failing over from a gemini provider", () => {
+  for (const stream of [false, true]) {
+    test(`RESOURCE_EXHAUSTED and an error as the first event are retried elsewhere${stream ? ", streamed" : ""}`, async () => {
+      const before = mock.requests.length;
+      let text: string | null;
+      if (stream) {
+        text = "";
+        for await (const chunk of await gw.client.chat.completions.create({ model: "overflow", messages: question, stream: true })) text += chunk.choices[0]?.delta.content ?? "";
+      } else text = (await gw.client.chat.completions.create({ model: "overflow", messages: question })).choices[0].message.content;
+      assert.equal(text, "Hello from the Switchyard mock.");
+      assert.deepEqual(mock.requests.slice(before).map((r) => r.status), [429, 200, 200], "the quota, the error event (sent with a 200), the answer");
+    });
+  }
 });
 
 describe("embeddings through a gemini provider", () => {
