@@ -179,6 +179,28 @@ describe("chat through a gemini provider", () => {
   });
 });
 
+describe("the Responses API through a gemini provider", () => {
+  test("a function call and its output round trip, the call's id carrying the signature back", async () => {
+    const fn = { type: "function" as const, name: "weather", parameters: (tools[0] as { function: { parameters: Record<string, unknown> } }).function.parameters, strict: true };
+    const first = await gw.client.responses.create({ model: "flash", input: "weather in Paris?", tools: [fn], store: false });
+    const call = first.output.find((o) => o.type === "function_call");
+    assert.ok(call !== undefined && call.type === "function_call");
+    assert.equal(call.name, "weather");
+    assert.deepEqual(JSON.parse(call.arguments), { city: "mock", unit: "C" });
+    const rid = ridOf(call.call_id);
+    const second = await gw.client.responses.create({
+      model: "flash",
+      input: [{ role: "user", content: "weather in Paris?" }, call, { type: "function_call_output", call_id: call.call_id, output: '{"temp":21}' }],
+      tools: [fn],
+      store: false,
+    });
+    assert.equal(second.output_text, "Hello from the Switchyard mock.");
+    const contents = lastRequest().body!.contents as Array<{ parts: Array<Record<string, unknown>> }>;
+    assert.equal(contents[1].parts[0].thoughtSignature, signed("call")(rid));
+    assert.deepEqual(contents[2].parts, [{ functionResponse: { name: "weather", response: { temp: 21 } } }]);
+  });
+});
+
 describe("failing over from a gemini provider", () => {
   for (const stream of [false, true]) {
     test(`RESOURCE_EXHAUSTED and an error as the first event are retried elsewhere${stream ? ", streamed" : ""}`, async () => {
