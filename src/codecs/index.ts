@@ -1,4 +1,5 @@
 import { anthropic } from "./anthropic/index.ts";
+import { gemini } from "./gemini/index.ts";
 import { openaiChat } from "./openai-chat/index.ts";
 import { openaiResponses } from "./openai-responses/index.ts";
 import type { ChatApi, ChatCodec } from "./types.ts";
@@ -8,6 +9,7 @@ export const CHAT_CODECS: Partial<Record<ChatApi, ChatCodec>> = {
   "openai-chat": openaiChat,
   "openai-responses": openaiResponses,
   anthropic,
+  gemini,
 };
 
 export function chatCodec(api: ChatApi): ChatCodec {

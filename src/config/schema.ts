@@ -19,7 +19,7 @@ import type { Convert, JsonSchema } from "./scalars.ts";
 import type { ProviderType, ServerConfig } from "./types.ts";
 
 /** Every provider `type` the gateway can talk to; extend together with ProviderType. */
-export const PROVIDER_TYPES = ["openai", "anthropic", "demo"] as const satisfies readonly ProviderType[];
+export const PROVIDER_TYPES = ["openai", "anthropic", "gemini", "demo"] as const satisfies readonly ProviderType[];
 true satisfies [Exclude<ProviderType, (typeof PROVIDER_TYPES)[number]>] extends [never] ? true : "PROVIDER_TYPES misses a ProviderType";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly ServerConfig["logLevel"][];
@@ -169,12 +169,12 @@ const RETRY_HELP = "Retries with exponential backoff across the model's targets.
 
 const provider = strict({
   type: field(oneOf(PROVIDER_TYPES, "provider type")).describe(
-    "openai: any OpenAI-compatible API (OpenAI, OpenRouter, DeepSeek, Groq, Together, Mistral, vLLM, …). anthropic: Anthropic's Messages API, translated. demo: the built-in provider, no network.",
+    "openai: any OpenAI-compatible API (OpenAI, OpenRouter, DeepSeek, Groq, Together, Mistral, vLLM, …). anthropic: Anthropic's Messages API. gemini: Google's Gemini API (AI Studio keys). demo: the built-in provider, no network.",
   ),
   base_url: optional(httpUrl).describe(
-    "The upstream's base URL including its version path, such as https://api.openai.com/v1. Required unless type is demo, or anthropic (default https://api.anthropic.com/v1).",
+    "The upstream's base URL including its version path, such as https://api.openai.com/v1. Required unless type is demo, anthropic (default https://api.anthropic.com/v1) or gemini (default https://generativelanguage.googleapis.com/v1beta).",
   ),
-  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer … (anthropic: x-api-key); never logged. Usually a reference such as ${OPENAI_API_KEY}."),
+  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer … (anthropic: x-api-key; gemini: x-goog-api-key); never logged. Usually a reference such as ${OPENAI_API_KEY}."),
   headers: headers.nullish().describe("Extra headers sent with every upstream call; each replaces a built-in header of the same name."),
   timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} Unset ones come from defaults.timeouts.`),
   pool: pool.nullish().describe(`${POOL_HELP} Unset values come from defaults.pool.`),

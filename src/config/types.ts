@@ -4,7 +4,7 @@
  * every duration here is in milliseconds and every size in bytes.
  */
 
-export type ProviderType = "openai" | "anthropic" | "demo";
+export type ProviderType = "openai" | "anthropic" | "gemini" | "demo";
 
 export interface Timeouts {
   /** TCP (and TLS) connection establishment. */

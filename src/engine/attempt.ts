@@ -100,7 +100,7 @@ async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
       return { status: res.status, contentType: "application/json", body: out, usage: () => result.usage };
     }
     if (adapter.translateOp !== undefined && frontApi === undefined) {
-      const out = adapter.translateOp.answer(op, json, target.model);
+      const out = adapter.translateOp.answer(op, json, target.model, a.body);
       const usage = readUsage(out.usage);
       return { status: res.status, contentType: "application/json", body: Buffer.from(JSON.stringify(out)), usage: () => usage };
     }

@@ -17,6 +17,7 @@ import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
 import * as wire from "./openai-wire.ts";
+import { geminiAnswer, isGeminiPath, sendGeminiFault } from "./gemini-wire.ts";
 import { errorJson, later, realClock, sendFault, sendJson, sendReply } from "./respond.ts";
 import type { Exchange as Base, MockClock, Reply } from "./respond.ts";
 
@@ -302,10 +303,12 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     }
 
     const url = ex.record.path;
+    const gemini = isGeminiPath(url);
     const q = url.indexOf("?");
     const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
     const anthropic = isAnthropicRoute(route, h);
-    if (o.apiKey !== undefined && (anthropic ? h["x-api-key"] !== o.apiKey : h.authorization !== `Bearer ${o.apiKey}`)) {
+    // Gemini checks its own key (x-goog-api-key or ?key=) in its wire module.
+    if (o.apiKey !== undefined && !gemini && (anthropic ? h["x-api-key"] !== o.apiKey : h.authorization !== `Bearer ${o.apiKey}`)) {
       const json = anthropic ? anthropicError("authentication_error", "invalid x-api-key") : errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
       return sendJson(ex, 401, json);
     }
@@ -317,6 +320,11 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       const answer = anthropicAnswer(route, body, badJson, { rid: ex.rid, tokens: knobs.tokens, models: o.models, header });
       if ("status" in answer) return sendJson(ex, answer.status, answer.json);
       reply = answer;
+    } else if (gemini) {
+      const header = (name: string) => (typeof h[name] === "string" ? (h[name] as string) : undefined);
+      const answer = geminiAnswer({ method: ex.record.method, url, body, badJson, header, apiKey: o.apiKey, models: o.models, tokens: knobs.tokens, rid: ex.rid });
+      if (!("reply" in answer)) return sendJson(ex, answer.status, answer.json, answer.headers);
+      reply = answer.reply;
     } else if (route === "GET /v1/models") {
       reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
     } else if (kind === undefined) {
@@ -338,7 +346,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     }
     later(ex, knobs.latencyMs, () => {
       if (fault === null || fault.kind === "none") sendReply(ex, reply, { ttftMs: knobs.ttftMs, tps: knobs.tps });
-      else sendFault(ex, fault, reply);
+      else (gemini ? sendGeminiFault : sendFault)(ex, fault, reply);
     });
   }
 

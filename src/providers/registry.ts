@@ -1,5 +1,6 @@
 import type { ProviderType } from "../config/types.ts";
 import { anthropicAdapter } from "./anthropic/index.ts";
+import { geminiAdapter } from "./gemini/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
 import type { ProviderAdapter } from "./types.ts";
 
@@ -8,6 +9,7 @@ const ADAPTERS: Record<ProviderType, ProviderAdapter> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
   demo: openaiAdapter,
+  gemini: geminiAdapter,
 };
 
 export function adapterFor(type: ProviderType): ProviderAdapter {

@@ -74,7 +74,8 @@ export interface ProviderAdapter {
    */
   translateOp?: {
     request(op: Operation, body: Record<string, unknown>, model: string): Record<string, unknown>;
-    answer(op: Operation, body: unknown, model: string): Record<string, unknown>;
+    /** `request` is the client's own request (e.g. its encoding_format). */
+    answer(op: Operation, body: unknown, model: string, request?: Record<string, unknown>): Record<string, unknown>;
   };
   /** The token-free request used by health checks. */
   probeCall(provider: PreparedProvider, headers: Record<string, string>): UpstreamCall;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, resolveConfig } from "../../src/config/index.ts";
+import { ConfigError, PROVIDER_TYPES, resolveConfig } from "../../src/config/index.ts";
 import { minimal, problemsOf } from "./fixtures.ts";
 
 /** Applies `change` to a fresh minimal config and returns the problems reported. */
@@ -46,9 +46,9 @@ test("an unknown provider type gets a hint, or the list of types", () => {
   );
   assert.deepEqual(
     problemsAfter((raw) => {
-      raw.providers.openai.type = "watsonx";
+      raw.providers.openai.type = "nonesuch";
     }),
-    ['providers.openai.type: unknown provider type "watsonx" (expected one of: openai, anthropic, demo)'],
+    [`providers.openai.type: unknown provider type "nonesuch" (expected one of: ${PROVIDER_TYPES.join(", ")})`],
   );
 });
 
