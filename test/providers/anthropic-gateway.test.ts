@@ -239,6 +239,16 @@ describe("errors of an anthropic provider", () => {
     );
   });
 
+  test("an overloaded_error that arrives with the first text, before anything reached the client, still fails over", async () => {
+    // The mock writes the events before the fault and the error event in one piece.
+    mock.setFault("error-event;after=5", { times: 1 });
+    const stream = await gw.client.chat.completions.create({ model: "retried", messages: [{ role: "user", content: "hi" }], stream: true, max_tokens: 4 });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    assert.equal(text, "Hello from the Switchyard", "one whole answer, none of the failed attempt's text");
+    assert.equal(mock.requests.length, 2);
+  });
+
   test("a 529 is retried, a refused key is not", async () => {
     mock.setFault("status=529", { times: 1 });
     const ok = await gw.client.chat.completions.create({ model: "retried", messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
