@@ -11,6 +11,8 @@ export interface AttemptCall {
   body: Record<string, unknown>;
   /** The same request in the internal contract, decoded once per request and only when a target needs translating. */
   internal: () => ChatRequest;
+  /** Client headers for an upstream of the client's own API (see RequestContext). */
+  passHeaders?: Record<string, string>;
   /** Which of the provider's keys to use (provider.keyHeaders); 0 unless a key wrapper chooses. */
   keyIndex?: number;
   stream: boolean;

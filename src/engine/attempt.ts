@@ -57,7 +57,15 @@ async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
   if (translate) body = provider.encodeRequest!(a.internal(), target.model);
   else if (adapter.translateOp !== undefined && frontApi === undefined) body = adapter.translateOp.request(op, body, target.model);
   const headers = target.provider.keyHeaders[a.keyIndex ?? 0] ?? target.provider.keyHeaders[0];
-  const call = adapter.buildCall({ op: translate ? "chat" : op, body, model: target.model, stream, provider: target.provider, headers });
+  const call = adapter.buildCall({
+    op: translate ? "chat" : op,
+    body,
+    model: target.model,
+    stream,
+    provider: target.provider,
+    headers,
+    passHeaders: translate ? undefined : a.passHeaders,
+  });
   let res;
   try {
     res = await target.transport.send(call, signal, target.timeouts);

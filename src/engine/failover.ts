@@ -20,6 +20,7 @@ export interface FailoverDeps {
 /** One client request as the failover loop sees it. */
 export interface Call {
   requestId: string;
+  passHeaders?: Record<string, string>;
   op: Operation;
   body: Record<string, unknown>;
   stream: boolean;
@@ -68,7 +69,7 @@ export async function failover(deps: FailoverDeps, route: Route, call: Call): Pr
 
 async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: AttemptRecord[]): Promise<FailoverResult> {
   const { clock } = deps;
-  const { requestId, op, body, stream, signal, deadline } = call;
+  const { requestId, op, body, stream, signal, deadline, passHeaders } = call;
   let decoded: ChatRequest | undefined;
   // Decoded into the internal contract at most once per request, and only when a target speaks another API.
   const internal = () => (decoded ??= chatCodec(FRONT_API[op]!).decodeRequest!(body));
@@ -103,7 +104,7 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: 
     if (wait > 0) await sleep(clock, wait, signal);
     const started = clock.now();
     try {
-      const committed = await deps.attempt({ requestId, op, body, internal, stream, target: state.target, signal });
+      const committed = await deps.attempt({ requestId, op, body, internal, stream, target: state.target, signal, passHeaders });
       attempts.push({ target: state.target.label, status: committed.status, message: "ok", durationMs: clock.now() - started });
       return { committed, target: state.target, attempts };
     } catch (err) {

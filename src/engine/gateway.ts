@@ -132,7 +132,7 @@ export class Engine {
     };
     let result;
     try {
-      result = await failover(deps, route, { requestId, op, body, stream, signal: ac.signal, deadline });
+      result = await failover(deps, route, { requestId, op, body, stream, signal: ac.signal, deadline, passHeaders: ctx.passHeaders });
     } catch (err) {
       finish();
       if (err instanceof GatewayError) ended(err.status, err.attempts?.length ?? 0, err.attempts?.at(-1)?.target, err);

@@ -29,6 +29,11 @@ export interface Route {
 
 const MAX_DIRECT_ROUTES = 10_000;
 
+/** `claude-haiku-*` → /^claude-haiku-.*$/: `*` matches any run of characters, everything else itself. */
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+}
+
 /**
  * Maps public model names to routes. Configured models come first; a name
  * "provider/model" that matches no configured model routes straight to that
@@ -40,18 +45,39 @@ export class RouteTable {
   readonly #providers: Map<string, ProviderRuntime>;
   readonly #defaultRetry: RetryPolicy;
   readonly #publicNames: string[];
+  /** Configured names with a `*`, in config order. */
+  readonly #patterns: Array<{ re: RegExp; route: Route }> = [];
 
   constructor(config: GatewayConfig, providers: Map<string, ProviderRuntime>, defaultRetry: RetryPolicy) {
     this.#providers = providers;
     this.#defaultRetry = defaultRetry;
-    for (const model of Object.values(config.models)) this.#routes.set(model.name, this.#build(model));
-    this.#publicNames = [...this.#routes.keys()];
+    for (const model of Object.values(config.models)) {
+      const route = this.#build(model);
+      this.#routes.set(model.name, route);
+      if (model.name.includes("*")) this.#patterns.push({ re: globToRegExp(model.name), route });
+    }
+    this.#publicNames = [...this.#routes.keys()].filter((n) => !n.includes("*"));
   }
 
+  /**
+   * The route for a model name: a configured name, else `provider/model`,
+   * else the first configured pattern (`claude-haiku-*`) that matches, in
+   * config order. Resolved direct and pattern names are cached (bounded).
+   */
   resolve(name: string): Route {
-    const route = this.#routes.get(name) ?? this.#direct.get(name) ?? this.#directRoute(name);
+    const route = this.#routes.get(name) ?? this.#direct.get(name) ?? this.#directRoute(name) ?? this.#patternRoute(name);
     if (route === undefined) throw this.notFound(name);
     return route;
+  }
+
+  #patternRoute(name: string): Route | undefined {
+    for (const p of this.#patterns) {
+      if (!p.re.test(name)) continue;
+      if (this.#direct.size >= MAX_DIRECT_ROUTES) this.#direct.clear();
+      this.#direct.set(name, p.route);
+      return p.route;
+    }
+    return undefined;
   }
 
   /** Looks up a configured model name (fallbacks only name configured models). */

@@ -3,6 +3,12 @@ import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
 /** Per-request context the caller (HTTP front or in-process client) passes in. */
 export interface RequestContext {
   requestId: string;
+  /**
+   * Client headers an upstream of the client's own API should see when the
+   * request passes through (Anthropic's anthropic-version and anthropic-beta).
+   * Never credentials; a translated request does not carry them.
+   */
+  passHeaders?: Record<string, string>;
   /** Aborts when the client goes away; the upstream call is aborted with it. */
   signal?: AbortSignal;
   /**

@@ -41,6 +41,8 @@ export interface CallSpec {
   provider: PreparedProvider;
   /** The headers of the key this attempt uses (one of provider.keyHeaders). */
   headers: Record<string, string>;
+  /** Headers the client sent for an upstream of its own API, when the request passes through (anthropic-version, anthropic-beta). */
+  passHeaders?: Record<string, string>;
 }
 
 /**

@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { ServerConfig } from "../config/types.ts";
 import type { Engine } from "../engine/gateway.ts";
-import { checkModelName } from "../engine/validate.ts";
+import { anthropic } from "../codecs/anthropic/index.ts";
+import { checkModelName, validateRequest } from "../engine/validate.ts";
+import { countRequestTokens } from "../limits/tokens.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Operation } from "../providers/types.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
@@ -12,6 +14,7 @@ import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
 import { corsFor } from "./cors.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
+import { anthropicShape } from "./anthropic-shape.ts";
 import { type ErrorShape, openaiShape, responsesShape } from "./shapes.ts";
 
 /** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
@@ -27,7 +30,24 @@ interface RouteEntry {
 }
 
 /** The error shape of each client API; OpenAI's for everything not listed. */
-const SHAPES: Partial<Record<Operation, ErrorShape>> = { responses: responsesShape };
+const SHAPES: Partial<Record<Operation, ErrorShape>> = { responses: responsesShape, messages: anthropicShape };
+
+/** What an Anthropic client sends that its own API's upstream should see too. */
+function anthropicPassHeaders(req: IncomingMessage): Record<string, string> | undefined {
+  const version = req.headers["anthropic-version"];
+  const beta = req.headers["anthropic-beta"];
+  if (version === undefined && beta === undefined) return undefined;
+  const out: Record<string, string> = {};
+  if (typeof version === "string") out["anthropic-version"] = version;
+  if (typeof beta === "string") out["anthropic-beta"] = beta;
+  return out;
+}
+
+/** The model list in Anthropic's format (`GET /v1/models` with `anthropic-version`). */
+function anthropicModelList(names: string[]) {
+  const data = names.map((id) => ({ type: "model", id, display_name: id, created_at: "1970-01-01T00:00:00Z" }));
+  return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+}
 
 const MODEL_PATH = /^(\/v1)?\/models\/./;
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -69,12 +89,24 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       data: engine.routes.names().map((id) => ({ id, object: "model", created: 0, owned_by: "switchyard" })),
     }),
   );
+  const anthropicModelsBody = Buffer.from(JSON.stringify(anthropicModelList(engine.routes.names())));
   const startedAt = Date.now();
+
+  /** POST /v1/messages/count_tokens: a real token count of a Messages request (see limits/tokens.ts). */
+  const countTokens: Handler = async (req, res) => {
+    requireJson(req);
+    const body = parseJson(await readBody(req, maxBody));
+    validateRequest("messages", body);
+    engine.routes.resolve(body.model as string);
+    const internal = anthropic.decodeRequest(body);
+    json(res, 200, { input_tokens: await countRequestTokens(internal) });
+  };
 
   const api = (op: Operation): Handler => async (req, res, requestId, controller) => {
     requireJson(req);
+    const passHeaders = op === "messages" ? anthropicPassHeaders(req) : undefined;
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller });
+    const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller, passHeaders });
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };
 
@@ -89,8 +121,12 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     add(`${prefix}/completions`, { POST: api("completions") });
     add(`${prefix}/embeddings`, { POST: api("embeddings") });
     add(`${prefix}/responses`, { POST: api("responses") }, false, responsesShape);
+    add(`${prefix}/messages`, { POST: api("messages") }, false, anthropicShape);
+    add(`${prefix}/messages/count_tokens`, { POST: countTokens }, false, anthropicShape);
     add(`${prefix}/models`, {
-      GET: (req, res) => sendBody(req, res, 200, { "content-type": "application/json" }, modelsBody, compression),
+      // Anthropic's clients name their API version on every call: they get Anthropic's list format.
+      GET: (req, res) =>
+        sendBody(req, res, 200, { "content-type": "application/json" }, req.headers["anthropic-version"] !== undefined ? anthropicModelsBody : modelsBody, compression),
     });
   }
   /** GET /v1/models/{id}: the SDK's models.retrieve. Ids may hold slashes ("provider/model"), sent encoded or not. */

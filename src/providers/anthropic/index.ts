@@ -20,9 +20,11 @@ export const anthropicAdapter: ProviderAdapter = {
 
   defaultHeaders: { "anthropic-version": ANTHROPIC_VERSION },
 
-  buildCall({ body, model, provider, headers }: CallSpec): UpstreamCall {
+  buildCall({ body, model, provider, headers, passHeaders }: CallSpec): UpstreamCall {
     const payload = body.model === model ? body : { ...body, model };
-    return { method: "POST", path: `${provider.pathPrefix}/messages`, headers, body: JSON.stringify(payload) };
+    // A Messages client's own version and beta flags (Claude Code's bodies use beta fields) go with its request.
+    const sent = passHeaders === undefined ? headers : { ...headers, ...passHeaders };
+    return { method: "POST", path: `${provider.pathPrefix}/messages`, headers: sent, body: JSON.stringify(payload) };
   },
 
   probeCall(provider: PreparedProvider, headers: Record<string, string>): UpstreamCall {
