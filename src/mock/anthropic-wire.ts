@@ -126,7 +126,7 @@ function check(body: Obj | null, badJson: boolean): Answer | undefined {
   if (body.stream !== undefined && typeof body.stream !== "boolean") return bad("stream: Input should be a valid boolean");
   const thinking = isObj(body.thinking) && body.thinking.type === "enabled";
   for (const [i, m] of (body.messages as unknown[]).entries()) {
-    if (!isObj(m) || (m.role !== "user" && m.role !== "assistant")) return bad(`messages.${i}.role: Input should be 'user' or 'assistant'`);
+    if (!isObj(m) || (m.role !== "user" && m.role !== "assistant" && m.role !== "system")) return bad(`messages.${i}.role: Input should be 'user', 'assistant' or 'system'`);
     if (m.role !== "assistant" || !Array.isArray(m.content)) continue;
     for (const [j, b] of m.content.entries()) {
       if (isObj(b) && b.type === "thinking" && !signatureFits(b.thinking, b.signature)) return bad(`messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);

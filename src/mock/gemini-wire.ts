@@ -205,11 +205,21 @@ function answerParts(ask: GeminiAsk, body: Record<string, unknown>): { parts: Ar
   const calling = isObject(body.toolConfig) && isObject(body.toolConfig.functionCallingConfig) ? body.toolConfig.functionCallingConfig : {};
   if (decls.length > 0 && !answering && calling.mode !== "NONE") {
     const allowed = Array.isArray(calling.allowedFunctionNames) ? decls.filter((d) => (calling.allowedFunctionNames as unknown[]).includes(d.name)) : decls;
-    const pool = allowed.length > 0 ? allowed : decls;
+    let pool = allowed.length > 0 ? allowed : decls;
+    // x-mock-tool names the function to call (a coding agent offers dozens), x-mock-tool-args its arguments.
+    const named = ask.header("x-mock-tool");
+    if (named !== undefined && pool.some((d) => d.name === named)) pool = pool.filter((d) => d.name === named);
+    const argsHeader = ask.header("x-mock-tool-args");
+    let fixedArgs: unknown;
+    try {
+      fixedArgs = argsHeader === undefined ? undefined : JSON.parse(argsHeader);
+    } catch {
+      fixedArgs = undefined;
+    }
     const count = Number(ask.header("x-mock-tool-calls") ?? "1");
     for (let i = 0; i < count; i++) {
       const d = pool[i % pool.length];
-      const part: Record<string, unknown> = { functionCall: { name: d.name, args: argsFor(d) } };
+      const part: Record<string, unknown> = { functionCall: { name: d.name, args: fixedArgs ?? argsFor(d) } };
       // As Gemini 3 does: only the first call of a step is signed.
       if (i === 0) part.thoughtSignature = signature(ask.rid, "call");
       parts.push(part);

@@ -208,3 +208,49 @@ describe("errors in Anthropic's shape", () => {
     }
   });
 });
+
+describe("Claude Code's request shape", () => {
+  test("to a translated upstream: system messages keep their place, effort maps, unknown fields are dropped, tools are cleaned", async () => {
+    const { claudeCodeRequest, CLAUDE_CODE_BETAS } = await import("../fixtures/claude-code-request.ts");
+    const res = await fetch(`${gw.url}/v1/messages?beta=true`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "anthropic-beta": CLAUDE_CODE_BETAS, "x-api-key": "dummy" },
+      body: JSON.stringify(claudeCodeRequest("claude-sonnet-4-5-20250929".replace("sonnet", "opus").replace("claude-opus", "translated-opus"))),
+    });
+    // "translated-opus-…" matches no model: the request is refused in Anthropic's shape, naming the model.
+    assert.equal(res.status, 404);
+    const ok = await fetch(`${gw.url}/v1/messages?beta=true`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "anthropic-beta": CLAUDE_CODE_BETAS, "x-api-key": "dummy" },
+      body: JSON.stringify(claudeCodeRequest("translated")),
+    });
+    assert.equal(ok.status, 200);
+    const text = await ok.text();
+    assert.match(text, /^event: message_start/);
+    assert.match(text, /event: message_stop/);
+    const sent = mock.requests.at(-1)!.body as { systemInstruction: unknown; contents: Array<{ parts: Array<Record<string, unknown>> }>; tools: Array<{ functionDeclarations: unknown[] }> };
+    assert.match(JSON.stringify(sent.systemInstruction), /Working directory/);
+    assert.equal(sent.tools[0].functionDeclarations.length, 40);
+    assert.ok(!JSON.stringify(sent).includes("context_management"));
+    assert.ok(!JSON.stringify(sent).includes("additionalProperties"));
+    assert.ok(sent.contents.some((c) => c.parts.some((p) => p.functionResponse !== undefined)));
+  });
+
+  test("to an anthropic upstream: passed through byte for byte, with the beta flags", async () => {
+    const { claudeCodeRequest, CLAUDE_CODE_BETAS } = await import("../fixtures/claude-code-request.ts");
+    const body = claudeCodeRequest("claude-sonnet-4-5");
+    delete body.thinking; // the mock checks thinking signatures it did not make
+    (body.messages as unknown[]).splice(2, 2);
+    const res = await fetch(`${gw.url}/v1/messages?beta=true`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "anthropic-beta": CLAUDE_CODE_BETAS, "x-api-key": "dummy" },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.text();
+    const seen = mock.requests.at(-1)!;
+    assert.equal(seen.headers["anthropic-beta"], CLAUDE_CODE_BETAS);
+    assert.deepEqual((seen.body as { context_management: unknown }).context_management, body.context_management);
+    assert.deepEqual((seen.body as { output_config: unknown }).output_config, body.output_config);
+  });
+});

@@ -191,7 +191,7 @@ describe("POST /v1/messages", () => {
   });
 
   test("what Anthropic refuses gets a 400 in Anthropic's error shape", async () => {
-    for (const body of [{ model: "m", messages: base.messages }, { ...base, messages: [] }, { ...base, messages: [{ role: "system", content: "x" }] }, { max_tokens: 5, messages: base.messages }]) {
+    for (const body of [{ model: "m", messages: base.messages }, { ...base, messages: [] }, { ...base, messages: [{ role: "tool", content: "x" }] }, { max_tokens: 5, messages: base.messages }]) {
       const res = await messages(body);
       assert.equal(res.status, 400, JSON.stringify(body));
       const err = JSON.parse(res.text);

@@ -110,7 +110,7 @@ describe("decodeRequest: a Messages request to the internal one and back keeps i
   test("a malformed request is a 400 naming the field", () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ model: "m", messages: "hi" }, "messages"],
-      [{ model: "m", messages: [{ role: "system", content: "x" }] }, "messages[0].role"],
+      [{ model: "m", messages: [{ role: "tool", content: "x" }] }, "messages[0].role"],
       [{ model: "m", messages: [{ role: "user", content: 42 }] }, "messages[0].content"],
       [{ model: "m", messages: [{ role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0=" } }] }] }, "messages[0].content[0]"],
       [{ model: "m", messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "file_1" } }] }] }, "messages[0].content[0].source"],

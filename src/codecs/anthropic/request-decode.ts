@@ -26,8 +26,15 @@ function part(block: Obj, param: string): ContentPart {
     return withCache({ type: "text", text: block.text }, block);
   }
   if (block.type === "image") return withCache({ type: "image_url", image_url: { url: imageUrl(block.source, `${param}.source`) } }, block);
+  // A plain-text document reads the same as its text.
+  if (block.type === "document" && isObj(block.source) && block.source.type === "text" && typeof block.source.data === "string") {
+    return withCache({ type: "text", text: block.source.data }, block);
+  }
   throw bad(`content of type ${JSON.stringify(block.type)} cannot be translated for this upstream`, param);
 }
+
+/** Block types a translated upstream can take; the others (server tools' results, citations, …) exist on Anthropic alone. */
+const TRANSLATABLE = new Set(["text", "image", "document", "tool_result", "tool_use", "thinking", "redacted_thinking"]);
 
 function blocksOf(content: unknown, param: string): Obj[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
@@ -51,7 +58,7 @@ function userMessages(content: unknown, param: string): ChatMessage[] {
   blocksOf(content, `${param}.content`).forEach((b, i) => {
     const at = `${param}.content[${i}]`;
     if (b.type === "tool_result") out.push(toolMessage(b, at));
-    else parts.push(part(b, at));
+    else if (TRANSLATABLE.has(String(b.type))) parts.push(part(b, at));
   });
   if (parts.length > 0 || out.length === 0) out.push({ role: "user", content: simplify(parts) });
   return out;
@@ -78,9 +85,9 @@ function assistantMessage(content: unknown, param: string): ChatMessage {
   return m;
 }
 
-function systemMessage(system: unknown): ChatMessage | undefined {
+function systemMessage(system: unknown, param = "system"): ChatMessage | undefined {
   if (system === undefined || system === null) return undefined;
-  const parts = blocksOf(system, "system").map((b, i) => part(b, `system[${i}]`));
+  const parts = blocksOf(system, param).map((b, i) => part(b, `${param}[${i}]`));
   return parts.length === 0 ? undefined : { role: "system", content: simplify(parts) };
 }
 
@@ -128,7 +135,11 @@ export function decodeRequest(body: Record<string, unknown>): ChatRequest {
     if (!isObj(m)) throw bad("a message must be an object", param);
     if (m.role === "user") messages.push(...userMessages(m.content, param));
     else if (m.role === "assistant") messages.push(assistantMessage(m.content, param));
-    else throw bad(`role must be "user" or "assistant", got ${JSON.stringify(m.role)}`, `${param}.role`);
+    // System messages in the conversation (Claude Code sends its environment this way) keep their place.
+    else if (m.role === "system") {
+      const sys = systemMessage(m.content, `${param}.content`);
+      if (sys !== undefined) messages.push(sys);
+    } else throw bad(`role must be "user", "assistant" or "system", got ${JSON.stringify(m.role)}`, `${param}.role`);
   });
   const req: ChatRequest = { model: typeof body.model === "string" ? body.model : "", messages };
   if (typeof body.max_tokens === "number") req.max_tokens = body.max_tokens;
@@ -144,6 +155,10 @@ export function decodeRequest(body: Record<string, unknown>): ChatRequest {
   }
   const thinking = body.thinking;
   if (isObj(thinking) && thinking.type === "enabled" && typeof thinking.budget_tokens === "number") req.reasoning_effort = effortFor(thinking.budget_tokens);
+  // Adaptive thinking leaves the budget to the model; output_config.effort says how hard to think.
+  const effort = isObj(body.output_config) ? body.output_config.effort : undefined;
+  if (effort === "low" || effort === "medium" || effort === "high") req.reasoning_effort = effort;
+  else if (effort === "max") req.reasoning_effort = "high";
   const user = isObj(body.metadata) ? body.metadata.user_id : undefined;
   if (typeof user === "string" && user !== "") req.user = user;
   if (body.stream === true) {

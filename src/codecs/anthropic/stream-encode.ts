@@ -119,7 +119,13 @@ export function streamEncoder(ctx: AnswerContext): StreamEncoder {
         if (p.delta !== "") textLike("thinking", p.delta);
         break;
       case "reasoning-signature":
-        textLike("thinking", "");
+        // A signature closes the thinking block it follows. One that follows text or a tool call
+        // (Gemini signs text parts) signs no thinking here: an empty signed block after the text
+        // would end the answer with thinking, so it is left out.
+        if (open?.kind !== "thinking" || open.signed) {
+          if (open !== undefined || next > 0) break;
+          textLike("thinking", "");
+        }
         emit("content_block_delta", { index: open!.index, delta: { type: "signature_delta", signature: p.signature } });
         (open as { signed: boolean }).signed = true;
         break;

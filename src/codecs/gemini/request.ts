@@ -131,9 +131,17 @@ function modelParts(m: ChatMessage): Part[] {
     out.push(part);
   }
   for (const signature of bare) out.push({ text: "", thoughtSignature: signature });
-  for (const t of m.tool_calls ?? []) out.push(functionCallPart(t));
+  const calls = (m.tool_calls ?? []).map(functionCallPart);
+  // Gemini 3 refuses a turn whose first call is unsigned. A call made by another model (the
+  // conversation began elsewhere) has no signature to give back: Google documents this
+  // placeholder for that case, and earlier models ignore it.
+  if (calls.length > 0 && calls[0].thoughtSignature === undefined) calls[0].thoughtSignature = UNSIGNED;
+  out.push(...calls);
   return out;
 }
+
+/** Google's documented stand-in for a thought signature that does not exist. */
+export const UNSIGNED = "skip_thought_signature_validator";
 
 function functionCallPart(t: ToolCall): Part {
   const { signature } = splitId(t.id);
