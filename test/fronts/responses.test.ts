@@ -141,3 +141,41 @@ describe("Responses request → internal request", () => {
     assert.throws(() => decodeRequest({ model: "m", input: [{ type: "item_reference", id: "x" }] }), GatewayError);
   });
 });
+
+describe("Responses front to an Anthropic upstream", () => {
+  test("a function-call round trip, whole and streamed: call ids carried, the output reaches the upstream as a tool_result", async () => {
+    const { startMockUpstream } = await import("../../src/mock/index.ts");
+    const mock = await startMockUpstream({ apiKey: "sk-ant-mock-0123456789", tokens: 4 });
+    const g = await startGateway({ providers: { claude: { type: "anthropic", base_url: mock.url, api_key: "sk-ant-mock-0123456789" } }, models: { coder: { targets: ["claude/claude-sonnet-4-5"] } } });
+    try {
+      const tools = [{ type: "function" as const, name: "exec_command", description: "run", strict: false, parameters: { type: "object", properties: { cmd: { type: "string" } }, required: ["cmd"] } }];
+      const first = await g.client.responses.create({ model: "coder", input: "list files", tools, store: false });
+      const call = first.output.find((o) => o.type === "function_call");
+      assert.ok(call && call.type === "function_call");
+      assert.match(call.call_id, /^toolu_/);
+      assert.deepEqual(JSON.parse(call.arguments), { cmd: JSON.parse(call.arguments).cmd });
+
+      const stream = g.client.responses.stream({
+        model: "coder",
+        store: false,
+        tools,
+        input: [
+          { role: "user", content: "list files" },
+          { type: "function_call", call_id: call.call_id, name: call.name, arguments: call.arguments },
+          { type: "function_call_output", call_id: call.call_id, output: "a.txt b.txt" },
+        ],
+      });
+      const final = await stream.finalResponse();
+      assert.equal(final.status, "completed");
+      assert.ok(final.output_text.length > 0);
+      assert.ok((final.usage?.input_tokens ?? 0) > 0);
+      const sent = JSON.stringify(mock.requests.at(-1)!.body);
+      assert.match(sent, /"tool_result"/);
+      assert.ok(sent.includes(call.call_id));
+      assert.match(sent, /a\.txt b\.txt/);
+    } finally {
+      await g.close();
+      await mock.close();
+    }
+  });
+});
