@@ -7,6 +7,8 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** pino's: lets a caller skip building a line nobody will see. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export const silentLogger: Logger = {

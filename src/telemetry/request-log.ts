@@ -11,6 +11,9 @@ export function logRequests(log: Logger, gateway: object): () => void {
   const onEnd = (m: unknown) => {
     const e = m as RequestEnd;
     if (e.gateway !== gateway) return;
+    const failed = e.code !== undefined && e.code !== "SY_ERR_CLIENT_ABORT";
+    // Successes are debug lines: at the usual info level, nothing is built for them.
+    if (!failed && log.isLevelEnabled?.("debug") === false) return;
     const line = {
       reqId: e.requestId,
       model: e.model,
@@ -21,7 +24,7 @@ export function logRequests(log: Logger, gateway: object): () => void {
       stream: e.stream,
       ms: Math.round(e.durationMs * 10) / 10,
     };
-    if (e.code !== undefined && e.code !== "SY_ERR_CLIENT_ABORT") log.warn(line, e.message ?? "request failed");
+    if (failed) log.warn(line, e.message ?? "request failed");
     else log.debug(line, "request");
   };
   subscribe("switchyard:request:end", onEnd);
