@@ -1,13 +1,15 @@
 /**
  * Built-in defaults, in one place, and the configuration used when there is
  * no config file: a demo provider plus one provider per API key found in the
- * environment.
+ * environment. Presets' own defaults are in ./presets.ts.
  */
 
 import { ConfigError, problemAt } from "./problems.ts";
 import { normaliseBaseUrl } from "./url.ts";
 import type { Env } from "./interpolate.ts";
-import type { GatewayConfig, PoolSettings, ProviderConfig, RetryPolicy, ServerConfig, TargetConfig, Timeouts } from "./types.ts";
+import { ACCOUNT_ID, CLOUDFLARE_ACCOUNT_VAR, isPreset, PRESETS, presetBaseUrl } from "./presets.ts";
+import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
+import type { GatewayConfig, PoolSettings, ProviderConfig, ProviderType, RetryPolicy, ServerConfig, TargetConfig, Timeouts } from "./types.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -58,34 +60,74 @@ export const DEMO_BASE_URL = "demo://local";
 export interface EnvProvider {
   /** Provider name, and so the prefix of `provider/model` requests routed to it. */
   name: string;
+  type: ProviderType;
   /** The variable holding the API key; the provider exists only when it is set. */
   keyVar: string;
-  baseUrl: string;
-  /** A variable that, when set, replaces `baseUrl`. */
+  /** The base URL for type `openai`; presets (./presets.ts), anthropic and gemini (./provider-urls.ts) bring their own. */
+  baseUrl?: string;
+  /** A variable that, when set, replaces the base URL. */
   baseUrlVar?: string;
+  /** A variable that must be set as well, or the provider is left out (Cloudflare's account id). */
+  alsoVar?: string;
 }
 
-/** OpenAI-compatible upstreams recognised from their API key alone. */
+/** Upstreams recognised from their API key alone, each as its own type (a preset for the OpenAI-compatible ones). */
 export const ENV_PROVIDERS: readonly EnvProvider[] = Object.freeze([
-  { name: "openai", keyVar: "OPENAI_API_KEY", baseUrl: "https://api.openai.com/v1", baseUrlVar: "OPENAI_BASE_URL" },
-  { name: "openrouter", keyVar: "OPENROUTER_API_KEY", baseUrl: "https://openrouter.ai/api/v1" },
-  { name: "deepseek", keyVar: "DEEPSEEK_API_KEY", baseUrl: "https://api.deepseek.com/v1" },
-  { name: "groq", keyVar: "GROQ_API_KEY", baseUrl: "https://api.groq.com/openai/v1" },
-  { name: "together", keyVar: "TOGETHER_API_KEY", baseUrl: "https://api.together.xyz/v1" },
-  { name: "mistral", keyVar: "MISTRAL_API_KEY", baseUrl: "https://api.mistral.ai/v1" },
+  { name: "openai", type: "openai", keyVar: "OPENAI_API_KEY", baseUrl: "https://api.openai.com/v1", baseUrlVar: "OPENAI_BASE_URL" },
+  { name: "anthropic", type: "anthropic", keyVar: "ANTHROPIC_API_KEY" },
+  { name: "gemini", type: "gemini", keyVar: "GEMINI_API_KEY" },
+  { name: "openrouter", type: "openrouter", keyVar: "OPENROUTER_API_KEY" },
+  { name: "deepseek", type: "deepseek", keyVar: "DEEPSEEK_API_KEY" },
+  { name: "groq", type: "groq", keyVar: "GROQ_API_KEY" },
+  { name: "together", type: "together", keyVar: "TOGETHER_API_KEY" },
+  { name: "mistral", type: "mistral", keyVar: "MISTRAL_API_KEY" },
+  { name: "dashscope", type: "dashscope", keyVar: "DASHSCOPE_API_KEY" },
+  { name: "huggingface", type: "huggingface", keyVar: "HF_TOKEN" },
+  // A Cloudflare token alone is common (deploy tools use one); without the account there is no URL.
+  { name: "cloudflare", type: "cloudflare", keyVar: "CLOUDFLARE_API_TOKEN", alsoVar: CLOUDFLARE_ACCOUNT_VAR },
+] satisfies EnvProvider[]);
+
+/** Provider types whose model list is left out of `GET /v1/models` unless `list_models: true`. */
+const UNLISTED: ReadonlySet<ProviderType> = new Set<ProviderType>([
+  // Azure lists base models, not the deployments requests name.
+  "azure",
+  // Cloudflare's catalogue (image, speech and embedding models too) is searched, not listed.
+  "cloudflare",
 ]);
 
+/** Whether `GET /v1/models` lists a provider's own models when its config does not say. */
+export function listedByDefault(type: ProviderType): boolean {
+  return !UNLISTED.has(type);
+}
+
 function envProvider(name: string, type: ProviderConfig["type"], baseUrl: string, apiKey?: string): ProviderConfig {
+  const timeouts = { ...DEFAULTS.timeouts };
+  if (isPreset(type)) timeouts.firstByte = PRESETS[type].firstByteMs;
   const provider: ProviderConfig = {
     name,
     type,
     baseUrl,
     headers: {},
-    timeouts: { ...DEFAULTS.timeouts },
+    timeouts,
     pool: { ...DEFAULTS.pool },
   };
   if (apiKey !== undefined) provider.apiKey = apiKey;
   return provider;
+}
+
+/** The base URL of an environment provider, or a problem with the variables that make it. */
+function envBaseUrl(entry: EnvProvider, env: Env): { url?: string; problem?: string } {
+  const override = entry.baseUrlVar === undefined ? undefined : env[entry.baseUrlVar];
+  if (entry.baseUrlVar !== undefined && override !== undefined && override !== "") {
+    const url = normaliseBaseUrl(override);
+    return url === undefined ? { problem: problemAt([entry.baseUrlVar], "expected an http:// or https:// URL") } : { url };
+  }
+  if (!isPreset(entry.type)) return { url: entry.baseUrl ?? DEFAULT_BASE_URLS[entry.type] };
+  const account = entry.alsoVar === undefined ? undefined : env[entry.alsoVar];
+  if (account !== undefined && !ACCOUNT_ID.test(account)) {
+    return { problem: problemAt([entry.alsoVar!], "expected an account id (letters, digits, - and _)") };
+  }
+  return { url: presetBaseUrl(entry.type, account) };
 }
 
 /**
@@ -99,14 +141,10 @@ export function configFromEnv(env: Env): GatewayConfig {
   for (const entry of ENV_PROVIDERS) {
     const key = env[entry.keyVar];
     if (key === undefined || key === "") continue;
-    let baseUrl = entry.baseUrl;
-    const override = entry.baseUrlVar === undefined ? undefined : env[entry.baseUrlVar];
-    if (entry.baseUrlVar !== undefined && override !== undefined && override !== "") {
-      const url = normaliseBaseUrl(override);
-      if (url === undefined) problems.push(problemAt([entry.baseUrlVar], "expected an http:// or https:// URL"));
-      else baseUrl = url;
-    }
-    providers[entry.name] = envProvider(entry.name, "openai", baseUrl, key);
+    if (entry.alsoVar !== undefined && !env[entry.alsoVar]) continue;
+    const { url, problem } = envBaseUrl(entry, env);
+    if (problem !== undefined) problems.push(problem);
+    else if (url !== undefined) providers[entry.name] = envProvider(entry.name, entry.type, url, key);
   }
   if (problems.length > 0) throw new ConfigError(problems, "invalid config (environment):");
   return {

@@ -9,7 +9,8 @@ import { configFromEnv, DEFAULTS, DEMO_BASE_URL } from "./defaults.ts";
 import { interpolate } from "./interpolate.ts";
 import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
 import type { Env } from "./interpolate.ts";
-import { ConfigError } from "./problems.ts";
+import { ACCOUNT_ID, AZURE_API_VERSION, CLOUDFLARE_ACCOUNT_VAR, isPreset, PRESETS, presetBaseUrl, presetHeaders } from "./presets.ts";
+import { ConfigError, problemAt } from "./problems.ts";
 import { checkReferences } from "./references.ts";
 import { configSchema, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
@@ -44,11 +45,12 @@ function first<T>(values: (T | null | undefined)[], fallback: T): T {
   return fallback;
 }
 
-function timeouts(own: Layer<"timeouts">, shared: Layer<"timeouts">): Timeouts {
+/** `presetFirstByte` sits between what the file sets and the built-in default. */
+function timeouts(own: Layer<"timeouts">, shared: Layer<"timeouts">, presetFirstByte?: number): Timeouts {
   const d = DEFAULTS.timeouts;
   return {
     connect: first([own?.connect, shared?.connect], d.connect),
-    firstByte: first([own?.first_byte, shared?.first_byte], d.firstByte),
+    firstByte: first([own?.first_byte, shared?.first_byte, presetFirstByte], d.firstByte),
     idle: first([own?.idle, shared?.idle], d.idle),
     total: first([own?.total, shared?.total], d.total),
   };
@@ -72,24 +74,64 @@ function retry(own: Layer<"retry">, shared: Layer<"retry">): RetryPolicy {
   };
 }
 
-function normalise(file: ConfigFile, source: string): GatewayConfig {
+type ProviderFile = NonNullable<ConfigFile["providers"]>[string];
+
+/** Cloudflare's account id: the provider's own, else the environment's. */
+function accountIdOf(p: ProviderFile, env: Env): string | undefined {
+  if (p.type !== "cloudflare") return undefined;
+  return p.account_id ?? (env[CLOUDFLARE_ACCOUNT_VAR] || undefined);
+}
+
+/** What a valid file can still get wrong: a Cloudflare provider with no account to put in its URL. */
+function presetProblems(file: ConfigFile, env: Env): string[] {
+  const problems: string[] = [];
+  for (const [name, p] of Object.entries(file.providers ?? {})) {
+    if (p.type !== "cloudflare" || p.base_url != null) continue;
+    const account = accountIdOf(p, env);
+    if (account === undefined) {
+      problems.push(problemAt(["providers", name, "account_id"], `required for provider type "cloudflare" without base_url (or set ${CLOUDFLARE_ACCOUNT_VAR})`));
+    } else if (!ACCOUNT_ID.test(account)) {
+      problems.push(problemAt([CLOUDFLARE_ACCOUNT_VAR], "expected an account id (letters, digits, - and _)"));
+    }
+  }
+  return problems;
+}
+
+/** `api_key` and `api_keys` together, in that order, each key once. */
+function keysOf(p: ProviderFile): Pick<ProviderConfig, "apiKey" | "apiKeys"> {
+  const out: Pick<ProviderConfig, "apiKey" | "apiKeys"> = {};
+  if (p.api_key) out.apiKey = p.api_key;
+  if (p.api_keys != null) out.apiKeys = [...new Set([...(p.api_key ? [p.api_key] : []), ...p.api_keys])];
+  return out;
+}
+
+function provider(name: string, p: ProviderFile, shared: ConfigFile["defaults"], env: Env): ProviderConfig {
+  const preset = isPreset(p.type) ? PRESETS[p.type] : undefined;
+  const presetUrl = isPreset(p.type) ? presetBaseUrl(p.type, accountIdOf(p, env)) : undefined;
+  const extra = isPreset(p.type) ? presetHeaders(p.type, { siteUrl: p.site_url ?? undefined, appName: p.app_name ?? undefined }) : {};
+  const out: ProviderConfig = {
+    name,
+    type: p.type,
+    baseUrl: p.base_url ?? presetUrl ?? DEFAULT_BASE_URLS[p.type] ?? DEMO_BASE_URL,
+    ...keysOf(p),
+    // The file's own headers come last, so they replace a preset's of the same name.
+    headers: { ...extra, ...(p.headers ?? {}) },
+    timeouts: timeouts(p.timeouts, shared?.timeouts, preset?.firstByteMs),
+    pool: pool(p.pool, shared?.pool),
+  };
+  if (p.type === "azure") out.apiVersion = p.api_version ?? AZURE_API_VERSION;
+  // Left unset when not given: listedByDefault(type) decides.
+  if (p.list_models != null) out.listModels = p.list_models;
+  if (p.responses === true) out.responses = true;
+  return out;
+}
+
+function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
   const shared = file.defaults;
   const server = file.server;
   const d = DEFAULTS.server;
 
-  const providers = Object.entries(file.providers ?? {}).map(([name, p]): [string, ProviderConfig] => {
-    const provider: ProviderConfig = {
-      name,
-      type: p.type,
-      baseUrl: p.base_url ?? DEFAULT_BASE_URLS[p.type] ?? DEMO_BASE_URL,
-      headers: p.headers ?? {},
-      timeouts: timeouts(p.timeouts, shared?.timeouts),
-      pool: pool(p.pool, shared?.pool),
-    };
-    if (p.api_key) provider.apiKey = p.api_key;
-    if (p.responses === true) provider.responses = true;
-    return [name, provider];
-  });
+  const providers = Object.entries(file.providers ?? {}).map(([name, p]): [string, ProviderConfig] => [name, provider(name, p, shared, env)]);
 
   const models = Object.entries(file.models ?? {}).map(([name, m]): [string, ModelConfig] => [
     name,
@@ -144,7 +186,8 @@ function normalise(file: ConfigFile, source: string): GatewayConfig {
 export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayConfig {
   const header = opts.source === undefined ? "invalid config:" : `invalid config (${opts.source}):`;
   // An empty YAML file parses to null; treat it as an empty mapping.
-  const interpolated = interpolate(raw ?? {}, opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  const interpolated = interpolate(raw ?? {}, env);
   const problems = [...interpolated.problems];
   // A value whose variable was missing is already reported; its knock-on schema error would only be noise.
   const alreadyReported = (problem: string) =>
@@ -152,8 +195,9 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
   const parsed = configSchema.safeParse(interpolated.value);
   if (!parsed.success) problems.push(...schemaProblems(parsed.error).filter((p) => !alreadyReported(p)));
   problems.push(...checkReferences(interpolated.value));
+  if (parsed.success) problems.push(...presetProblems(parsed.data, env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems, header);
-  return normalise(parsed.data, opts.source ?? "inline");
+  return normalise(parsed.data, opts.source ?? "inline", env);
 }
 
 /** The file's text, or undefined when it doesn't exist. */

@@ -10,6 +10,7 @@
  */
 
 import { MAX_DURATION_MS, parseDuration, parseSize } from "./duration.ts";
+import { ACCOUNT_ID } from "./presets.ts";
 import { didYouMean } from "./problems.ts";
 import { normaliseBaseUrl } from "./url.ts";
 
@@ -136,3 +137,31 @@ export function oneOf<T extends string>(options: readonly T[], what: string): Co
     throw new Error(`unknown ${what} ${shown}${hint || ` (expected one of: ${options.join(", ")})`}`);
   });
 }
+
+/** One of several keys: an empty one would be sent as no key at all. */
+export const listedSecret = scalar({ type: "string", minLength: 1 }, (v) => {
+  if (typeof v !== "string") throw new Error("expected a string");
+  if (v === "") throw new Error("must not be empty");
+  return v;
+});
+
+/** A value sent as a header: no line breaks. */
+export const headerText = scalar(textOr("^[^\\r\\n\\0]+$", "text without line breaks"), (v) => {
+  const t = text(v);
+  if (/[\r\n\0]/.test(t)) throw new Error("must not contain line breaks");
+  return t;
+});
+
+/** Azure's `api-version`: a date (`2024-10-21`, `2025-04-01-preview`), or `v1` for the v1 API. */
+export const apiVersion = scalar(textOr("^(v1|\\d{4}-\\d{2}-\\d{2}(-preview)?)$", '"v1" or a date such as "2024-10-21"'), (v) => {
+  if (typeof v !== "string" || !/^(v1|\d{4}-\d{2}-\d{2}(-preview)?)$/.test(v)) {
+    throw new Error('expected "v1" or a dated version such as "2024-10-21" or "2025-04-01-preview"');
+  }
+  return v;
+});
+
+/** Cloudflare's account id, which goes into the URL's path. */
+export const accountId = scalar(textOr(ACCOUNT_ID.source, "an account id (letters, digits, - and _)"), (v) => {
+  if (typeof v !== "string" || !ACCOUNT_ID.test(v)) throw new Error("expected an account id (letters, digits, - and _)");
+  return v;
+});

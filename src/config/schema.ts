@@ -11,21 +11,45 @@
 import { z } from "zod";
 import { DEFAULTS } from "./defaults.ts";
 import { formatDuration as dur, formatSize } from "./duration.ts";
+import { AZURE_API_VERSION, isPreset, PRESET_TYPES } from "./presets.ts";
 import { didYouMean, problemAt } from "./problems.ts";
 import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
 import type { PathSegment } from "./problems.ts";
-import { bool, duration, gatewaySecret, HEADER_NAME, httpUrl, integer, oneOf, origin, positive, secret, size, text, textOr } from "./scalars.ts";
+import {
+  accountId,
+  apiVersion,
+  bool,
+  duration,
+  gatewaySecret,
+  HEADER_NAME,
+  headerText,
+  httpUrl,
+  integer,
+  listedSecret,
+  oneOf,
+  origin,
+  positive,
+  secret,
+  size,
+  text,
+  textOr,
+} from "./scalars.ts";
 import type { Convert, JsonSchema } from "./scalars.ts";
 import type { ProviderType, ServerConfig } from "./types.ts";
 
 /** Every provider `type` the gateway can talk to; extend together with ProviderType. */
-export const PROVIDER_TYPES = ["openai", "anthropic", "gemini", "demo"] as const satisfies readonly ProviderType[];
+export const PROVIDER_TYPES = ["openai", "anthropic", "gemini", "azure", ...PRESET_TYPES, "demo"] as const satisfies readonly ProviderType[];
 true satisfies [Exclude<ProviderType, (typeof PROVIDER_TYPES)[number]>] extends [never] ? true : "PROVIDER_TYPES misses a ProviderType";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly ServerConfig["logLevel"][];
 
-/** The one provider type that needs no upstream URL. */
-const URL_OPTIONAL_TYPE: ProviderType = "demo";
+/** Keys that mean something for one provider type only. */
+const TYPE_ONLY_KEYS: Record<string, ProviderType> = {
+  api_version: "azure",
+  account_id: "cloudflare",
+  site_url: "openrouter",
+  app_name: "openrouter",
+};
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -169,24 +193,47 @@ const RETRY_HELP = "Retries with exponential backoff across the model's targets.
 
 const provider = strict({
   type: field(oneOf(PROVIDER_TYPES, "provider type")).describe(
-    "openai: any OpenAI-compatible API (OpenAI, OpenRouter, DeepSeek, Groq, Together, Mistral, vLLM, …). anthropic: Anthropic's Messages API. gemini: Google's Gemini API (AI Studio keys). demo: the built-in provider, no network.",
+    "openai: any OpenAI-compatible API. anthropic: Anthropic's Messages API. gemini: Google's Gemini API (AI Studio keys). azure: Azure OpenAI. A preset (openrouter, deepseek, groq, mistral, together, fireworks, xai, dashscope, huggingface, cloudflare, ollama, vllm, lmstudio): the OpenAI-compatible adapter with that upstream's base URL and timeouts filled in. demo: the built-in provider, no network.",
   ),
   base_url: optional(httpUrl).describe(
-    "The upstream's base URL including its version path, such as https://api.openai.com/v1. Required unless type is demo, anthropic (default https://api.anthropic.com/v1) or gemini (default https://generativelanguage.googleapis.com/v1beta).",
+    "The upstream's base URL including its version path, such as https://api.openai.com/v1; for azure the resource endpoint, such as https://NAME.openai.azure.com. Required for openai and azure; anthropic (https://api.anthropic.com/v1), gemini (https://generativelanguage.googleapis.com/v1beta) and the presets have their own.",
   ),
-  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer … (anthropic: x-api-key; gemini: x-goog-api-key); never logged. Usually a reference such as ${OPENAI_API_KEY}."),
+  api_key: optional(secret).describe("Sent upstream as Authorization: Bearer … (anthropic: x-api-key; gemini: x-goog-api-key; azure: api-key); never logged. Usually a reference such as ${OPENAI_API_KEY}."),
+  api_keys: listOf(field(listedSecret))
+    .min(1, { error: "at least one key is required (or leave api_keys out)" })
+    .nullish()
+    .describe("Several keys, used in turn (after api_key, when both are set); a key the upstream refuses (401, 403) or finds out of quota is benched for a while."),
+  api_version: optional(apiVersion).describe(
+    `azure only: the api-version of Azure's dated API, or v1 for its v1 API (OpenAI's paths under /openai/v1). Default ${AZURE_API_VERSION}.`,
+  ),
+  account_id: optional(accountId).describe("cloudflare only: the account id in the Workers AI URL. Default $CLOUDFLARE_ACCOUNT_ID."),
+  site_url: optional(headerText).describe("openrouter only: your app's URL, sent as HTTP-Referer for OpenRouter's app attribution."),
+  app_name: optional(headerText).describe("openrouter only: your app's name, sent as X-OpenRouter-Title (and X-Title)."),
+  list_models: optional(bool).describe(
+    "Whether GET /v1/models lists this upstream's own models as provider/model. Default true; false for azure, cloudflare and demo.",
+  ),
   headers: headers.nullish().describe("Extra headers sent with every upstream call; each replaces a built-in header of the same name."),
-  timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} Unset ones come from defaults.timeouts.`),
+  timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} Unset ones come from defaults.timeouts, then the preset's (first_byte 120s for openrouter and huggingface).`),
   pool: pool.nullish().describe(`${POOL_HELP} Unset values come from defaults.pool.`),
   responses: optional(bool).describe(
     "The upstream serves OpenAI's Responses API (OpenAI itself, Azure): POST /v1/responses passes through to it instead of being translated to Chat Completions. Default false.",
   ),
-}).refine((p) => p.type === URL_OPTIONAL_TYPE || p.base_url != null || DEFAULT_BASE_URLS[p.type] !== undefined, {
-  path: ["base_url"],
-  error: (issue) => `required for provider type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
-  // Only meaningful once `type` itself is known to be valid.
-  when: onceValid("type"),
-});
+})
+  .refine((p) => p.type === "demo" || isPreset(p.type) || DEFAULT_BASE_URLS[p.type] !== undefined || p.base_url != null, {
+    path: ["base_url"],
+    error: (issue) => `required for provider type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
+    // Only meaningful once `type` itself is known to be valid.
+    when: onceValid("type"),
+  })
+  .superRefine((p, ctx) => {
+    // A wrong `type` is reported already; what goes with it cannot be judged.
+    if (!isPlainObject(p) || !(PROVIDER_TYPES as readonly string[]).includes(p.type)) return;
+    for (const [key, only] of Object.entries(TYPE_ONLY_KEYS)) {
+      if (p[key as keyof typeof p] != null && p.type !== only) {
+        ctx.addIssue({ code: "custom", path: [key], message: `only for provider type "${only}"` });
+      }
+    }
+  });
 
 const targetObject = strict(
   {

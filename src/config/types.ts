@@ -4,7 +4,23 @@
  * every duration here is in milliseconds and every size in bytes.
  */
 
-export type ProviderType = "openai" | "anthropic" | "gemini" | "demo";
+export type ProviderType = "openai" | "anthropic" | "gemini" | "azure" | PresetType | "demo";
+
+/** OpenAI-compatible upstreams known by name: the `openai` adapter with their defaults filled in (see ./presets.ts). */
+export type PresetType =
+  | "openrouter"
+  | "deepseek"
+  | "groq"
+  | "mistral"
+  | "together"
+  | "fireworks"
+  | "xai"
+  | "dashscope"
+  | "huggingface"
+  | "cloudflare"
+  | "ollama"
+  | "vllm"
+  | "lmstudio";
 
 export interface Timeouts {
   /** TCP (and TLS) connection establishment. */
@@ -35,6 +51,10 @@ export interface ProviderConfig {
   apiKeys?: string[];
   /** The upstream serves OpenAI's Responses API (OpenAI itself, Azure): Responses requests pass through instead of being translated. */
   responses?: boolean;
+  /** Azure only: the `api-version` query parameter, or "v1" for Azure's v1 API. */
+  apiVersion?: string;
+  /** Whether `GET /v1/models` lists the upstream's own models; default true (false for Azure). */
+  listModels?: boolean;
   headers: Record<string, string>;
   timeouts: Timeouts;
   pool: PoolSettings;

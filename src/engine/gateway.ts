@@ -16,11 +16,13 @@ import { DemoTransport } from "../upstream/demo-transport.ts";
 import { HealthTracker, type ProviderHealth } from "../upstream/health.ts";
 import { observeTraffic } from "../upstream/health-events.ts";
 import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
+import { KeyRing } from "../upstream/keys.ts";
 import type { ProviderRuntime } from "../upstream/runtime.ts";
 import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
 import { sendAttempt } from "./attempt.ts";
 import { failover } from "./failover.ts";
 import { attemptEvents } from "./wrappers/events.ts";
+import { keyRotation } from "./wrappers/keys.ts";
 import { redaction } from "./wrappers/redaction.ts";
 import { RelayStream } from "./relay.ts";
 import { RouteTable } from "./routes.ts";
@@ -84,7 +86,9 @@ export class Engine {
     this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters);
     this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
     const now = () => this.#clock.now();
-    this.#attempt = composeAttempt(sendAttempt(now), [attemptEvents(this, now), redaction(this.#secrets)]);
+    // Outermost, so that each key's try is an attempt of its own for events, health and logs.
+    const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
+    this.#attempt = composeAttempt(sendAttempt(now), [keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)]);
     this.#unobserve = [observeTraffic(this.health, this)];
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }

@@ -15,6 +15,7 @@ import { applyHeaders, checkBody, checkOptions } from "./checks.ts";
 import type { Knobs, Problem } from "./checks.ts";
 import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
+import { azureRoute } from "./azure.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
 import * as wire from "./openai-wire.ts";
 import { geminiAnswer, isGeminiPath, sendGeminiFault } from "./gemini-wire.ts";
@@ -36,8 +37,14 @@ export interface MockOptions {
   /** Server-level fault spec applied to requests without an `x-mock-fault` header. */
   fault?: string;
   models?: string[];
-  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
-  apiKey?: string;
+  /**
+   * When set, requests must carry one of these keys: as `Authorization: Bearer <key>`
+   * or (Azure's way) `api-key: <key>` on OpenAI routes, `x-api-key` on Anthropic's;
+   * any other gets a 401 in the route's shape. Gemini routes check the first key.
+   */
+  apiKey?: string | string[];
+  /** Keys that OpenAI routes answer with a 429 `insufficient_quota`, as a key whose credit ran out is. */
+  quotaKeys?: string[];
   /**
    * Serve HTTPS with this key and certificate (PEM), offering HTTP/2 and
    * HTTP/1.1 by ALPN. Fault injection that cuts sockets is meant for plain HTTP.
@@ -86,7 +93,11 @@ export class MockUpstream extends EventEmitter<MockEvents> {
   readonly requests: RecordedRequest[] = [];
   #server: Server | Http2SecureServer;
   #sockets = new Set<Socket>();
-  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "tls" | "clock">> & { apiKey: string | undefined; tls: MockOptions["tls"] };
+  #opts: Required<Omit<MockOptions, "fault" | "apiKey" | "quotaKeys" | "tls" | "clock">> & {
+    apiKeys: string[] | undefined;
+    quotaKeys: string[];
+    tls: MockOptions["tls"];
+  };
   #clock: MockClock;
   #fault: FaultSpec | null = null;
   #faultLeft = Infinity;
@@ -107,7 +118,8 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       tokensPerSecond: options.tokensPerSecond ?? 0,
       tokens: options.tokens ?? 12,
       models: options.models ?? DEFAULT_MODELS,
-      apiKey: options.apiKey,
+      apiKeys: typeof options.apiKey === "string" ? [options.apiKey] : options.apiKey,
+      quotaKeys: options.quotaKeys ?? [],
       record: options.record ?? true,
       tls: options.tls,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -305,14 +317,29 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const url = ex.record.path;
     const gemini = isGeminiPath(url);
     const q = url.indexOf("?");
-    const route = `${ex.record.method} ${q === -1 ? url : url.slice(0, q)}`;
+    const path = q === -1 ? url : url.slice(0, q);
+    const azure = azureRoute(ex.record.method, path, q === -1 ? "" : url.slice(q + 1));
+    const route = azure?.route ?? `${ex.record.method} ${path}`;
     const anthropic = isAnthropicRoute(route, h);
     // Gemini checks its own key (x-goog-api-key or ?key=) in its wire module.
-    if (o.apiKey !== undefined && !gemini && (anthropic ? h["x-api-key"] !== o.apiKey : h.authorization !== `Bearer ${o.apiKey}`)) {
-      const json = anthropic ? anthropicError("authentication_error", "invalid x-api-key") : errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
-      return sendJson(ex, 401, json);
+    if (!gemini) {
+      const key = anthropic ? (typeof h["x-api-key"] === "string" ? h["x-api-key"] : undefined) : keyOf(h);
+      if (!anthropic && key !== undefined && o.quotaKeys.includes(key)) {
+        return sendJson(ex, 429, errorJson("You exceeded your current quota, please check your plan and billing details.", "insufficient_quota", "insufficient_quota"));
+      }
+      if (o.apiKeys !== undefined && (key === undefined || !o.apiKeys.includes(key))) {
+        const json = anthropic ? anthropicError("authentication_error", "invalid x-api-key") : errorJson("Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
+        return sendJson(ex, 401, json);
+      }
     }
-    const body = ex.record.body;
+    if (azure?.missingVersion) {
+      return sendJson(ex, 404, errorJson("Resource not found: the api-version query parameter is missing.", "invalid_request_error", "404"));
+    }
+    // Azure's dated API names the deployment in the path; it stands in for the model a body leaves out.
+    const body =
+      azure?.deployment !== undefined && ex.record.body !== null && ex.record.body.model === undefined
+        ? { ...ex.record.body, model: azure.deployment }
+        : ex.record.body;
     const kind = ROUTES[route];
     let reply: Reply;
     if (anthropic) {
@@ -322,7 +349,7 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       reply = answer;
     } else if (gemini) {
       const header = (name: string) => (typeof h[name] === "string" ? (h[name] as string) : undefined);
-      const answer = geminiAnswer({ method: ex.record.method, url, body, badJson, header, apiKey: o.apiKey, models: o.models, tokens: knobs.tokens, rid: ex.rid });
+      const answer = geminiAnswer({ method: ex.record.method, url, body, badJson, header, apiKey: o.apiKeys?.[0], models: o.models, tokens: knobs.tokens, rid: ex.rid });
       if (!("reply" in answer)) return sendJson(ex, answer.status, answer.json, answer.headers);
       reply = answer.reply;
     } else if (route === "GET /v1/models") {
@@ -360,6 +387,14 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     const json = JSON.stringify(chat ? wire.chatCompletion(body, tokens, meta) : wire.textCompletion(body, tokens, meta));
     return { stream: false, json, tokenCount: tokens.length };
   }
+}
+
+/** The key a request carries on an OpenAI route, as a bearer token or in Azure's `api-key` header. */
+function keyOf(h: IncomingHttpHeaders): string | undefined {
+  const auth = h.authorization;
+  if (typeof auth === "string" && auth.startsWith("Bearer ")) return auth.slice("Bearer ".length);
+  const azure = h["api-key"];
+  return typeof azure === "string" ? azure : undefined;
 }
 
 function sendProblem(ex: Exchange, p: Problem): void {

@@ -32,6 +32,7 @@ export const ERRORS = {
   SY_ERR_HEADERS_TOO_LARGE: { status: 431, type: "invalid_request_error" },
   SY_ERR_UPSTREAM_CLIENT_ERROR: { status: 400, type: "invalid_request_error" },
   SY_ERR_UPSTREAM_STATUS: { status: 502, type: "upstream_error" },
+  SY_ERR_UPSTREAM_AUTH: { status: 502, type: "upstream_error" },
   SY_ERR_UPSTREAM_CONNECT: { status: 502, type: "upstream_error" },
   SY_ERR_UPSTREAM_RESET: { status: 502, type: "upstream_error" },
   SY_ERR_UPSTREAM_MALFORMED: { status: 502, type: "upstream_error" },

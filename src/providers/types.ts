@@ -79,8 +79,10 @@ export interface ProviderAdapter {
     /** `request` is the client's own request (e.g. its encoding_format). */
     answer(op: Operation, body: unknown, model: string, request?: Record<string, unknown>): Record<string, unknown>;
   };
-  /** The token-free request used by health checks. */
+  /** The token-free request used by health checks and the model list. */
   probeCall(provider: PreparedProvider, headers: Record<string, string>): UpstreamCall;
+  /** The model ids in a probe's answer; absent: OpenAI's list shape (`{"data":[{"id":…}]}`). */
+  modelIds?(body: unknown): string[];
   /** Turns a non-2xx response into a classified error. */
   classifyStatus(failure: UpstreamFailure, now: number): GatewayError;
   /**

@@ -30,29 +30,49 @@ test("without keys there is only the demo provider and model", () => {
   });
 });
 
-test("each known API key adds an OpenAI-compatible provider with the key as given", () => {
+test("each known API key adds a provider of its preset type, with the key as given", () => {
   const env = {
     OPENAI_API_KEY: " sk-openai ",
+    ANTHROPIC_API_KEY: "an",
+    GEMINI_API_KEY: "gm",
     OPENROUTER_API_KEY: "or",
     DEEPSEEK_API_KEY: "ds",
     GROQ_API_KEY: "gq",
     TOGETHER_API_KEY: "tg",
     MISTRAL_API_KEY: "ms",
+    DASHSCOPE_API_KEY: "dc",
+    HF_TOKEN: "hf",
+    CLOUDFLARE_API_TOKEN: "cf",
+    CLOUDFLARE_ACCOUNT_ID: "0123abcd",
     UNRELATED_API_KEY: "x",
   };
   const { providers, models } = configFromEnv(env);
-  const summary = Object.values(providers).map((p) => [p.name, p.type, p.baseUrl, p.apiKey]);
+  const summary = Object.values(providers).map((p) => [p.name, p.type, p.baseUrl, p.apiKey, p.timeouts.firstByte]);
   assert.deepEqual(summary, [
-    ["demo", "demo", "demo://local", undefined],
-    ["openai", "openai", "https://api.openai.com/v1", " sk-openai "],
-    ["openrouter", "openai", "https://openrouter.ai/api/v1", "or"],
-    ["deepseek", "openai", "https://api.deepseek.com/v1", "ds"],
-    ["groq", "openai", "https://api.groq.com/openai/v1", "gq"],
-    ["together", "openai", "https://api.together.xyz/v1", "tg"],
-    ["mistral", "openai", "https://api.mistral.ai/v1", "ms"],
+    ["demo", "demo", "demo://local", undefined, 60_000],
+    ["openai", "openai", "https://api.openai.com/v1", " sk-openai ", 60_000],
+    ["anthropic", "anthropic", "https://api.anthropic.com/v1", "an", 60_000],
+    ["gemini", "gemini", "https://generativelanguage.googleapis.com/v1beta", "gm", 60_000],
+    ["openrouter", "openrouter", "https://openrouter.ai/api/v1", "or", 120_000],
+    ["deepseek", "deepseek", "https://api.deepseek.com/v1", "ds", 60_000],
+    ["groq", "groq", "https://api.groq.com/openai/v1", "gq", 60_000],
+    ["together", "together", "https://api.together.xyz/v1", "tg", 60_000],
+    ["mistral", "mistral", "https://api.mistral.ai/v1", "ms", 60_000],
+    ["dashscope", "dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "dc", 60_000],
+    ["huggingface", "huggingface", "https://router.huggingface.co/v1", "hf", 120_000],
+    ["cloudflare", "cloudflare", "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai/v1", "cf", 60_000],
   ]);
   assert.deepEqual(Object.keys(models), ["demo"]);
-  assert.equal(ENV_PROVIDERS.length, 6);
+  assert.equal(ENV_PROVIDERS.length, 11);
+});
+
+test("a Cloudflare token without CLOUDFLARE_ACCOUNT_ID adds nothing; a malformed account id is a ConfigError", () => {
+  assert.equal("cloudflare" in configFromEnv({ CLOUDFLARE_API_TOKEN: "cf" }).providers, false);
+  assert.equal("cloudflare" in configFromEnv({ CLOUDFLARE_ACCOUNT_ID: "0123abcd" }).providers, false);
+  assert.throws(
+    () => configFromEnv({ CLOUDFLARE_API_TOKEN: "cf", CLOUDFLARE_ACCOUNT_ID: "../x" }),
+    (err) => err instanceof ConfigError && err.problems[0] === "CLOUDFLARE_ACCOUNT_ID: expected an account id (letters, digits, - and _)",
+  );
 });
 
 test("OPENAI_BASE_URL replaces the OpenAI base URL; empty keys are ignored", () => {

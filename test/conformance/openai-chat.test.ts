@@ -94,7 +94,7 @@ runConformance("openai-chat", openaiChat, openaiAdapter.classifyStreamError, {
     },
   ],
   streamErrors: [
-    { name: "a refused key in the first event", sse: `data: ${JSON.stringify({ error: { message: "bad key", type: "invalid_request_error", code: "invalid_api_key" } })}\n\n`, status: 401, retryable: false },
+    { name: "a refused key in the first event", sse: `data: ${JSON.stringify({ error: { message: "bad key", type: "invalid_request_error", code: "invalid_api_key" } })}\n\n`, status: 502, retryable: true },
     { name: "an overload mid-stream", sse: chunk({ content: "a" }) + `data: ${JSON.stringify({ error: { message: "busy", type: "server_error" } })}\n\n`, status: 500, retryable: true },
   ],
   truncated: [chunk({ content: "cut" }), chunk({ content: "cut" }) + 'data: {"id":"chatcmpl-1","choi'],

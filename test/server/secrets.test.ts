@@ -129,15 +129,19 @@ describe("in-process gateway", () => {
     upstream.hits = 0;
   });
 
-  for (const model of ["chat", "odd"]) {
-    test(`a 401 that quotes the key is passed on with the key redacted (${model})`, async () => {
+  for (const [model, provider] of [["chat", "wrong"], ["odd", "odd"]]) {
+    test(`a 401 that quotes the key is the provider's fault: a 502 naming the provider, the key redacted (${model})`, async () => {
       const res = await post(`${gw.url}/v1/chat/completions`, chat(model));
-      assert.equal(upstream.hits, 1, "a 401 is not retried");
-      assert.equal(res.status, 401);
+      assert.equal(upstream.hits, 2, "a refused key is retried like a failing upstream, within retry.attempts");
+      assert.equal(res.status, 502);
       assertNoKey(res.text, "error body");
       const error = openaiError(res.text);
-      assert.match(error.message, /Incorrect API key provided: \[redacted\]/);
-      assert.equal(error.code, "invalid_api_key");
+      assert.equal(error.code, "SY_ERR_UPSTREAM_AUTH");
+      assert.equal(error.type, "upstream_error");
+      assert.match(error.message, new RegExp(`^provider "${provider}": key refused \\(401 invalid_api_key\\): Incorrect API key provided: \\[redacted\\]`));
+      const attempts = error.attempts as Array<{ message: string; status: number }>;
+      assert.equal(attempts.length, 2);
+      for (const a of attempts) assert.equal(a.status, 502);
     });
   }
 
@@ -153,15 +157,15 @@ describe("in-process gateway", () => {
     for (const a of attempts) assert.match(a.message, /\[redacted\]/);
   });
 
-  test("a stream whose first event is an invalid_api_key error quoting the key: not retried, passed on like a 401", async () => {
+  test("a stream whose first event is an invalid_api_key error quoting the key: the same as a 401", async () => {
     upstream.mode = "stream-error";
     const res = await post(`${gw.url}/v1/chat/completions`, chat("chat", { stream: true }));
-    assert.equal(upstream.hits, 1, "an invalid key is not retried");
-    assert.equal(res.status, 401);
+    assert.equal(upstream.hits, 2, "retried like a failing upstream");
+    assert.equal(res.status, 502);
     assertNoKey(res.text, "stream error body");
     const error = openaiError(res.text);
-    assert.match(error.message, /Incorrect API key provided: \[redacted\]/);
-    assert.equal(error.code, "invalid_api_key");
+    assert.match(error.message, /^provider "wrong": key refused \(401 invalid_api_key\): Incorrect API key provided: \[redacted\]/);
+    assert.equal(error.code, "SY_ERR_UPSTREAM_AUTH");
   });
 
   test("a stream whose first event is a server_error quoting the key: retried, and the key redacted", async () => {
@@ -175,12 +179,13 @@ describe("in-process gateway", () => {
     assert.match(error.message, /\[redacted\]/);
   });
 
-  test("the SDK's error shows no key", async () => {
+  test("the SDK's error shows no key, and is no AuthenticationError: the client's own key was fine", async () => {
     const err = await gw.client.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }).then(
-      () => assert.fail("expected a 401"),
+      () => assert.fail("expected a 502"),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof OpenAI.AuthenticationError, String(err));
+    assert.ok(err instanceof OpenAI.InternalServerError, String(err));
+    assert.equal(err.status, 502);
     assertNoKey(err.message, "SDK error message");
     assertNoKey(JSON.stringify(err.error), "SDK error body");
   });
@@ -229,8 +234,9 @@ describe("a key configured as a provider header (api-key: ...)", () => {
     {},
     async () => {
       const res = await post(`${gw.url}/v1/chat/completions`, chat("chat"));
-      assert.equal(res.status, 401);
-      assert.equal(upstream.hits, 1);
+      assert.equal(res.status, 502);
+      assert.equal(openaiError(res.text).code, "SY_ERR_UPSTREAM_AUTH");
+      assert.equal(upstream.hits, 3, "every attempt of the default retry policy was refused");
       const health = await (await fetch(`${gw.url}/health/upstream`)).text();
       assert.ok(log.calls.length > 0);
       for (const [where, text] of [["error body", res.text], ["/health/upstream", health], ["logs", log.text()]]) {
@@ -266,7 +272,7 @@ describe("the real pino logger (CLI serve, debug level)", () => {
     assertNoKey(failed.text, "error body");
     upstream.mode = "401";
     const denied = await post(`${url}/v1/chat/completions`, chat("chat", { stream: true }));
-    assert.equal(denied.status, 401);
+    assert.equal(denied.status, 502);
     const health = await fetch(`${url}/health/upstream`);
     assertNoKey(await health.text(), "/health/upstream");
 
