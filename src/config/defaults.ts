@@ -93,6 +93,8 @@ const UNLISTED: ReadonlySet<ProviderType> = new Set<ProviderType>([
   "azure",
   // Cloudflare's catalogue (image, speech and embedding models too) is searched, not listed.
   "cloudflare",
+  // The built-in provider's one model is what the `demo` model serves.
+  "demo",
 ]);
 
 /** Whether `GET /v1/models` lists a provider's own models when its config does not say. */

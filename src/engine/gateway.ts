@@ -17,6 +17,7 @@ import { HealthTracker, type ProviderHealth } from "../upstream/health.ts";
 import { observeTraffic } from "../upstream/health-events.ts";
 import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
 import { KeyRing } from "../upstream/keys.ts";
+import { type ListedModel, UpstreamModels } from "../upstream/model-list.ts";
 import type { ProviderRuntime } from "../upstream/runtime.ts";
 import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
 import { sendAttempt } from "./attempt.ts";
@@ -63,6 +64,7 @@ export class Engine {
   /** One upstream attempt, through every wrapper (attempt-chain.ts). */
   readonly #attempt: AttemptFn;
   readonly #unobserve: Array<() => void>;
+  readonly #models: UpstreamModels;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.config = config;
@@ -89,6 +91,7 @@ export class Engine {
     // Outermost, so that each key's try is an attempt of its own for events, health and logs.
     const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
     this.#attempt = composeAttempt(sendAttempt(now), [keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)]);
+    this.#models = new UpstreamModels(runtimes, this.#clock, (name) => keys.get(name)?.peek() ?? 0);
     this.#unobserve = [observeTraffic(this.health, this)];
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }
@@ -184,6 +187,11 @@ export class Engine {
     return { ...base, stream: relay };
   }
 
+  /** What `GET /v1/models` lists: the configured names, then each upstream's own models as `provider/model`. */
+  models(): Promise<ListedModel[]> {
+    return this.#models.list(this.routes.names());
+  }
+
   async providerHealth(): Promise<Record<string, ProviderHealth>> {
     return this.health.report();
   }
@@ -202,6 +210,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.abortInFlight();
+    this.#models.close();
     for (const stop of this.#unobserve) stop();
     await this.#pools.close();
     if (this.#ownsStore) await this.store.close();

@@ -190,6 +190,11 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     this.#faultLeft = opts.times ?? fault?.times ?? Infinity;
   }
 
+  /** Replaces the list `GET /v1/models` answers with. */
+  setModels(names: string[]): void {
+    this.#modelsJson = JSON.stringify(wire.modelList(names));
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.setFault(null);

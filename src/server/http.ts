@@ -83,13 +83,13 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   const compression = settings.compression;
   const cors = corsFor(settings.cors);
   const authenticate: Authenticate | undefined = authenticator(settings.auth);
-  const modelsBody = Buffer.from(
-    JSON.stringify({
-      object: "list",
-      data: engine.routes.names().map((id) => ({ id, object: "model", created: 0, owned_by: "switchyard" })),
-    }),
-  );
-  const anthropicModelsBody = Buffer.from(JSON.stringify(anthropicModelList(engine.routes.names())));
+  /** The configured names and the upstreams' own models, from the engine's cache (upstream/model-list.ts), in either API's format. */
+  const modelsBody = async (anthropicClient: boolean) => {
+    const models = await engine.models();
+    if (anthropicClient) return Buffer.from(JSON.stringify(anthropicModelList(models.map((m) => m.id))));
+    const data = models.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.ownedBy }));
+    return Buffer.from(JSON.stringify({ object: "list", data }));
+  };
   const startedAt = Date.now();
 
   /** POST /v1/messages/count_tokens: a real token count of a Messages request (see limits/tokens.ts). */
@@ -125,8 +125,8 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     add(`${prefix}/messages/count_tokens`, { POST: countTokens }, false, anthropicShape);
     add(`${prefix}/models`, {
       // Anthropic's clients name their API version on every call: they get Anthropic's list format.
-      GET: (req, res) =>
-        sendBody(req, res, 200, { "content-type": "application/json" }, req.headers["anthropic-version"] !== undefined ? anthropicModelsBody : modelsBody, compression),
+      GET: async (req, res) =>
+        sendBody(req, res, 200, { "content-type": "application/json" }, await modelsBody(req.headers["anthropic-version"] !== undefined), compression),
     });
   }
   /** GET /v1/models/{id}: the SDK's models.retrieve. Ids may hold slashes ("provider/model"), sent encoded or not. */

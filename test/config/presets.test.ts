@@ -111,11 +111,12 @@ test("api_keys: used beside api_key (first), each key once; an empty list or key
   ]);
 });
 
-test("list_models: unset by default (Azure and Cloudflare unlisted), settable either way", () => {
+test("list_models: unset by default (Azure, Cloudflare and the demo unlisted), settable either way", () => {
   assert.equal(providerOf("groq").listModels, undefined);
   assert.equal(providerOf("groq", { list_models: false }).listModels, false);
   assert.equal(listedByDefault("groq"), true);
   assert.equal(listedByDefault("openai"), true);
   assert.equal(listedByDefault("azure"), false);
   assert.equal(listedByDefault("cloudflare"), false);
+  assert.equal(listedByDefault("demo"), false);
 });

@@ -50,6 +50,8 @@ after(async () => {
 });
 
 describe("GET /v1/models", () => {
+  const CONFIGURED = ["gpt-4o", "embed", "demo"];
+  const UPSTREAM = ["up/mock-model", "up/gpt-4o-mini", "up/text-embedding-3-small"];
   let gw: TestGateway;
   before(async () => {
     gw = await startGateway({
@@ -63,19 +65,19 @@ describe("GET /v1/models", () => {
   });
   after(() => gw.close());
 
-  test("lists the configured public names in OpenAI's list format", async () => {
+  test("lists the configured public names, then the upstreams' own models, in OpenAI's list format", async () => {
     const res = await fetch(`${gw.url}/v1/models`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "application/json");
     const body = (await res.json()) as { object: string; data: Array<Record<string, unknown>> };
     assert.equal(body.object, "list");
-    assert.deepEqual(body.data.map((m) => m.id), ["gpt-4o", "embed", "demo"]);
+    assert.deepEqual(body.data.map((m) => m.id), [...CONFIGURED, ...UPSTREAM]);
     for (const m of body.data) {
       assert.equal(m.object, "model");
       assert.equal(typeof m.created, "number");
       assert.equal(typeof m.owned_by, "string");
     }
-    // Upstream model names are not what clients address.
+    // Upstream model names are listed the way clients address them: provider/model.
     assert.ok(!body.data.some((m) => m.id === "gpt-4o-mini"));
   });
 
@@ -90,10 +92,10 @@ describe("GET /v1/models", () => {
   test("the SDK's models.list() sees them", async () => {
     const ids: string[] = [];
     for await (const m of gw.client.models.list()) ids.push(m.id);
-    assert.deepEqual(ids, ["gpt-4o", "embed", "demo"]);
+    assert.deepEqual(ids, [...CONFIGURED, ...UPSTREAM]);
   });
 
-  test("listing models costs no upstream call", async () => {
+  test("listing models again costs no upstream call: the upstreams' lists are cached", async () => {
     const before = mock.requests.length;
     await fetch(`${gw.url}/v1/models`);
     assert.equal(mock.requests.length, before);

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { resolveConfig } from "../../src/config/index.ts";
+import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
+import { openaiAdapter } from "../../src/providers/openai/index.ts";
+import { prepareProvider } from "../../src/providers/prepare.ts";
+import { HttpTransport, PoolRegistry } from "../../src/upstream/http-transport.ts";
+import { MODEL_LIST, UpstreamModels } from "../../src/upstream/model-list.ts";
+import type { ProviderRuntime } from "../../src/upstream/runtime.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+
+let mock: MockUpstream;
+let pools: PoolRegistry;
+let runtimes: Map<string, ProviderRuntime>;
+
+before(async () => {
+  mock = await startMockUpstream({ models: Array.from({ length: 100 }, (_, i) => `model-${i}`) });
+  const config = resolveConfig({ providers: { m: { type: "openai", base_url: mock.url } } }, { env: {} }).providers.m;
+  const prepared = prepareProvider(config, openaiAdapter);
+  pools = new PoolRegistry([config]);
+  runtimes = new Map([["m", { prepared, adapter: openaiAdapter, transport: new HttpTransport(pools.get(prepared.origin)) }]]);
+});
+after(async () => {
+  await pools.close();
+  await mock.close();
+});
+
+test("an answer larger than maxBytes is not read: nothing is listed from it", async () => {
+  const clock = new FakeClock();
+  const small = new UpstreamModels(runtimes, clock, () => 0, { ...MODEL_LIST, maxBytes: 1000 });
+  assert.deepEqual((await small.list(["configured"])).map((m) => m.id), ["configured"]);
+  small.close();
+  const roomy = new UpstreamModels(runtimes, clock, () => 0);
+  const ids = (await roomy.list([])).map((m) => m.id);
+  assert.equal(ids.length, 100);
+  assert.equal(ids[0], "m/model-0");
+  roomy.close();
+});
+
+test("close() leaves no refresh behind", async () => {
+  const clock = new FakeClock();
+  const models = new UpstreamModels(runtimes, clock, () => 0);
+  await models.list([]);
+  await clock.waitForTimer((ms) => ms === MODEL_LIST.refreshMs);
+  models.close();
+  assert.deepEqual(clock.pending(), []);
+});
