@@ -7,6 +7,7 @@ export {
   replyTokens,
   chatCompletion,
   chatChunkEvents,
+  chatStream,
   textCompletion,
   textCompletionEvents,
   embeddings,
@@ -16,4 +17,6 @@ export {
   finishReason,
   DONE_EVENT,
 } from "./openai-wire.ts";
-export type { WireMeta } from "./openai-wire.ts";
+export type { ChatExtras, WireMeta } from "./openai-wire.ts";
+export { argumentsFor, argumentPieces, chatPlan } from "./openai-tools.ts";
+export type { ChatPlan, ToolCall } from "./openai-tools.ts";

@@ -6,6 +6,7 @@
  */
 
 import { MAX_DIMENSIONS, MAX_EMBEDDING_VALUES, MAX_REPLY_TOKENS } from "./limits.ts";
+import { argumentPieces, type ToolCall } from "./openai-tools.ts";
 
 export interface WireMeta {
   id: string;
@@ -77,9 +78,11 @@ export function promptTokens(body: Record<string, unknown>): number {
   return Math.max(1, Math.ceil(chars / 4));
 }
 
-function usage(body: Record<string, unknown>, tokens: string[]) {
+function usage(body: Record<string, unknown>, completion: number, reasoning = 0) {
   const prompt = promptTokens(body);
-  return { prompt_tokens: prompt, completion_tokens: tokens.length, total_tokens: prompt + tokens.length };
+  const u: Record<string, unknown> = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  if (reasoning > 0) u.completion_tokens_details = { reasoning_tokens: reasoning };
+  return u;
 }
 
 function wantsUsage(body: Record<string, unknown>): boolean {
@@ -87,21 +90,32 @@ function wantsUsage(body: Record<string, unknown>): boolean {
   return opts !== null && typeof opts === "object" && (opts as { include_usage?: unknown }).include_usage === true;
 }
 
-export function chatCompletion(body: Record<string, unknown>, tokens: string[], meta: WireMeta): object {
+/** What a chat answer holds besides text (see openai-tools.ts): reasoning before it, tool calls in its place. */
+export interface ChatExtras {
+  reasoning?: string[];
+  toolCalls?: ToolCall[];
+}
+
+/** Completion tokens of an answer: its text, reasoning, and each call's argument pieces plus one. */
+function completionCount(tokens: string[], extras: ChatExtras): number {
+  const calls = extras.toolCalls ?? [];
+  return tokens.length + (extras.reasoning?.length ?? 0) + calls.reduce((n, c) => n + argumentPieces(c.arguments).length + 1, 0);
+}
+
+export function chatCompletion(body: Record<string, unknown>, tokens: string[], meta: WireMeta, extras: ChatExtras = {}): object {
+  const calls = extras.toolCalls ?? [];
+  const reasoning = extras.reasoning ?? [];
+  const message: Record<string, unknown> = { role: "assistant", content: calls.length > 0 ? null : tokens.join("") };
+  if (reasoning.length > 0) message.reasoning_content = reasoning.join("");
+  if (calls.length > 0) message.tool_calls = calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
+  message.refusal = null;
   return {
     id: meta.id,
     object: "chat.completion",
     created: meta.created,
     model: meta.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: tokens.join(""), refusal: null },
-        logprobs: null,
-        finish_reason: finishReason(body, tokens),
-      },
-    ],
-    usage: usage(body, tokens),
+    choices: [{ index: 0, message, logprobs: null, finish_reason: calls.length > 0 ? "tool_calls" : finishReason(body, tokens) }],
+    usage: usage(body, completionCount(tokens, extras), reasoning.length),
   };
 }
 
@@ -109,15 +123,17 @@ export const DONE_EVENT = "data: [DONE]\n\n";
 
 /**
  * Shared shape of both streaming formats: an envelope serialised once, then
- * one event per choice payload, a finish event, the optional usage event and [DONE].
+ * one event per choice payload (`first`, then the paced ones), a finish
+ * event, the optional usage event and [DONE].
  */
 function streamEvents(
   object: string,
   body: Record<string, unknown>,
-  tokens: string[],
   meta: WireMeta,
-  choice: (text: string | null, finish: string | null) => string,
   first: string | null,
+  paced: string[],
+  finish: string,
+  completionUsage: () => object,
 ): string[] {
   const withUsage = wantsUsage(body);
   // OpenAI sends "usage": null on every chunk but the last when usage was asked for.
@@ -127,25 +143,41 @@ function streamEvents(
     `"model":${JSON.stringify(meta.model)},"choices":[`;
   const events: string[] = [];
   if (first !== null) events.push(head + first + tail);
-  for (const t of tokens) events.push(head + choice(t, null) + tail);
-  events.push(head + choice(null, finishReason(body, tokens)) + tail);
-  if (withUsage) events.push(`${head}],"usage":${JSON.stringify(usage(body, tokens))}}\n\n`);
+  for (const c of paced) events.push(head + c + tail);
+  events.push(head + finish + tail);
+  if (withUsage) events.push(`${head}],"usage":${JSON.stringify(completionUsage())}}\n\n`);
   events.push(DONE_EVENT);
   return events;
 }
 
-export function chatChunkEvents(body: Record<string, unknown>, tokens: string[], meta: WireMeta): string[] {
-  return streamEvents(
-    "chat.completion.chunk",
-    body,
-    tokens,
-    meta,
-    (text, finish) =>
-      text !== null
-        ? `{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}`
-        : `{"index":0,"delta":{},"logprobs":null,"finish_reason":"${finish}"}`,
-    '{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}',
-  );
+const chatDelta = (delta: object): string => `{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":null}`;
+
+/** A call's first chunk: its index, id and name, with empty arguments. */
+const callStart = (c: ToolCall, index: number) => ({ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } });
+
+/** The events of a streamed chat answer, and how many of them after the first are paced like tokens. */
+export function chatStream(body: Record<string, unknown>, tokens: string[], meta: WireMeta, extras: ChatExtras = {}): { events: string[]; paced: number } {
+  const calls = extras.toolCalls ?? [];
+  const reasoning = extras.reasoning ?? [];
+  const paced: string[] = reasoning.map((r) => chatDelta({ reasoning_content: r }));
+  let first = '{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}';
+  if (calls.length === 0) {
+    for (const t of tokens) paced.push(`{"index":0,"delta":{"content":${JSON.stringify(t)}},"logprobs":null,"finish_reason":null}`);
+  } else {
+    // As OpenAI streams them: the first call starts in the role's chunk (unless reasoning comes first), each call names itself before its arguments arrive in pieces.
+    first = chatDelta(reasoning.length === 0 ? { role: "assistant", content: null, tool_calls: [callStart(calls[0], 0)], refusal: null } : { role: "assistant", content: null });
+    calls.forEach((c, i) => {
+      if (i > 0 || reasoning.length > 0) paced.push(chatDelta({ tool_calls: [callStart(c, i)] }));
+      for (const piece of argumentPieces(c.arguments)) paced.push(chatDelta({ tool_calls: [{ index: i, function: { arguments: piece } }] }));
+    });
+  }
+  const finish = `{"index":0,"delta":{},"logprobs":null,"finish_reason":"${calls.length > 0 ? "tool_calls" : finishReason(body, tokens)}"}`;
+  const events = streamEvents("chat.completion.chunk", body, meta, first, paced, finish, () => usage(body, completionCount(tokens, extras), reasoning.length));
+  return { events, paced: paced.length };
+}
+
+export function chatChunkEvents(body: Record<string, unknown>, tokens: string[], meta: WireMeta, extras: ChatExtras = {}): string[] {
+  return chatStream(body, tokens, meta, extras).events;
 }
 
 export function textCompletion(body: Record<string, unknown>, tokens: string[], meta: WireMeta): object {
@@ -155,19 +187,21 @@ export function textCompletion(body: Record<string, unknown>, tokens: string[], 
     created: meta.created,
     model: meta.model,
     choices: [{ text: tokens.join(""), index: 0, logprobs: null, finish_reason: finishReason(body, tokens) }],
-    usage: usage(body, tokens),
+    usage: usage(body, tokens.length),
   };
 }
 
 export function textCompletionEvents(body: Record<string, unknown>, tokens: string[], meta: WireMeta): string[] {
+  const choice = (text: string, finish: string | null) =>
+    `{"text":${JSON.stringify(text)},"index":0,"logprobs":null,"finish_reason":${finish === null ? "null" : `"${finish}"`}}`;
   return streamEvents(
     "text_completion",
     body,
-    tokens,
     meta,
-    (text, finish) =>
-      `{"text":${JSON.stringify(text ?? "")},"index":0,"logprobs":null,"finish_reason":${finish === null ? "null" : `"${finish}"`}}`,
     null,
+    tokens.map((t) => choice(t, null)),
+    choice("", finishReason(body, tokens)),
+    () => usage(body, tokens.length),
   );
 }
 

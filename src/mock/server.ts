@@ -17,6 +17,7 @@ import { parseFault } from "./faults.ts";
 import type { FaultSpec } from "./faults.ts";
 import { azureRoute } from "./azure.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./limits.ts";
+import { chatPlan } from "./openai-tools.ts";
 import * as wire from "./openai-wire.ts";
 import { geminiAnswer, isGeminiPath, sendGeminiFault } from "./gemini-wire.ts";
 import { errorJson, later, realClock, sendFault, sendJson, sendReply } from "./respond.ts";
@@ -366,10 +367,13 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     } else {
       const problem = checkBody(kind, body);
       if (problem !== undefined) return sendProblem(ex, problem);
-      reply =
+      const header = (name: string) => (typeof h[name] === "string" && h[name] !== "" ? (h[name] as string) : undefined);
+      const answer =
         kind === "embeddings"
-          ? { stream: false, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 }
-          : this.#completion(ex, body, kind === "chat", knobs.tokens);
+          ? { stream: false as const, json: JSON.stringify(wire.embeddings(body, { model: modelOf(body) })), tokenCount: 0 }
+          : this.#completion(ex, body, kind === "chat", knobs.tokens, header);
+      if ("status" in answer) return sendProblem(ex, answer);
+      reply = answer;
     }
 
     if (fault === null && this.#fault !== null) {
@@ -382,16 +386,25 @@ export class MockUpstream extends EventEmitter<MockEvents> {
     });
   }
 
-  #completion(ex: Exchange, body: Record<string, unknown>, chat: boolean, count: number): Reply {
-    const tokens = wire.replyTokens(body, count);
+  #completion(ex: Exchange, body: Record<string, unknown>, chat: boolean, count: number, header: (name: string) => string | undefined): Reply | Problem {
     const meta = { id: (chat ? "chatcmpl-" : "cmpl-") + ex.rid, created: Math.floor(this.#clock.now() / 1000), model: modelOf(body) };
-    if (body.stream === true) {
-      const events = chat ? wire.chatChunkEvents(body, tokens, meta) : wire.textCompletionEvents(body, tokens, meta);
-      return { stream: true, events, tokenStart: chat ? 1 : 0, tokenCount: tokens.length };
+    if (!chat) {
+      const tokens = wire.replyTokens(body, count);
+      if (body.stream === true) return { stream: true, events: wire.textCompletionEvents(body, tokens, meta), tokenStart: 0, tokenCount: tokens.length };
+      return { stream: false, json: JSON.stringify(wire.textCompletion(body, tokens, meta)), tokenCount: tokens.length };
     }
-    const json = JSON.stringify(chat ? wire.chatCompletion(body, tokens, meta) : wire.textCompletion(body, tokens, meta));
-    return { stream: false, json, tokenCount: tokens.length };
+    // Tool calls and reasoning (openai-tools.ts), or the mock's own text.
+    const plan = chatPlan(body, header, ex.rid, () => wire.replyTokens(body, count));
+    if ("status" in plan) return plan;
+    const extras = { reasoning: plan.reasoning, toolCalls: plan.toolCalls };
+    if (body.stream === true) {
+      const { events, paced } = wire.chatStream(body, plan.tokens, meta, extras);
+      return { stream: true, events, tokenStart: 1, tokenCount: paced };
+    }
+    const json = JSON.stringify(wire.chatCompletion(body, plan.tokens, meta, extras));
+    return { stream: false, json, tokenCount: Math.max(plan.tokens.length, plan.reasoning.length + plan.toolCalls.length) };
   }
+
 }
 
 /** The key a request carries on an OpenAI route, as a bearer token or in Azure's `api-key` header. */
