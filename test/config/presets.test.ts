@@ -120,3 +120,16 @@ test("list_models: unset by default (Azure, Cloudflare and the demo unlisted), s
   assert.equal(listedByDefault("cloudflare"), false);
   assert.equal(listedByDefault("demo"), false);
 });
+
+test("every YAML example of docs/providers.md is a config the gateway accepts, its ${VAR}s set", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { parse } = await import("yaml");
+  const text = await readFile(new URL("../../docs/providers.md", import.meta.url), "utf8");
+  const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 5);
+  const env = new Proxy({} as Record<string, string>, { get: (_t, name) => (typeof name === "string" && name.endsWith("ACCOUNT_ID") ? "acc123" : "value") });
+  for (const yaml of blocks) {
+    const raw = parse(yaml) as Record<string, unknown>;
+    assert.doesNotThrow(() => resolveConfig(raw, { env }), yaml);
+  }
+});
