@@ -367,8 +367,8 @@ runConformance("anthropic", anthropic, anthropicAdapter.classifyStreamError, {
     },
     { name: "rate_limit_error", sse: start() + ev("error", { error: { type: "rate_limit_error", message: "slow down" } }), status: 429, retryable: true },
     { name: "api_error", sse: start() + ev("error", { error: { type: "api_error", message: "Internal server error" } }), status: 500, retryable: true },
-    { name: "authentication_error (not retried)", sse: ev("error", { error: { type: "authentication_error", message: "invalid x-api-key" } }), status: 401, retryable: false },
-    { name: "permission_error (not retried)", sse: ev("error", { error: { type: "permission_error", message: "no access" } }), status: 403, retryable: false },
+    { name: "authentication_error: the key's fault, another key or target", sse: ev("error", { error: { type: "authentication_error", message: "invalid x-api-key" } }), status: 502, retryable: true },
+    { name: "permission_error: the key's fault, another key or target", sse: ev("error", { error: { type: "permission_error", message: "no access" } }), status: 502, retryable: true },
     { name: "invalid_request_error (not retried)", sse: ev("error", { error: { type: "invalid_request_error", message: "prompt is too long" } }), status: 400, retryable: false },
   ],
   truncated: [

@@ -68,8 +68,9 @@ describe("classifyStatus", () => {
   test("Anthropic's statuses: 529 and 429 are retried, client errors are not", () => {
     const cases: Array<[number, string, boolean]> = [
       [400, "invalid_request_error", false],
-      [401, "authentication_error", false],
-      [403, "permission_error", false],
+      // A refused key is the provider's fault: SY_ERR_UPSTREAM_AUTH, tried with another key or target.
+      [401, "authentication_error", true],
+      [403, "permission_error", true],
       [404, "not_found_error", false],
       [413, "request_too_large", false],
       [429, "rate_limit_error", true],
@@ -78,8 +79,14 @@ describe("classifyStatus", () => {
     ];
     for (const [s, type, retryable] of cases) {
       const err = status(s, errorBody(type, `a ${type}`));
-      assert.equal(err.status, s, type);
       assert.equal(err.retryable, retryable, type);
+      if (s === 401 || s === 403) {
+        assert.equal(err.code, "SY_ERR_UPSTREAM_AUTH", type);
+        assert.equal(err.status, 502, type);
+        assert.match(err.message, new RegExp(`key refused \\(${s}\\): a ${type}`));
+        continue;
+      }
+      assert.equal(err.status, s, type);
       assert.equal(err.code, retryable ? "SY_ERR_UPSTREAM_STATUS" : "SY_ERR_UPSTREAM_CLIENT_ERROR", type);
       assert.equal(err.message, `a ${type}`);
       assert.deepEqual(err.upstream, { type });
@@ -113,8 +120,8 @@ describe("classifyStreamError", () => {
       ["overloaded_error", 529],
       ["rate_limit_error", 429],
       ["api_error", 500],
-      ["authentication_error", 401],
-      ["permission_error", 403],
+      ["authentication_error", 502],
+      ["permission_error", 502],
       ["invalid_request_error", 400],
       ["not_found_error", 404],
       ["request_too_large", 413],
@@ -122,8 +129,8 @@ describe("classifyStreamError", () => {
     for (const [type, s] of cases) {
       const err = classify({ type: "error", error: { type, message: "m" } });
       assert.equal(err?.status, s, type);
-      assert.equal(err.retryable, status(s, errorBody(type, "m")).retryable, type);
-      assert.deepEqual(err.upstream, { type });
+      assert.equal(err.retryable, status(s === 502 ? (type === "authentication_error" ? 401 : 403) : s, errorBody(type, "m")).retryable, type);
+      assert.equal(err.upstream?.type, type);
     }
   });
 

@@ -172,10 +172,11 @@ describe("chat through a gemini provider", () => {
     assert.deepEqual(contents[1], { role: "model", parts: [{ text: "Hello from the Switchyard mock.", thoughtSignature: signature }] });
   });
 
-  test("a key Gemini refuses is the SDK's AuthenticationError, not retried", async () => {
-    const before = mock.requests.length;
-    await assert.rejects(gw.client.chat.completions.create({ model: "refused", messages: question }), (err: unknown) => err instanceof OpenAI.AuthenticationError && err.status === 401);
-    assert.equal(mock.requests.length, before + 1, "one attempt only");
+  test("a key Gemini refuses is the provider's fault: a 502 naming its credentials, never the key", async () => {
+    await assert.rejects(
+      gw.client.chat.completions.create({ model: "refused", messages: question }),
+      (err: unknown) => err instanceof OpenAI.APIError && err.status === 502 && err.code === "SY_ERR_UPSTREAM_AUTH" && /provider "badkey"/.test(err.message),
+    );
   });
 });
 

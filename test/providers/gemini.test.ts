@@ -71,8 +71,9 @@ test("Google's error statuses: overloads and quotas retried, client errors not, 
     [503, "UNAVAILABLE", 503, true],
     [500, "INTERNAL", 500, true],
     [504, "DEADLINE_EXCEEDED", 504, true],
-    [403, "PERMISSION_DENIED", 403, false],
-    [401, "UNAUTHENTICATED", 401, false],
+    // A refused key is the provider's fault (SY_ERR_UPSTREAM_AUTH, 502): another key, another target.
+    [403, "PERMISSION_DENIED", 502, true],
+    [401, "UNAUTHENTICATED", 502, true],
     [400, "INVALID_ARGUMENT", 400, false],
     [400, "FAILED_PRECONDITION", 400, false],
     [404, "NOT_FOUND", 404, false],
@@ -81,8 +82,8 @@ test("Google's error statuses: overloads and quotas retried, client errors not, 
     const err = geminiAdapter.classifyStatus({ status: code, headers: {}, body: googleError(code, status, `it was ${status}`) }, 0);
     assert.equal(err.status, expected, status);
     assert.equal(err.retryable, retryable, status);
-    assert.equal(err.code, retryable ? "SY_ERR_UPSTREAM_STATUS" : "SY_ERR_UPSTREAM_CLIENT_ERROR", status);
-    assert.equal(err.message, `it was ${status}`);
+    assert.equal(err.code, expected === 502 ? "SY_ERR_UPSTREAM_AUTH" : retryable ? "SY_ERR_UPSTREAM_STATUS" : "SY_ERR_UPSTREAM_CLIENT_ERROR", status);
+    assert.match(err.message, new RegExp(`it was ${status}$`));
     assert.equal(err.upstream?.type, status);
     // The same error as a stream event means the same.
     const ev = geminiAdapter.classifyStreamError(JSON.parse(googleError(code, status)));
@@ -91,15 +92,16 @@ test("Google's error statuses: overloads and quotas retried, client errors not, 
   }
 });
 
-test("a refused key (400 API_KEY_INVALID) is a 401 that is not retried", () => {
+test("a refused key (400 API_KEY_INVALID) is the provider's credentials failing: another key or target, then a 502", () => {
   const body = googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
     { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" },
   ]);
   const err = geminiAdapter.classifyStatus({ status: 400, headers: {}, body }, 0);
-  assert.equal(err.status, 401);
-  assert.equal(err.retryable, false);
+  assert.equal(err.code, "SY_ERR_UPSTREAM_AUTH");
+  assert.equal(err.status, 502);
+  assert.equal(err.retryable, true);
   assert.equal(err.upstream?.code, "API_KEY_INVALID");
-  assert.equal(geminiAdapter.classifyStreamError(JSON.parse(body))?.status, 401);
+  assert.equal(geminiAdapter.classifyStreamError(JSON.parse(body))?.code, "SY_ERR_UPSTREAM_AUTH");
 });
 
 test("when to retry: RetryInfo's retryDelay, or Retry-After", () => {

@@ -1,5 +1,6 @@
 import { GatewayError } from "../../protocol/errors.ts";
 import { parseRetryAfter } from "../../protocol/retry-after.ts";
+import { keyFault, keyRefused } from "../openai/errors.ts";
 import type { UpstreamFailure } from "../types.ts";
 
 /**
@@ -45,6 +46,9 @@ function readError(status: number, body: string): ErrorInfo {
 }
 
 function classified(status: number, info: ErrorInfo): GatewayError {
+  // A refused key (401/403) or an account out of credit (402) is the provider's fault: another key, another target.
+  const fault = keyFault(status, { message: info.message, type: info.type, code: info.type === "billing_error" ? "insufficient_quota" : undefined });
+  if (fault !== undefined) return keyRefused(status, fault, { message: info.message, type: info.type });
   const retryable = RETRYABLE.has(status);
   const err = new GatewayError(retryable ? "SY_ERR_UPSTREAM_STATUS" : "SY_ERR_UPSTREAM_CLIENT_ERROR", info.message, { status, retryable });
   err.upstream = { type: info.type };

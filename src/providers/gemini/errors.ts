@@ -3,6 +3,7 @@
  * as a status or as a stream event. The canonical status name says what
  * happened; details may add the reason (ErrorInfo) and when to retry (RetryInfo).
  */
+import { keyFault, keyRefused } from "../openai/errors.ts";
 import { GatewayError } from "../../protocol/errors.ts";
 import { parseRetryAfter } from "../../protocol/retry-after.ts";
 import type { UpstreamFailure } from "../types.ts";
@@ -76,6 +77,9 @@ function statusOf(e: GoogleError, fallback: number): number {
 }
 
 function classified(status: number, e: GoogleError): GatewayError {
+  // A refused key (401/403) is the provider's fault, not the client's: another key, another target.
+  const fault = keyFault(status, { message: e.message, type: e.status, code: e.reason });
+  if (fault !== undefined) return keyRefused(status, fault, { message: e.message, type: e.status, code: e.reason });
   const retryable = RETRYABLE.has(status);
   const err = new GatewayError(retryable ? "SY_ERR_UPSTREAM_STATUS" : "SY_ERR_UPSTREAM_CLIENT_ERROR", e.message, { status, retryable });
   err.upstream = { type: e.status, code: e.reason };
