@@ -149,13 +149,23 @@ export function chatPlan(body: Obj, header: (name: string) => string | undefined
       return bad(`Invalid value for 'tool_choice': no function named '${String(name)}' was specified in the 'tools' parameter.`, "tool_choice", "invalid_value");
     }
   }
+  // x-mock-tool picks the tool (a coding agent offers dozens), x-mock-tool-args its arguments.
+  named ??= tools.find((t) => t.name === header("x-mock-tool"));
+  const fixed = header("x-mock-tool-args");
+  if (fixed !== undefined) {
+    try {
+      if (!isObj(JSON.parse(fixed))) throw new Error("not an object");
+    } catch {
+      return bad(`Header x-mock-tool-args must be a JSON object, got '${fixed.slice(0, 100)}'.`, null, "mock_bad_header");
+    }
+  }
   const asked = callCount(header("x-mock-tool-calls"));
   if (typeof asked !== "number") return asked;
   const count = body.parallel_tool_calls === false ? 1 : asked;
   const base = rid.replaceAll("-", "").slice(0, 20);
   const toolCalls = Array.from({ length: count }, (_, i): ToolCall => {
     const tool = named ?? tools[i % tools.length];
-    return { id: `call_${base}_${i}`, name: tool.name, arguments: JSON.stringify(argumentsFor(tool.parameters)) };
+    return { id: `call_${base}_${i}`, name: tool.name, arguments: fixed ?? JSON.stringify(argumentsFor(tool.parameters)) };
   });
   return { tokens: [], toolCalls, reasoning };
 }

@@ -57,6 +57,20 @@ test("arguments are built from the schema's required properties", () => {
 });
 
 describe("tool calls", () => {
+  test("x-mock-tool picks the tool by name and x-mock-tool-args gives its arguments; bad arguments are a 400", async () => {
+    const res = await client.chat.completions.create(
+      { model: "m", messages: ask, tools: [WEATHER, TIME] },
+      { headers: { "x-mock-tool": "time", "x-mock-tool-args": '{"tz":"UTC"}' } },
+    );
+    const call = res.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+    assert.equal(call.function.name, "time");
+    assert.equal(call.function.arguments, '{"tz":"UTC"}');
+    await assert.rejects(
+      client.chat.completions.create({ model: "m", messages: ask, tools: [WEATHER] }, { headers: { "x-mock-tool-args": "[1" } }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && /x-mock-tool-args/.test(e.message),
+    );
+  });
+
   test("whole: a call to the first tool, content null, finish_reason tool_calls", async () => {
     const res = await client.chat.completions.create({ model: "m", messages: ask, tools: [WEATHER, TIME] });
     const choice = res.choices[0];
