@@ -102,6 +102,11 @@ async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
     } catch {
       throw malformed(target.label, "a response body that is not valid JSON");
     }
+    // Some upstreams answer 200 with an error body: it is classified like the same error sent as a status.
+    if (typeof json === "object" && json !== null && ("error" in json || (json as { type?: unknown }).type === "error")) {
+      const err = adapter.classifyStreamError(json);
+      if (err !== undefined) throw err;
+    }
     if (translate) {
       const result = provider.decodeResponse!(json);
       const out = Buffer.from(JSON.stringify(front!.encodeResponse!(result, ctx())));

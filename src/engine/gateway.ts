@@ -8,6 +8,7 @@ import { prepareProvider } from "../providers/prepare.ts";
 import type { Operation } from "../providers/types.ts";
 import { Counters } from "../state/counters.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
+import type { Usage } from "../protocol/chat.ts";
 import { channels, type RequestEnd, type RequestStart, type StreamEnd } from "../telemetry/channels.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { logRequests } from "../telemetry/request-log.ts";
@@ -128,9 +129,10 @@ export class Engine {
     const started = this.#clock.now();
     const { requestStart, requestEnd, streamEnd } = channels;
     if (requestStart.hasSubscribers) requestStart.publish({ gateway: this, requestId, op, model: route.name, stream } satisfies RequestStart);
-    const ended = (status: number, attempts: number, target?: string, err?: GatewayError) => {
+    const ended = (status: number, attempts: number, target?: string, err?: GatewayError, usage?: Usage) => {
       if (!requestEnd.hasSubscribers) return;
       const end: RequestEnd = { gateway: this, requestId, model: route.name, stream, target, status, attempts, durationMs: this.#clock.now() - started };
+      if (usage !== undefined) end.usage = usage;
       if (err !== undefined) {
         end.code = err.code;
         end.message = err.message;
@@ -149,7 +151,7 @@ export class Engine {
     const base = { status: committed.status, contentType: committed.contentType, target: target.label, attempts };
     if (!stream) {
       finish();
-      ended(committed.status, attempts.length, target.label);
+      ended(committed.status, attempts.length, target.label, undefined, committed.usage());
       return { ...base, body: committed.body! };
     }
     const onEnd = (completed: boolean, reason?: GatewayError) => {
@@ -161,6 +163,7 @@ export class Engine {
       if (!completed && !ac.signal.aborted) {
         ac.abort(reason ?? new GatewayError("SY_ERR_CLIENT_ABORT", "client stopped reading the stream"));
       }
+      const usage = committed.usage();
       if (streamEnd.hasSubscribers) {
         const end: StreamEnd = {
           gateway: this,
@@ -171,10 +174,11 @@ export class Engine {
           durationMs: this.#clock.now() - started,
         };
         if (reason !== undefined) end.error = { code: reason.code, message: reason.message };
+        if (usage !== undefined) end.usage = usage;
         streamEnd.publish(end);
       }
       finish();
-      ended(committed.status, attempts.length, target.label, reason);
+      ended(committed.status, attempts.length, target.label, reason, usage);
     };
     const relay = new RelayStream(committed.head!, committed.rest!, {
       signal: ac.signal,

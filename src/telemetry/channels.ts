@@ -9,6 +9,7 @@
  * gateway that published it, for subscribers to filter on.
  */
 import { channel } from "node:diagnostics_channel";
+import type { Usage } from "../protocol/chat.ts";
 
 /** A request arrived and passed validation. */
 export interface RequestStart {
@@ -33,6 +34,8 @@ export interface RequestEnd {
   code?: string;
   /** The failure's message, already redacted. */
   message?: string;
+  /** Token usage as the upstream reported it (whole answers, and streams that said), passthrough or translated. */
+  usage?: Usage;
   attempts: number;
   durationMs: number;
 }
@@ -71,6 +74,8 @@ export interface StreamEnd {
   completed: boolean;
   /** Set when it did not complete; its message is already redacted. */
   error?: { code: string; message: string };
+  /** Token usage, when the stream carried it. */
+  usage?: Usage;
   durationMs: number;
 }
 

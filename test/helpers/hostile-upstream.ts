@@ -13,6 +13,7 @@ export type HostileModel =
   | "echo-fields-500" // the same, retryable
   | "html-split" // 502 non-JSON body with the key starting at character 190
   | "stream-error-key" // a good first event, then an error event quoting the key
+  | "error-200" // a 200 whose body is a server error quoting the key
   | "ok";
 
 export class HostileUpstream {
@@ -57,6 +58,8 @@ export class HostileUpstream {
           return json(res, 400, { error: fields });
         case "echo-fields-500":
           return json(res, 500, { error: fields });
+        case "error-200":
+          return json(res, 200, { error: { message: `overloaded, key ${key}`, type: "server_error", code: "server_error" } });
         case "html-split": {
           const text = `<html>${"x".repeat(184)}${key} trailing page text</html>`;
           res.writeHead(502, { "content-type": "text/html", "content-length": Buffer.byteLength(text) });

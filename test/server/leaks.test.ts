@@ -78,3 +78,20 @@ test("upstream error messages are cut after redaction, to a bounded length", asy
   const res = await post(`${gw.url}/v1/chat/completions`, chat("hostile/html-split"));
   assert.ok(openaiError(res.text).message.length <= 501 + "upstream answered 502: ".length);
 });
+
+test("a 200 whose body is an error is an error, classified and redacted, not an answer", async () => {
+  const g = await startGateway({
+    providers: { hostile: { type: "openai", base_url: upstream.url, api_key: CANARY } },
+    models: { m: { targets: ["hostile/error-200"], retry: { attempts: 2, base_delay: 1, max_delay: 1 } } },
+  });
+  try {
+    const res = await post(`${g.url}/v1/chat/completions`, chat("m"));
+    assert.equal(res.status, 500);
+    const error = openaiError(res.text);
+    assert.equal(error.code, "SY_ERR_UPSTREAM_STATUS");
+    assert.equal((error.attempts as unknown[]).length, 2, "a server error in a 200 is retried like a 500");
+    assertClean("the error body", res.text);
+  } finally {
+    await g.close();
+  }
+});
