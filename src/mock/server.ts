@@ -10,6 +10,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
+import { responsesReply } from "./responses-wire.ts";
 import { anthropicAnswer, errorJson as anthropicError, isAnthropicRoute } from "./anthropic-wire.ts";
 import { applyHeaders, checkBody, checkOptions } from "./checks.ts";
 import type { Knobs, Problem } from "./checks.ts";
@@ -358,6 +359,11 @@ export class MockUpstream extends EventEmitter<MockEvents> {
       const answer = geminiAnswer({ method: ex.record.method, url, body, badJson, header, apiKey: o.apiKeys?.[0], models: o.models, tokens: knobs.tokens, rid: ex.rid });
       if (!("reply" in answer)) return sendJson(ex, answer.status, answer.json, answer.headers);
       reply = answer.reply;
+    } else if (route === "POST /v1/responses") {
+      if (badJson || body === null) return sendJson(ex, 400, errorJson("We could not parse the JSON body of your request.", "invalid_request_error", "invalid_json"));
+      const answer = responsesReply(body, ex.rid, Math.floor(this.#clock.now() / 1000), knobs.tokens);
+      if ("status" in answer) return sendJson(ex, answer.status, answer.json);
+      reply = answer;
     } else if (route === "GET /v1/models") {
       reply = { stream: false, json: this.#modelsJson, tokenCount: 0 };
     } else if (kind === undefined) {

@@ -254,3 +254,46 @@ describe("Claude Code's request shape", () => {
     assert.deepEqual((seen.body as { output_config: unknown }).output_config, body.output_config);
   });
 });
+
+describe("to an OpenAI-compatible upstream", () => {
+  test("parallel tool use streamed with the upstream's call ids, a tool_result round trip, thinking from reasoning_content", async () => {
+    const oai = await startMockUpstream({ tokens: 4 });
+    const g = await startGateway({
+      providers: {
+        local: { type: "openai", base_url: oai.url, api_key: "k", headers: { "x-mock-tool-calls": "2", "x-mock-reasoning": "1" } },
+      },
+      models: { "claude-*": { targets: ["local/qwen"] } },
+    });
+    const c = new Anthropic({ baseURL: g.url, apiKey: "unused-key", maxRetries: 0 });
+    try {
+      const stream = c.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 256, tools: [WEATHER], messages: [{ role: "user", content: "weather?" }] });
+      const first = await stream.finalMessage();
+      const thinking = first.content.find((b) => b.type === "thinking");
+      assert.ok(thinking && thinking.type === "thinking" && thinking.thinking.length > 0, "reasoning_content arrives as a thinking block");
+      const uses = first.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
+      assert.equal(uses.length, 2);
+      for (const u of uses) {
+        assert.match(u.id, /^call_/, "the upstream's id, kept");
+        assert.equal(typeof (u.input as { city?: unknown }).city, "string");
+      }
+      assert.equal(first.stop_reason, "tool_use");
+      const second = await c.messages.create({
+        model: "claude-sonnet-4-5",
+        max_tokens: 256,
+        tools: [WEATHER],
+        messages: [
+          { role: "user", content: "weather?" },
+          { role: "assistant", content: first.content },
+          { role: "user", content: uses.map((u) => ({ type: "tool_result" as const, tool_use_id: u.id, content: `sunny for ${u.id}` })) },
+        ],
+      });
+      assert.match((second.content.find((b) => b.type === "text") as Anthropic.TextBlock).text, /The tool returned: sunny/);
+      const sent = oai.requests.at(-1)!.body as { messages: Array<{ role: string; tool_call_id?: string; tool_calls?: unknown[] }> };
+      assert.deepEqual(sent.messages.map((m) => m.role), ["user", "assistant", "tool", "tool"]);
+      assert.deepEqual(sent.messages.slice(2).map((m) => m.tool_call_id), uses.map((u) => u.id));
+    } finally {
+      await g.close();
+      await oai.close();
+    }
+  });
+});

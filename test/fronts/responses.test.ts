@@ -179,3 +179,87 @@ describe("Responses front to an Anthropic upstream", () => {
     }
   });
 });
+
+describe("Responses front to an OpenAI-compatible chat upstream", () => {
+  test("a function-call round trip (whole), a streamed answer after the output, and Codex's request shape replayed", async () => {
+    const { startMockUpstream } = await import("../../src/mock/index.ts");
+    const { codexRequest } = await import("../fixtures/codex-request.ts");
+    const mock = await startMockUpstream({ tokens: 4 });
+    const g = await startGateway({
+      providers: { local: { type: "openai", base_url: mock.url, api_key: "k", headers: { "x-mock-tool": "exec_command" } } },
+      models: { "gpt-5*": { targets: ["local/qwen"] } },
+    });
+    try {
+      const tools = [{ type: "function" as const, name: "exec_command", strict: false, parameters: { type: "object", properties: { cmd: { type: "string" } }, required: ["cmd"] } }];
+      const first = await g.client.responses.create({ model: "gpt-5-codex", input: "list files", tools, store: false });
+      const call = first.output.find((o) => o.type === "function_call");
+      assert.ok(call && call.type === "function_call");
+      assert.equal(call.name, "exec_command");
+      assert.match(call.call_id, /^call_/);
+      const stream = g.client.responses.stream({
+        model: "gpt-5-codex",
+        tools,
+        store: false,
+        input: [{ role: "user", content: "list files" }, call, { type: "function_call_output", call_id: call.call_id, output: "a.txt" }],
+      });
+      const final = await stream.finalResponse();
+      assert.match(final.output_text, /The tool returned: a\.txt/);
+      const sent = mock.requests.at(-1)!.body as { messages: Array<{ role: string; tool_call_id?: string }> };
+      assert.deepEqual(sent.messages.map((m) => m.role), ["user", "assistant", "tool"]);
+      assert.equal(sent.messages[2].tool_call_id, call.call_id);
+
+      const replay = await fetch(`${g.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(codexRequest("gpt-5-codex")) });
+      assert.equal(replay.status, 200);
+      const text = await replay.text();
+      assert.match(text, /^event: response\.created/);
+      assert.match(text, /event: response\.completed/);
+      const upstream = mock.requests.at(-1)!.body as { messages: Array<{ role: string }>; tools: unknown[]; prompt_cache_key?: unknown; include?: unknown };
+      assert.deepEqual(upstream.messages.map((m) => m.role), ["system", "developer", "developer", "user"]);
+      assert.equal(upstream.tools.length, 24, "the hosted web_search tool is dropped");
+      assert.equal(upstream.prompt_cache_key, undefined);
+      assert.equal(upstream.include, undefined);
+    } finally {
+      await g.close();
+      await mock.close();
+    }
+  });
+
+  test("errors in OpenAI's shape: malformed JSON, an unknown model, a failure before the first byte", async () => {
+    const bad = await fetch(`${gw.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, "SY_ERR_INVALID_JSON");
+    await assert.rejects(gw.client.responses.create({ model: "nope", input: "hi" }), (e: unknown) => e instanceof OpenAI.NotFoundError && e.code === "model_not_found");
+    const { startMockUpstream } = await import("../../src/mock/index.ts");
+    const mock = await startMockUpstream({ fault: "status=503" });
+    const g = await startGateway({ providers: { m: { type: "openai", base_url: mock.url, api_key: "k" } }, models: { x: { targets: ["m/y"], retry: { attempts: 1 } } } });
+    try {
+      await assert.rejects(g.client.responses.create({ model: "x", input: "hi", stream: true }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 503);
+    } finally {
+      await g.close();
+      await mock.close();
+    }
+  });
+});
+
+describe("Responses front to an upstream that takes it (responses: true)", () => {
+  test("passes through untouched, whole and streamed, with usage read from the stream", async () => {
+    const { startMockUpstream } = await import("../../src/mock/index.ts");
+    const mock = await startMockUpstream({ tokens: 3 });
+    const g = await startGateway({ providers: { oai: { type: "openai", base_url: mock.url, api_key: "k", responses: true } }, models: {} });
+    try {
+      const body = { model: "oai/gpt-5", input: "hi", store: true, previous_response_id: "resp_earlier", metadata: { a: "b" } };
+      const r = await g.client.responses.create(body);
+      assert.equal(r.status, "completed");
+      const seen = mock.requests.at(-1)!;
+      assert.equal(seen.path, "/v1/responses");
+      assert.deepEqual(seen.body, { ...body, model: "gpt-5" }, "store, previous_response_id and metadata reach an upstream that keeps state");
+      const stream = g.client.responses.stream({ model: "oai/gpt-5", input: "hi" });
+      const final = await stream.finalResponse();
+      assert.ok(final.output_text.length > 0);
+      assert.ok((final.usage?.output_tokens ?? 0) > 0);
+    } finally {
+      await g.close();
+      await mock.close();
+    }
+  });
+});

@@ -238,7 +238,7 @@ describe("bodies, paths and methods", () => {
       ["PUT", "/embeddings", JSON.stringify(embed)],
       ["GET", "/embeddings", undefined],
       ["POST", "/models", "{}"],
-      ["POST", "/responses", JSON.stringify(chat)],
+      ["PUT", "/responses", JSON.stringify(chat)],
       ["GET", "/../../etc/passwd", undefined],
     ];
     for (const [method, path, body] of probes) {
