@@ -1,4 +1,5 @@
 import type { Usage } from "../../protocol/chat.ts";
+import { dataLineScanner } from "../data-lines.ts";
 import type { UsageTap } from "../types.ts";
 
 /** Anthropic's usage fields; message_delta may send any of them again, or null. */
@@ -57,38 +58,16 @@ export function usageOf(body: unknown): Usage | undefined {
   return typeof body === "object" && body !== null ? readUsage((body as { usage?: unknown }).usage) : undefined;
 }
 
-const MARK = Buffer.from('"usage"');
-const BOUNDARY = Buffer.from("\n\n");
-const MAX_CARRY = 64 * 1024;
-
 /**
  * Reads usage out of an Anthropic stream passing through: message_start holds
- * the input counts, message_delta the output. Chunks are only searched for
- * `"usage"` (one native scan each); an event split across chunks is carried over.
+ * the input counts, message_delta the output (see ../data-lines.ts).
  */
 export function usageTap(): UsageTap {
-  let carry: Buffer | undefined;
   const raw: Record<string, unknown> = {};
-  return {
-    push(chunk) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const text = carry === undefined ? b : Buffer.concat([carry, b]);
-      const cut = text.lastIndexOf(BOUNDARY);
-      const whole = cut === -1 ? text.subarray(0, 0) : text.subarray(0, cut + 2);
-      const tail = cut === -1 ? text : text.subarray(cut + 2);
-      carry = tail.length === 0 || tail.length > MAX_CARRY ? undefined : Buffer.from(tail);
-      if (whole.indexOf(MARK) === -1) return;
-      for (const line of whole.toString("utf8").split("\n")) {
-        if (!line.startsWith("data:") || !line.includes('"usage"')) continue;
-        try {
-          const ev = JSON.parse(line.slice(5)) as { type?: unknown; message?: { usage?: unknown }; usage?: unknown };
-          if (ev.type === "message_start") mergeUsage(raw, ev.message?.usage);
-          else if (ev.type === "message_delta") mergeUsage(raw, ev.usage);
-        } catch {
-          // not an event we can read: the client sees it as it is
-        }
-      }
-    },
-    usage: () => readUsage(raw),
-  };
+  const push = dataLineScanner('"usage"', (e) => {
+    const ev = e as { type?: unknown; message?: { usage?: unknown }; usage?: unknown };
+    if (ev.type === "message_start") mergeUsage(raw, ev.message?.usage);
+    else if (ev.type === "message_delta") mergeUsage(raw, ev.usage);
+  });
+  return { push, usage: () => readUsage(raw) };
 }

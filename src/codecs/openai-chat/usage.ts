@@ -1,4 +1,5 @@
 import type { Usage } from "../../protocol/chat.ts";
+import { dataLineScanner } from "../data-lines.ts";
 import type { UsageTap } from "../types.ts";
 
 interface OpenAIUsage {
@@ -41,38 +42,12 @@ export function usageOf(body: unknown): Usage | undefined {
   return typeof body === "object" && body !== null ? readUsage((body as { usage?: unknown }).usage) : undefined;
 }
 
-const MARK = Buffer.from('"prompt_tokens"');
-const BOUNDARY = Buffer.from("\n\n");
-const MAX_CARRY = 64 * 1024;
-
-/**
- * Finds the usage in an OpenAI stream passing through: chunks are only
- * searched for `"prompt_tokens"` (one native scan each), and the event that
- * holds it is parsed. A chunk's unfinished last event is carried over, so an
- * event split across chunks is still found.
- */
+/** Finds the usage in an OpenAI stream passing through, in the event that holds `"prompt_tokens"` (see ../data-lines.ts). */
 export function usageTap(): UsageTap {
-  let carry: Buffer | undefined;
   let found: Usage | undefined;
-  return {
-    push(chunk) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const text = carry === undefined ? b : Buffer.concat([carry, b]);
-      const cut = text.lastIndexOf(BOUNDARY);
-      const whole = cut === -1 ? text.subarray(0, 0) : text.subarray(0, cut + 2);
-      const tail = cut === -1 ? text : text.subarray(cut + 2);
-      carry = tail.length === 0 || tail.length > MAX_CARRY ? undefined : Buffer.from(tail);
-      if (whole.indexOf(MARK) === -1) return;
-      for (const line of whole.toString("utf8").split("\n")) {
-        if (!line.startsWith("data:") || !line.includes('"prompt_tokens"')) continue;
-        try {
-          const u = readUsage((JSON.parse(line.slice(5)) as { usage?: unknown }).usage);
-          if (u !== undefined) found = u;
-        } catch {
-          // not an event we can read: the client sees it as it is
-        }
-      }
-    },
-    usage: () => found,
-  };
+  const push = dataLineScanner('"prompt_tokens"', (ev) => {
+    const u = readUsage((ev as { usage?: unknown } | null)?.usage);
+    if (u !== undefined) found = u;
+  });
+  return { push, usage: () => found };
 }
