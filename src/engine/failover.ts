@@ -40,6 +40,10 @@ interface TargetState {
   tried: number;
   notBefore: number;
   skipped: boolean;
+  /** Times a wrapper passed it over without a network call (GatewayError.skipped); twice and it is done. */
+  passes: number;
+  /** When the wrapper that passed it over expects room (its Retry-After). */
+  readyAt: number;
 }
 
 /**
@@ -78,17 +82,33 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: 
     tried: 0,
     notBefore: 0,
     skipped: false,
+    passes: 0,
+    readyAt: 0,
   }));
+  if (states.length === 0) {
+    throw new GatewayError("SY_ERR_DISABLED", `every target of model "${route.name}" is disabled`, { retryable: true });
+  }
   let last: GatewayError | undefined;
-  for (let n = 0; n < route.retry.attempts; n++) {
+  let passedOver = false;
+  for (let n = 0; n < route.retry.attempts; ) {
     let state: TargetState | undefined;
     let wait = 0;
-    // An untried target first; a failed one again only when none is left.
+    // An untried target first; then one passed over once, soonest ready first (its wrappers now wait for room);
+    // a failed one again only when none is left.
     for (;;) {
-      state = states.find((s) => s.tried === 0 && !s.skipped) ?? states.find((s) => !s.skipped);
+      state = states.find((s) => s.tried === 0 && s.passes === 0 && !s.skipped);
+      if (state === undefined) {
+        state = soonest(states);
+        if (state !== undefined) {
+          wait = 0;
+          break;
+        }
+        state = states.find((s) => !s.skipped);
+      }
       if (state === undefined) break;
       const now = clock.now();
-      wait = n === 0 ? 0 : backoffDelay(route.retry, n, deps.random);
+      // A target passed over cost no time, so the backoff waited before it still stands.
+      wait = n === 0 || passedOver ? 0 : backoffDelay(route.retry, n, deps.random);
       const cooling = state.notBefore - now;
       if (cooling > wait) wait = cooling;
       if (now + wait < deadline) break;
@@ -109,6 +129,17 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: 
       return { committed, target: state.target, attempts };
     } catch (err) {
       const e = toGatewayError(err, signal);
+      if (e.skipped === true && e.retryable) {
+        // Not tried: no attempt spent, no backoff; it is revisited once after the others.
+        last = e;
+        passedOver = true;
+        state.passes++;
+        if (state.passes > 1) state.skipped = true;
+        state.readyAt = clock.now() + (e.retryAfterMs ?? 0);
+        continue;
+      }
+      passedOver = false;
+      n++;
       const durationMs = clock.now() - started;
       attempts.push({ target: state.target.label, status: e.status, code: e.code, message: e.message, durationMs });
       if (!e.retryable) throw e;
@@ -118,6 +149,16 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, attempts: 
     }
   }
   throw last ?? new GatewayError("SY_ERR_UPSTREAM_STATUS", `no target of model "${route.name}" could be tried before the deadline`, { retryable: true });
+}
+
+/** A target passed over once and not yet revisited, the one expecting room soonest. */
+function soonest(states: TargetState[]): TargetState | undefined {
+  let best: TargetState | undefined;
+  for (const s of states) {
+    if (s.passes !== 1 || s.tried !== 0 || s.skipped) continue;
+    if (best === undefined || s.readyAt < best.readyAt) best = s;
+  }
+  return best;
 }
 
 function toGatewayError(err: unknown, signal: AbortSignal): GatewayError {

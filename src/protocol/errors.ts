@@ -42,6 +42,10 @@ export const ERRORS = {
   SY_ERR_TOTAL_TIMEOUT: { status: 504, type: "timeout_error" },
   SY_ERR_CLIENT_ABORT: { status: 499, type: "client_closed_request" },
   SY_ERR_STREAM_ABANDONED: { status: 499, type: "client_closed_request" },
+  SY_ERR_RATE_LIMITED: { status: 429, type: "rate_limit_error", openai: "rate_limit_exceeded" },
+  SY_ERR_CONCURRENCY_LIMIT: { status: 503, type: "server_error" },
+  SY_ERR_QUEUE_TIMEOUT: { status: 503, type: "server_error" },
+  SY_ERR_DISABLED: { status: 503, type: "server_error" },
   SY_ERR_SHUTTING_DOWN: { status: 503, type: "server_error" },
   SY_ERR_CONFIG: { status: 500, type: "server_error" },
   SY_ERR_INTERNAL: { status: 500, type: "server_error" },
@@ -60,8 +64,14 @@ export class GatewayError extends Error {
   readonly type: string;
   /** Whether another attempt (on this or another target) may succeed. */
   readonly retryable: boolean;
-  /** Seconds the upstream asked us to wait (Retry-After), when it said so. */
+  /** How long the upstream (or the gateway's own limit) asked to wait (Retry-After), when it said so. */
   retryAfterMs?: number;
+  /**
+   * The target was passed over without a network call (a full rate window, a
+   * concurrency limit, an open breaker): failover moves on at once, without
+   * backoff and without spending an attempt.
+   */
+  skipped?: boolean;
   /** The upstream attempts made before giving up, for the final error body. */
   attempts?: AttemptRecord[];
   /** The request field the error is about, when there is one. */
