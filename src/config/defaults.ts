@@ -9,7 +9,7 @@ import { normaliseBaseUrl } from "./url.ts";
 import type { Env } from "./interpolate.ts";
 import { ACCOUNT_ID, CLOUDFLARE_ACCOUNT_VAR, isPreset, PRESETS, presetBaseUrl } from "./presets.ts";
 import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
-import type { GatewayConfig, PoolSettings, ProviderConfig, ProviderType, RetryPolicy, ServerConfig, TargetConfig, Timeouts } from "./types.ts";
+import type { GatewayConfig, Limits, PoolSettings, ProviderConfig, ProviderType, RetryPolicy, ServerConfig, TargetConfig, Timeouts } from "./types.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -21,6 +21,7 @@ export interface Defaults {
   readonly pool: Readonly<PoolSettings>;
   readonly retry: Readonly<RetryPolicy>;
   readonly target: Readonly<Pick<TargetConfig, "priority" | "weight">>;
+  readonly limits: Readonly<Required<Pick<Limits, "queueTimeout">>>;
 }
 
 /** Every value the gateway assumes when neither the file nor its `defaults:` section sets one (ms, bytes). */
@@ -40,6 +41,7 @@ export const DEFAULTS: Defaults = Object.freeze({
   pool: Object.freeze({ connections: 100, keepAliveTimeout: 5 * MINUTE, http2: false }),
   retry: Object.freeze({ attempts: 3, baseDelay: 250, maxDelay: 8 * SECOND }),
   target: Object.freeze({ priority: 0, weight: 1 }),
+  limits: Object.freeze({ queueTimeout: 2 * MINUTE }),
 });
 
 /** A fresh, mutable copy of the server defaults. */

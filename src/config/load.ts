@@ -15,7 +15,7 @@ import { checkReferences } from "./references.ts";
 import { configSchema, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
-import type { GatewayConfig, ModelConfig, PoolSettings, ProviderConfig, RetryPolicy, Timeouts } from "./types.ts";
+import type { GatewayConfig, Limits, ModelConfig, TargetConfig, PoolSettings, ProviderConfig, RetryPolicy, Timeouts } from "./types.ts";
 
 export { ConfigError };
 
@@ -97,6 +97,39 @@ function presetProblems(file: ConfigFile, env: Env): string[] {
   return problems;
 }
 
+type LimitsFile = NonNullable<ProviderFile["limits"]>;
+
+/** The limits that are set, or undefined when none is (so an unlimited target costs nothing). */
+function limits(own: LimitsFile | null | undefined): Limits | undefined {
+  if (own == null) return undefined;
+  const out: Limits = {};
+  if (own.concurrency != null) out.concurrency = own.concurrency;
+  if (own.queue_timeout != null) out.queueTimeout = own.queue_timeout;
+  if (own.rpm != null) out.rpm = own.rpm;
+  if (own.tpm != null) out.tpm = own.tpm;
+  if (own.burst != null) out.burst = own.burst;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A target's limits belong to its provider + model, so two models that set them must agree. */
+function targetLimitProblems(config: GatewayConfig): string[] {
+  const seen = new Map<string, { model: string; json: string }>();
+  const problems: string[] = [];
+  for (const m of Object.values(config.models)) {
+    m.targets.forEach((t, i) => {
+      if (t.limits === undefined) return;
+      const label = `${t.provider}/${t.model}`;
+      const json = JSON.stringify(t.limits);
+      const first = seen.get(label);
+      if (first === undefined) seen.set(label, { model: m.name, json });
+      else if (first.json !== json) {
+        problems.push(problemAt(["models", m.name, "targets", i, "limits"], `differ from those of ${label} in models.${first.model}; a target's limits are shared by every model that lists it`));
+      }
+    });
+  }
+  return problems;
+}
+
 /** `api_key` and `api_keys` together, in that order, each key once. */
 function keysOf(p: ProviderFile): Pick<ProviderConfig, "apiKey" | "apiKeys"> {
   const out: Pick<ProviderConfig, "apiKey" | "apiKeys"> = {};
@@ -123,6 +156,9 @@ function provider(name: string, p: ProviderFile, shared: ConfigFile["defaults"],
   // Left unset when not given: listedByDefault(type) decides.
   if (p.list_models != null) out.listModels = p.list_models;
   if (p.responses === true) out.responses = true;
+  const l = limits(p.limits);
+  if (l !== undefined) out.limits = l;
+  if (p.disabled === true) out.disabled = true;
   return out;
 }
 
@@ -137,12 +173,18 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
     name,
     {
       name,
-      targets: m.targets.map((t) => ({
-        provider: t.provider,
-        model: t.model,
-        priority: t.priority ?? DEFAULTS.target.priority,
-        weight: t.weight ?? DEFAULTS.target.weight,
-      })),
+      targets: m.targets.map((t) => {
+        const target: TargetConfig = {
+          provider: t.provider,
+          model: t.model,
+          priority: t.priority ?? DEFAULTS.target.priority,
+          weight: t.weight ?? DEFAULTS.target.weight,
+        };
+        const l = limits(t.limits);
+        if (l !== undefined) target.limits = l;
+        if (t.disabled === true) target.disabled = true;
+        return target;
+      }),
       retry: retry(m.retry, shared?.retry),
       fallbacks: m.fallbacks ?? [],
     },
@@ -165,6 +207,7 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
         keepAlive: server?.timeouts?.keep_alive ?? d.timeouts.keepAlive,
       },
       maxConnections: server?.max_connections ?? d.maxConnections,
+      ...(server?.max_in_flight != null ? { maxInFlight: server.max_in_flight } : {}),
       ...(server?.cors ? { cors: { origins: server.cors.origins, maxAge: server.cors.max_age ?? 600_000 } } : {}),
       ...(server?.compression === false
         ? {}
@@ -197,7 +240,10 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
   problems.push(...checkReferences(interpolated.value));
   if (parsed.success) problems.push(...presetProblems(parsed.data, env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems, header);
-  return normalise(parsed.data, opts.source ?? "inline", env);
+  const config = normalise(parsed.data, opts.source ?? "inline", env);
+  problems.push(...targetLimitProblems(config));
+  if (problems.length > 0) throw new ConfigError(problems, header);
+  return config;
 }
 
 /** The file's text, or undefined when it doesn't exist. */

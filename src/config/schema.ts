@@ -187,9 +187,28 @@ const retry = strict({
   when: onceValid("base_delay", "max_delay"),
 });
 
+const limits = strict({
+  concurrency: optional(integer(1)).describe("Upstream calls in flight at once (a stream counts until it ends); more wait in a FIFO queue. Default: no limit."),
+  queue_timeout: optional(duration).describe(
+    `The longest a request waits, in all, for a slot or for room in a rate window; then 503 (slots) or 429 (windows), with Retry-After. 0: never wait. Default ${dur(D.limits.queueTimeout)}.`,
+  ),
+  rpm: optional(integer(1, 1e9)).describe("Requests per minute, as a sliding window. Default: no limit."),
+  tpm: optional(integer(1, 1e9)).describe(
+    "Tokens per minute, as a sliding window: input tokens counted with a tokenizer before the call, output added from the usage reported. Default: no limit.",
+  ),
+  burst: optional(integer(1, 1e9)).describe("With rpm: the most requests admitted at once (burst per burst/rpm minutes). Default: rpm's own window only."),
+})
+  .refine((l) => l.burst == null || l.rpm != null, { path: ["burst"], message: "needs rpm", when: onceValid("burst", "rpm") })
+  .refine((l) => l.burst == null || l.rpm == null || l.burst <= l.rpm, {
+    path: ["burst"],
+    message: "must not be above rpm",
+    when: onceValid("burst", "rpm"),
+  });
+
 const TIMEOUTS_HELP = "Upstream timeouts, such as { connect: 10s, first_byte: 60s, idle: 30s, total: 10m }.";
 const POOL_HELP = "The connection pool to the upstream's origin. Providers on one origin share a pool, sized by the first of them.";
 const RETRY_HELP = "Retries with exponential backoff across the model's targets.";
+const LIMITS_HELP = "Self-imposed limits, such as { concurrency: 8, rpm: 500, tpm: 200000 }: a full target is passed over for one with room, else the request waits, up to queue_timeout.";
 
 const provider = strict({
   type: field(oneOf(PROVIDER_TYPES, "provider type")).describe(
@@ -218,6 +237,8 @@ const provider = strict({
   responses: optional(bool).describe(
     "The upstream serves OpenAI's Responses API (OpenAI itself, Azure): POST /v1/responses passes through to it instead of being translated to Chat Completions. Default false.",
   ),
+  limits: limits.nullish().describe(`${LIMITS_HELP} For all of the provider's targets together.`),
+  disabled: optional(bool).describe("Switch the provider off: none of its targets is tried. Default false."),
 })
   .refine((p) => p.type === "demo" || isPreset(p.type) || DEFAULT_BASE_URLS[p.type] !== undefined || p.base_url != null, {
     path: ["base_url"],
@@ -241,6 +262,8 @@ const targetObject = strict(
     model: field(text).describe("The model name sent upstream."),
     priority: optional(integer(0)).describe(`The target's tier: lower tiers are tried first. Default ${D.target.priority}.`),
     weight: optional(positive).describe(`The target's share of requests within its tier. Default ${D.target.weight}.`),
+    limits: limits.nullish().describe(`${LIMITS_HELP} For this provider + model, in every model that lists it.`),
+    disabled: optional(bool).describe("Switch the target off in this model: it is never tried. Default false."),
   },
   'expected "provider/model" or a mapping with provider and model',
 );
@@ -333,6 +356,9 @@ const server = strict({
   compression: compression
     .nullish()
     .describe("Compression of answers for clients that accept it (gzip, br, deflate): false turns it off, a mapping tunes it. On by default."),
+  max_in_flight: optional(integer(1)).describe(
+    "Upstream calls in flight at once across every provider; more wait in a FIFO queue (up to the target's limits.queue_timeout). Default: no limit.",
+  ),
 });
 
 const defaults = strict({

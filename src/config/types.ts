@@ -41,6 +41,23 @@ export interface PoolSettings {
   http2: boolean;
 }
 
+/**
+ * Self-imposed limits on a provider or a target (provider + model): how many
+ * upstream calls at once, and how many requests and tokens per minute.
+ */
+export interface Limits {
+  /** Upstream calls in flight at once (a stream counts until it ends); more wait in a FIFO queue. */
+  concurrency?: number;
+  /** The longest a request waits for a slot or for room in a window, in all; then 503 (slots) or 429 (windows). */
+  queueTimeout?: number;
+  /** Requests per minute, as a sliding window. */
+  rpm?: number;
+  /** Tokens per minute (input estimated before the call, reconciled with the usage reported). */
+  tpm?: number;
+  /** The most requests admitted at once: `burst` per `burst / rpm` minutes, beside the minute's window. */
+  burst?: number;
+}
+
 export interface ProviderConfig {
   name: string;
   type: ProviderType;
@@ -58,6 +75,9 @@ export interface ProviderConfig {
   headers: Record<string, string>;
   timeouts: Timeouts;
   pool: PoolSettings;
+  limits?: Limits;
+  /** Switched off: no target of it is tried. */
+  disabled?: boolean;
 }
 
 export interface TargetConfig {
@@ -68,6 +88,10 @@ export interface TargetConfig {
   priority: number;
   /** Relative share inside a priority tier. Default 1. */
   weight: number;
+  /** Limits of this provider + model, wherever it appears (every model listing it must agree). */
+  limits?: Limits;
+  /** Switched off in this model: never tried. */
+  disabled?: boolean;
 }
 
 export interface RetryPolicy {
@@ -104,6 +128,8 @@ export interface ServerConfig {
   cors?: CorsConfig;
   /** Compression of responses for clients that accept it; off (undefined) when disabled. */
   compression?: CompressionConfig;
+  /** Most upstream calls in flight at once across every provider; more wait in a FIFO queue. */
+  maxInFlight?: number;
 }
 
 export interface CorsConfig {

@@ -123,13 +123,16 @@ export class RouteTable {
   #build(model: ModelConfig): Route {
     let deadlineMs = 0;
     let unlimited = false;
-    const targets = model.targets.map((t): PreparedTarget => {
+    const targets: PreparedTarget[] = [];
+    for (const t of model.targets) {
       const runtime = this.#providers.get(t.provider);
       if (runtime === undefined) throw new GatewayError("SY_ERR_CONFIG", `models.${model.name}: unknown provider "${t.provider}"`);
       const timeouts = runtime.prepared.config.timeouts;
       deadlineMs = Math.max(deadlineMs, timeouts.total);
       if (timeouts.total === 0) unlimited = true;
-      return {
+      // Switched off: out of the plan, so it costs nothing per request (failover reports a model left with none).
+      if (t.disabled === true || runtime.prepared.config.disabled === true) continue;
+      targets.push({
         label: `${t.provider}/${t.model}`,
         model: t.model,
         priority: t.priority,
@@ -138,8 +141,8 @@ export class RouteTable {
         adapter: runtime.adapter,
         transport: runtime.transport,
         timeouts,
-      };
-    });
+      });
+    }
     return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs: unlimited ? 0 : deadlineMs };
   }
 }
