@@ -7,7 +7,7 @@ import type { AnswerContext, StreamDecoder, StreamEncoder } from "../codecs/type
 import type { StreamPart, Usage } from "../protocol/chat.ts";
 import { FRONT_API } from "../providers/types.ts";
 import { classifyTransportError } from "../upstream/errors.ts";
-import { readBody } from "../upstream/transport.ts";
+import { readBody, type UpstreamResponse } from "../upstream/transport.ts";
 import type { AttemptCall, AttemptFn } from "./attempt-chain.ts";
 import { transformBody } from "./body-transform.ts";
 import type { PreparedTarget } from "./routes.ts";
@@ -23,6 +23,8 @@ export interface Committed {
   rest?: AsyncIterator<Uint8Array>;
   /** Token usage as the upstream reported it; for a stream, known once it has ended. */
   usage(): Usage | undefined;
+  /** The upstream's response headers (rate limits read its x-ratelimit-* headers). */
+  headers?: UpstreamResponse["headers"];
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -110,19 +112,24 @@ async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
     if (translate) {
       const result = provider.decodeResponse!(json);
       const out = Buffer.from(JSON.stringify(front!.encodeResponse!(result, ctx())));
-      return { status: res.status, contentType: "application/json", body: out, usage: () => result.usage };
+      return { status: res.status, contentType: "application/json", body: out, usage: () => result.usage, headers: res.headers };
     }
     if (adapter.translateOp !== undefined && frontApi === undefined) {
       const out = adapter.translateOp.answer(op, json, target.model, a.body);
       const usage = readUsage(out.usage);
-      return { status: res.status, contentType: "application/json", body: Buffer.from(JSON.stringify(out)), usage: () => usage };
+      return { status: res.status, contentType: "application/json", body: Buffer.from(JSON.stringify(out)), usage: () => usage, headers: res.headers };
     }
     const usage = front?.usageOf?.(json) ?? readUsage((json as { usage?: unknown } | null)?.usage);
-    return { status: res.status, contentType: upstreamType, body: buf, usage: () => usage };
+    return { status: res.status, contentType: upstreamType, body: buf, usage: () => usage, headers: res.headers };
   }
   const it = res.body[Symbol.asyncIterator]();
-  if (translate) return translatedStream(it, res.status, target, signal, provider.streamDecoder!(adapter.classifyStreamError), front!.streamEncoder!(ctx()));
+  if (translate) {
+    const committed = await translatedStream(it, res.status, target, signal, provider.streamDecoder!(adapter.classifyStreamError), front!.streamEncoder!(ctx()));
+    committed.headers = res.headers;
+    return committed;
+  }
   const committed = await firstEvent(it, res.status, upstreamType, target, signal);
+  committed.headers = res.headers;
   const tap = front?.usageTap?.();
   if (tap === undefined) return committed;
   tap.push(committed.head!);
