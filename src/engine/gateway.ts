@@ -6,6 +6,7 @@ import { providerSecrets, redactError } from "../protocol/redact.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { prepareProvider } from "../providers/prepare.ts";
 import type { Operation } from "../providers/types.ts";
+import { createLimits, type GatewayLimits, type ProviderLimitsReport } from "../limits/index.ts";
 import { Counters } from "../state/counters.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
 import type { Usage } from "../protocol/chat.ts";
@@ -41,9 +42,12 @@ export interface EngineOptions {
   directRetry?: RetryPolicy;
   /** Gap between the demo provider's streamed tokens. */
   demoTokenGapMs?: number;
-  /** Counters shared with other workers (one slot per provider, in config order). */
+  /** Counters shared with other workers: one slot per provider, in config order, then the limits' (limitSlots). */
   sharedCounters?: SharedArrayBuffer;
 }
+
+/** A provider's health, with its limits when it has any. */
+export type ProviderReport = ProviderHealth & { limits?: ProviderLimitsReport };
 
 /**
  * The routing engine: request → route → attempts → response. It knows nothing
@@ -66,6 +70,8 @@ export class Engine {
   readonly #attempt: AttemptFn;
   readonly #unobserve: Array<() => void>;
   readonly #models: UpstreamModels;
+  /** Concurrency and rate limits; undefined when the config sets none. */
+  readonly limits: GatewayLimits | undefined;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.config = config;
@@ -89,11 +95,16 @@ export class Engine {
     this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters);
     this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
     const now = () => this.#clock.now();
-    // Outermost, so that each key's try is an attempt of its own for events, health and logs.
+    const shared = options.sharedCounters === undefined ? undefined : { buffer: options.sharedCounters, offset: runtimes.size };
+    this.limits = createLimits(config, { clock: this.#clock, store: this.store, gateway: this, shared });
+    // Limits first: a request they pass over or hold in a queue has not begun an attempt, and the
+    // tries of one attempt with each key share its slot. Key rotation next, so that each key's try
+    // is an attempt of its own for events, health and logs.
     const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
-    this.#attempt = composeAttempt(sendAttempt(now), [keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)]);
+    this.#attempt = composeAttempt(sendAttempt(now), [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)]);
     this.#models = new UpstreamModels(runtimes, this.#clock, (name) => keys.get(name)?.peek() ?? 0);
     this.#unobserve = [observeTraffic(this.health, this)];
+    if (this.limits !== undefined) this.#unobserve.push(this.limits.close);
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }
 
@@ -196,8 +207,11 @@ export class Engine {
     return this.#models.list(this.routes.names());
   }
 
-  async providerHealth(): Promise<Record<string, ProviderHealth>> {
-    return this.health.report();
+  async providerHealth(): Promise<Record<string, ProviderReport>> {
+    const report: Record<string, ProviderReport> = await this.health.report();
+    const limits = this.limits?.report() ?? {};
+    for (const [name, l] of Object.entries(limits)) if (report[name] !== undefined) report[name].limits = l;
+    return report;
   }
 
   newRequestId(): string {

@@ -15,6 +15,11 @@ function tokenizer(): Promise<CountTokens> {
   return loading;
 }
 
+/** Whether anything in this process has asked for the tokenizer yet (its tables load once, on that first ask). */
+export function tokenizerLoaded(): boolean {
+  return loading !== undefined;
+}
+
 /** Tokens a chat message costs beyond its text (role and separators), as OpenAI's chat format counts them. */
 const PER_MESSAGE = 3;
 /** The assistant's reply is primed with a few tokens. */

@@ -1,12 +1,13 @@
 import { Worker } from "node:worker_threads";
 import type { GatewayConfig } from "../config/types.ts";
+import { limitSlots } from "../limits/index.ts";
 import { Counters } from "../state/counters.ts";
 import type { Logger } from "../telemetry/log.ts";
 import type { WorkerData } from "./worker-main.ts";
 
 export interface WorkerPool {
   url: string;
-  /** The counters every worker shares (one slot per provider, in config order). */
+  /** The counters every worker shares (one slot per provider, in config order, then the concurrency limits'). */
   counters: Counters;
   close(): Promise<void>;
 }
@@ -19,7 +20,7 @@ const ENTRY = new URL("./worker-main.ts", import.meta.url);
  * join its port. A worker that dies is replaced.
  */
 export async function startWorkers(config: GatewayConfig, n: number, logger: Logger): Promise<WorkerPool> {
-  const counters = Counters.shared(Object.keys(config.providers).length);
+  const counters = Counters.shared(Object.keys(config.providers).length + limitSlots(config).length);
   const workers = new Set<Worker>();
   let stopping = false;
   let port = config.server.port;

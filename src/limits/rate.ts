@@ -1,0 +1,199 @@
+import type { Limits } from "../config/types.ts";
+import { GatewayError, isGatewayError } from "../protocol/errors.ts";
+import type { Usage } from "../protocol/chat.ts";
+import { type Clock, sleep } from "../time/clock.ts";
+import type { AdaptiveLimits } from "./adaptive.ts";
+import type { TokenEstimates } from "./estimate.ts";
+import { publishQueue } from "./events.ts";
+import type { StreamEnds } from "./stream-ends.ts";
+import type { LimitWrapper } from "./types.ts";
+import type { UpstreamQuotas } from "./upstream-quota.ts";
+import type { RequestWaits } from "./waits.ts";
+import type { RateWindows, Take, Window } from "./windows.ts";
+
+const MINUTE = 60_000;
+
+/** A provider's or a target's rate limits. */
+export interface RateScope {
+  /** `target:PROVIDER/MODEL` or `provider:NAME`: the key of its windows and of what it has learnt. */
+  id: string;
+  /** How messages name it. */
+  what: string;
+  limits: Limits;
+}
+
+/** What one target is held to: its own limits, then its provider's. */
+export interface RatePlan {
+  label: string;
+  scopes: RateScope[];
+  /** Some scope has a tpm limit, so requests are counted in tokens. */
+  tokens: boolean;
+  queueTimeout: number;
+  /** The scope an upstream 429 lowers: the target's own limits when it has them, else its provider's. */
+  adapts: RateScope;
+  /** Requests waiting for room right now. */
+  waiting: number;
+}
+
+export interface RateDeps {
+  clock: Clock;
+  gateway: object;
+  windows: RateWindows;
+  adaptive: AdaptiveLimits;
+  quotas: UpstreamQuotas;
+  estimates: TokenEstimates;
+  waits: RequestWaits;
+  ends: StreamEnds;
+  /** The plan for a target, or undefined when neither it nor its provider has rate limits. */
+  plan(label: string, provider: string): RatePlan | undefined;
+}
+
+interface Held {
+  take: Take;
+  tokens: boolean;
+}
+
+interface Refusal {
+  waitMs: number;
+  what: string;
+}
+
+/** The windows of one scope as they stand now (its effective limits), with what each costs this request. */
+function windowsOf(scope: RateScope, adaptive: AdaptiveLimits, tokens: number): Array<{ w: Window; cost: number; tokens: boolean; name: string }> {
+  const { rpm, tpm, burst } = scope.limits;
+  const out = [];
+  if (rpm !== undefined) {
+    out.push({ w: { key: `limits:${scope.id}:rpm`, limit: adaptive.effective(scope.id, rpm), windowMs: MINUTE }, cost: 1, tokens: false, name: "rpm" });
+    if (burst !== undefined) {
+      // burst per the time rpm takes to admit that many: bursts are capped, the minute's rate unchanged.
+      const windowMs = Math.ceil((burst * MINUTE) / rpm);
+      out.push({ w: { key: `limits:${scope.id}:burst`, limit: adaptive.effective(scope.id, burst), windowMs }, cost: 1, tokens: false, name: "burst" });
+    }
+  }
+  if (tpm !== undefined) {
+    out.push({ w: { key: `limits:${scope.id}:tpm`, limit: adaptive.effective(scope.id, tpm), windowMs: MINUTE }, cost: tokens, tokens: true, name: "tpm" });
+  }
+  return out;
+}
+
+/**
+ * Rate limits around an upstream attempt: requests and tokens per minute as
+ * sliding windows in the Store, per target and per provider. A target whose
+ * window is full is passed over (GatewayError.skipped) for another with room;
+ * when failover comes back to it, the request waits for room within
+ * queue_timeout, and past that gets SY_ERR_RATE_LIMITED with Retry-After.
+ * Tokens are estimated before the call and settled against the usage the
+ * upstream reports (for a stream, when it ends). An upstream 429 lowers the
+ * effective limits and honours its Retry-After (adaptive.ts); the upstream's
+ * own x-ratelimit-* headers are heeded (upstream-quota.ts).
+ */
+export function rateLimits(deps: RateDeps): LimitWrapper {
+  const { clock, windows, adaptive, quotas, estimates, waits, ends } = deps;
+
+  /** Takes from every window of the plan, or none: the takes before a refusal are given back. */
+  const tryAdmit = async (plan: RatePlan, tokens: number): Promise<Held[] | Refusal> => {
+    const now = clock.now();
+    const paused = adaptive.pausedFor(plan.label, now);
+    if (paused > 0) return { waitMs: paused, what: `target "${plan.label}" (its upstream's Retry-After)` };
+    const upstream = quotas.waitFor(plan.label, tokens, now);
+    if (upstream > 0) return { waitMs: upstream, what: `target "${plan.label}" (its upstream's x-ratelimit headers)` };
+    const held: Held[] = [];
+    for (const scope of plan.scopes) {
+      for (const { w, cost, tokens: isTokens, name } of windowsOf(scope, adaptive, tokens)) {
+        const r = await windows.take(w, cost);
+        if (typeof r === "number") {
+          for (const h of held) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
+          return { waitMs: r, what: `${scope.what} (${name} ${w.limit})` };
+        }
+        held.push({ take: r, tokens: isTokens });
+      }
+    }
+    quotas.spend(plan.label, tokens);
+    return held;
+  };
+
+  const admit = async (plan: RatePlan, tokens: number, signal: AbortSignal): Promise<Held[]> => {
+    let waitingSince: number | undefined;
+    const queue = `rate:target:${plan.label}`;
+    const publish = (event: "admit" | "timeout" | "leave") => {
+      if (waitingSince === undefined) return;
+      plan.waiting--;
+      publishQueue(deps.gateway, queue, event, plan.waiting, clock.now() - waitingSince);
+      waitingSince = undefined;
+    };
+    try {
+      for (;;) {
+        const r = await tryAdmit(plan, tokens);
+        const now = clock.now();
+        if (Array.isArray(r)) {
+          publish("admit");
+          return r;
+        }
+        if (waits.passOver(signal, plan.label)) throw limited(r);
+        if (now + r.waitMs > waits.deadline(signal, now, plan.queueTimeout)) {
+          publish("timeout");
+          throw limited(r);
+        }
+        if (waitingSince === undefined) {
+          waitingSince = now;
+          plan.waiting++;
+          publishQueue(deps.gateway, queue, "wait", plan.waiting);
+        }
+        await sleep(clock, r.waitMs, signal);
+      }
+    } finally {
+      publish("leave");
+    }
+  };
+
+  /** Usage above the estimate is taken after the fact; below it, given back. */
+  const settle = async (plan: RatePlan, estimate: number, usage: Usage | undefined): Promise<void> => {
+    if (usage === undefined) return;
+    const diff = usage.inputTokens + usage.outputTokens - estimate;
+    if (diff === 0) return;
+    for (const scope of plan.scopes) {
+      for (const { w, tokens } of windowsOf(scope, adaptive, 0)) {
+        if (!tokens) continue;
+        if (diff > 0) await windows.add(w, diff);
+        else windows.giveBack(w.key, -diff, w.windowMs);
+      }
+    }
+  };
+
+  return (next) => async (call) => {
+    const label = call.target.label;
+    const plan = deps.plan(label, call.target.provider.config.name);
+    if (plan === undefined) return next(call);
+    const tokens = plan.tokens ? await estimates.of(call) : 0;
+    const held = await admit(plan, tokens, call.signal);
+    let committed;
+    try {
+      committed = await next(call);
+    } catch (err) {
+      const e = isGatewayError(err) ? err : undefined;
+      // Not sent: nothing was used. Sent and failed: the request counts, its tokens were not spent.
+      for (const h of held) if (e?.skipped === true || h.tokens) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
+      if (e !== undefined && e.status === 429 && e.code !== "SY_ERR_RATE_LIMITED") {
+        adaptive.throttled(plan.adapts.id);
+        if (e.retryAfterMs !== undefined) adaptive.pause(label, clock.now() + e.retryAfterMs);
+      }
+      throw err;
+    }
+    quotas.update(label, committed.headers, clock.now());
+    adaptive.succeeded(plan.adapts.id);
+    if (plan.tokens) {
+      const result = committed;
+      const done = () => void settle(plan, tokens, result.usage()).catch(() => {});
+      if (result.rest !== undefined) ends.hold(call.requestId, label, call.signal, done);
+      else done();
+    }
+    return committed;
+  };
+}
+
+function limited(r: Refusal): GatewayError {
+  const err = new GatewayError("SY_ERR_RATE_LIMITED", `${r.what} is at its rate limit; room again in ${Math.ceil(r.waitMs)} ms`, { retryable: true });
+  err.skipped = true;
+  err.retryAfterMs = r.waitMs;
+  return err;
+}

@@ -1,0 +1,85 @@
+import type { Store } from "../state/store.ts";
+
+/** One take from one window: what it cost after credits, so that it can be given back. */
+export interface Take {
+  key: string;
+  cost: number;
+  windowMs: number;
+}
+
+export interface Window {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Takes from the rate windows in the Store (windowTake: atomic per window, so
+ * exact across instances sharing a store). A window cannot be given units
+ * back, so what must be returned (the takes before a window that refused, the
+ * estimate of a call that was never made, an estimate above the usage the
+ * upstream reported) is kept here as a credit against the next takes of the
+ * same window, for as long as the units it stands for still count there: one
+ * window length. Credits are this process's own.
+ */
+export class RateWindows {
+  readonly #store: Store;
+  readonly #now: () => number;
+  readonly #credits = new Map<string, { amount: number; until: number }>();
+
+  constructor(store: Store, now: () => number) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /**
+   * Takes `cost` (capped at the limit, so that one oversized request waits for
+   * an empty window rather than forever) from `w`. Answers the take, or the
+   * milliseconds until the window has room when it has none.
+   */
+  async take(w: Window, cost: number): Promise<Take | number> {
+    cost = Math.min(cost, w.limit);
+    const credit = this.#credit(w.key);
+    const covered = Math.min(credit, cost);
+    const r = await this.#store.windowTake(w.key, cost - covered, w.limit, w.windowMs);
+    if (!r.allowed) return Math.max(1, r.retryAfterMs);
+    if (covered > 0) this.#use(w.key, covered);
+    return { key: w.key, cost: cost - covered, windowMs: w.windowMs };
+  }
+
+  /** Takes up to `cost` more after the fact (usage above the estimate): what fits, since the call was made anyway. */
+  async add(w: Window, cost: number): Promise<void> {
+    if (cost <= 0) return;
+    const covered = Math.min(this.#credit(w.key), cost);
+    if (covered > 0) this.#use(w.key, covered);
+    let rest = Math.min(cost - covered, w.limit);
+    if (rest <= 0) return;
+    const r = await this.#store.windowTake(w.key, rest, w.limit, w.windowMs);
+    if (r.allowed || r.remaining <= 0) return;
+    rest = r.remaining;
+    await this.#store.windowTake(w.key, rest, w.limit, w.windowMs);
+  }
+
+  /** Gives `cost` units of `key` back, as a credit against its next takes. */
+  giveBack(key: string, cost: number, windowMs: number): void {
+    if (cost <= 0) return;
+    const now = this.#now();
+    const c = this.#credits.get(key);
+    const amount = (c !== undefined && c.until > now ? c.amount : 0) + cost;
+    this.#credits.set(key, { amount, until: now + windowMs });
+  }
+
+  #credit(key: string): number {
+    const c = this.#credits.get(key);
+    if (c === undefined) return 0;
+    if (c.until > this.#now()) return c.amount;
+    this.#credits.delete(key);
+    return 0;
+  }
+
+  #use(key: string, amount: number): void {
+    const c = this.#credits.get(key)!;
+    c.amount -= amount;
+    if (c.amount <= 0) this.#credits.delete(key);
+  }
+}
