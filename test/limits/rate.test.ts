@@ -164,6 +164,39 @@ describe("rate windows", () => {
   });
 });
 
+test("when every target is full, the request waits at the one with room soonest, not the first in order", async (t) => {
+  const a = await new GateUpstream().listen();
+  const b = await new GateUpstream().listen();
+  const clock = new FakeClock();
+  const gw = await startGateway(
+    {
+      providers: { a: { type: "openai", base_url: a.url, limits: { rpm: 1, queue_timeout: "5m" } }, b: { type: "openai", base_url: b.url, limits: { rpm: 1, queue_timeout: "5m" } } },
+      models: { both: { targets: ["b/x", { provider: "a", model: "x", priority: 1 }], retry: { attempts: 1 } }, a: { targets: ["a/x"] }, b: { targets: ["b/x"] } },
+    },
+    { clock },
+  );
+  t.after(async () => {
+    await gw.close();
+    await a.close();
+    await b.close();
+  });
+  const url = `${gw.url}/v1/chat/completions`;
+  assert.equal((await post(url, say("fill a", "a"))).status, 200);
+  // Into the next minute's bucket: a's use is fading, b's is fresh.
+  clock.advance(50_000);
+  assert.equal((await post(url, say("fill b", "b"))).status, 200);
+  const waiting = rateWait(gw, "a/x");
+  const pending = post(url, say("r3", "both"));
+  await waiting;
+  const delay = await clock.waitForTimer((ms) => ms > 1000 && ms < 600_000);
+  assert.equal(delay, 50_000, "a has room in 50 s, b only in 110 s");
+  clock.advance(delay);
+  const res = await pending;
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("x-switchyard-target"), "a/x");
+  assert.deepEqual(b.arrivals, ["fill b"]);
+});
+
 describe("adaptive limits", () => {
   test("an upstream 429 lowers the effective limit to 80% and honours its Retry-After; the next request goes elsewhere", async (t) => {
     const s = await setup(t, { rpm: 1000 }, { attempts: 2 });
