@@ -58,22 +58,36 @@ interface Refusal {
   what: string;
 }
 
-/** The windows of one scope as they stand now (its effective limits), with what each costs this request. */
-function windowsOf(scope: RateScope, adaptive: AdaptiveLimits, tokens: number): Array<{ w: Window; cost: number; tokens: boolean; name: string }> {
+interface ScopeWindow {
+  key: string;
+  /** The configured limit, before what the scope has learnt. */
+  limit: number;
+  windowMs: number;
+  tokens: boolean;
+  name: string;
+}
+
+/** A scope's windows, worked out once per scope. */
+const scopeWindows = new WeakMap<RateScope, ScopeWindow[]>();
+
+function windowsOf(scope: RateScope): ScopeWindow[] {
+  let out = scopeWindows.get(scope);
+  if (out !== undefined) return out;
   const { rpm, tpm, burst } = scope.limits;
-  const out = [];
+  out = [];
   if (rpm !== undefined) {
-    out.push({ w: { key: `limits:${scope.id}:rpm`, limit: adaptive.effective(scope.id, rpm), windowMs: MINUTE }, cost: 1, tokens: false, name: "rpm" });
-    if (burst !== undefined) {
-      // burst per the time rpm takes to admit that many: bursts are capped, the minute's rate unchanged.
-      const windowMs = Math.ceil((burst * MINUTE) / rpm);
-      out.push({ w: { key: `limits:${scope.id}:burst`, limit: adaptive.effective(scope.id, burst), windowMs }, cost: 1, tokens: false, name: "burst" });
-    }
+    out.push({ key: `limits:${scope.id}:rpm`, limit: rpm, windowMs: MINUTE, tokens: false, name: "rpm" });
+    // burst per the time rpm takes to admit that many: bursts are capped, the minute's rate unchanged.
+    if (burst !== undefined) out.push({ key: `limits:${scope.id}:burst`, limit: burst, windowMs: Math.ceil((burst * MINUTE) / rpm), tokens: false, name: "burst" });
   }
-  if (tpm !== undefined) {
-    out.push({ w: { key: `limits:${scope.id}:tpm`, limit: adaptive.effective(scope.id, tpm), windowMs: MINUTE }, cost: tokens, tokens: true, name: "tpm" });
-  }
+  if (tpm !== undefined) out.push({ key: `limits:${scope.id}:tpm`, limit: tpm, windowMs: MINUTE, tokens: true, name: "tpm" });
+  scopeWindows.set(scope, out);
   return out;
+}
+
+/** A window as it stands now: the scope's effective share of its limit. */
+function current(scope: RateScope, w: ScopeWindow, adaptive: AdaptiveLimits): Window {
+  return { key: w.key, limit: adaptive.effective(scope.id, w.limit), windowMs: w.windowMs };
 }
 
 /**
@@ -99,13 +113,14 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
     if (upstream > 0) return { waitMs: upstream, what: `target "${plan.label}" (its upstream's x-ratelimit headers)` };
     const held: Held[] = [];
     for (const scope of plan.scopes) {
-      for (const { w, cost, tokens: isTokens, name } of windowsOf(scope, adaptive, tokens)) {
-        const r = await windows.take(w, cost);
+      for (const sw of windowsOf(scope)) {
+        const w = current(scope, sw, adaptive);
+        const r = await windows.take(w, sw.tokens ? tokens : 1);
         if (typeof r === "number") {
           for (const h of held) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
-          return { waitMs: r, what: `${scope.what} (${name} ${w.limit})` };
+          return { waitMs: r, what: `${scope.what} (${sw.name} ${w.limit})` };
         }
-        held.push({ take: r, tokens: isTokens });
+        held.push({ take: r, tokens: sw.tokens });
       }
     }
     quotas.spend(plan.label, tokens);
@@ -152,10 +167,10 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
     const diff = usage.inputTokens + usage.outputTokens - estimate;
     if (diff === 0) return;
     for (const scope of plan.scopes) {
-      for (const { w, tokens } of windowsOf(scope, adaptive, 0)) {
-        if (!tokens) continue;
-        if (diff > 0) await windows.add(w, diff);
-        else windows.giveBack(w.key, -diff, w.windowMs);
+      for (const sw of windowsOf(scope)) {
+        if (!sw.tokens) continue;
+        if (diff > 0) await windows.add(current(scope, sw, adaptive), diff);
+        else windows.giveBack(sw.key, -diff, sw.windowMs);
       }
     }
   };
