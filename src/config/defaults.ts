@@ -9,7 +9,20 @@ import { normaliseBaseUrl } from "./url.ts";
 import type { Env } from "./interpolate.ts";
 import { ACCOUNT_ID, CLOUDFLARE_ACCOUNT_VAR, isPreset, PRESETS, presetBaseUrl } from "./presets.ts";
 import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
-import type { GatewayConfig, Limits, PoolSettings, ProviderConfig, ProviderType, RetryPolicy, ServerConfig, TargetConfig, Timeouts } from "./types.ts";
+import type {
+  BreakerSettings,
+  GatewayConfig,
+  HealthCheckSettings,
+  Limits,
+  PoolSettings,
+  ProviderConfig,
+  ProviderType,
+  RetryBudgetSettings,
+  RetryPolicy,
+  ServerConfig,
+  TargetConfig,
+  Timeouts,
+} from "./types.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -22,6 +35,10 @@ export interface Defaults {
   readonly retry: Readonly<RetryPolicy>;
   readonly target: Readonly<Pick<TargetConfig, "priority" | "weight">>;
   readonly limits: Readonly<Required<Pick<Limits, "queueTimeout">>>;
+  readonly breaker: Readonly<BreakerSettings>;
+  /** Used when a provider sets `health_check: true` (checks are off unless asked for). */
+  readonly healthCheck: Readonly<HealthCheckSettings>;
+  readonly retryBudget: Readonly<RetryBudgetSettings>;
 }
 
 /** Every value the gateway assumes when neither the file nor its `defaults:` section sets one (ms, bytes). */
@@ -42,6 +59,18 @@ export const DEFAULTS: Defaults = Object.freeze({
   retry: Object.freeze({ attempts: 3, baseDelay: 250, maxDelay: 8 * SECOND }),
   target: Object.freeze({ priority: 0, weight: 1 }),
   limits: Object.freeze({ queueTimeout: 2 * MINUTE }),
+  breaker: Object.freeze({
+    consecutive: 5,
+    failureRate: 0.5,
+    minRequests: 20,
+    window: MINUTE,
+    recovery: MINUTE,
+    maxRecovery: 10 * MINUTE,
+    halfOpenProbes: 3,
+    count429: false,
+  }),
+  healthCheck: Object.freeze({ interval: 30 * SECOND, timeout: 5 * SECOND, unhealthyThreshold: 2 }),
+  retryBudget: Object.freeze({ ratio: 0.2, minPerSecond: 3, window: 10 * SECOND }),
 });
 
 /** A fresh, mutable copy of the server defaults. */

@@ -15,7 +15,19 @@ import { checkReferences } from "./references.ts";
 import { configSchema, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
-import type { GatewayConfig, Limits, ModelConfig, TargetConfig, PoolSettings, ProviderConfig, RetryPolicy, Timeouts } from "./types.ts";
+import type {
+  BreakerSettings,
+  GatewayConfig,
+  HealthCheckSettings,
+  Limits,
+  ModelConfig,
+  PoolSettings,
+  ProviderConfig,
+  RetryBudgetSettings,
+  RetryPolicy,
+  TargetConfig,
+  Timeouts,
+} from "./types.ts";
 
 export { ConfigError };
 
@@ -72,6 +84,73 @@ function retry(own: Layer<"retry">, shared: Layer<"retry">): RetryPolicy {
     baseDelay: first([own?.base_delay, shared?.base_delay], d.baseDelay),
     maxDelay: first([own?.max_delay, shared?.max_delay], d.maxDelay),
   };
+}
+
+/**
+ * Settings that can be switched off (`false`) or tuned (a mapping) at several
+ * layers, most specific first. The most specific layer that is set decides
+ * whether the mechanism is on; a value it leaves out comes from the next
+ * mapping down, then the built-in default. Undefined when no layer is set,
+ * so the engine applies the built-in defaults and the normalised config
+ * stays as small as the file.
+ */
+function layered<T extends object, S>(
+  layers: (T | boolean | null | undefined)[],
+  build: (pick: <K extends keyof T>(key: K) => NonNullable<T[K]> | undefined) => S,
+): S | false | undefined {
+  const set = layers.filter((l): l is T | boolean => l !== undefined && l !== null);
+  if (set.length === 0) return undefined;
+  if (set[0] === false) return false;
+  const maps = set.filter((l): l is T => typeof l === "object");
+  return build((key) => {
+    for (const m of maps) if (m[key] !== undefined && m[key] !== null) return m[key] as NonNullable<T[typeof key]>;
+    return undefined;
+  });
+}
+
+type BreakerFile = Exclude<NonNullable<Shared["breaker"]>, false>;
+type HealthCheckFile = Exclude<NonNullable<Shared["health_check"]>, boolean>;
+type RetryBudgetFile = Exclude<NonNullable<Shared["retry_budget"]>, false>;
+
+function breaker(layers: (BreakerFile | false | null | undefined)[]): BreakerSettings | false | undefined {
+  const d = DEFAULTS.breaker;
+  return layered(layers, (pick) => ({
+    consecutive: pick("consecutive") ?? d.consecutive,
+    failureRate: pick("failure_rate") ?? d.failureRate,
+    minRequests: pick("min_requests") ?? d.minRequests,
+    window: pick("window") ?? d.window,
+    recovery: pick("recovery") ?? d.recovery,
+    // A recovery set above the default cap raises the cap with it.
+    maxRecovery: pick("max_recovery") ?? Math.max(d.maxRecovery, pick("recovery") ?? 0),
+    halfOpenProbes: pick("half_open_probes") ?? d.halfOpenProbes,
+    count429: pick("count_429") ?? d.count429,
+  }));
+}
+
+function healthCheck(layers: (HealthCheckFile | boolean | null | undefined)[]): HealthCheckSettings | undefined {
+  const d = DEFAULTS.healthCheck;
+  const settings = layered(layers, (pick): HealthCheckSettings => {
+    const out: HealthCheckSettings = {
+      interval: pick("interval") ?? d.interval,
+      timeout: pick("timeout") ?? d.timeout,
+      unhealthyThreshold: pick("unhealthy_threshold") ?? d.unhealthyThreshold,
+    };
+    const path = pick("path");
+    const model = pick("model");
+    if (path !== undefined) out.path = path.startsWith("/") ? path : `/${path}`;
+    if (model !== undefined) out.model = model;
+    return out;
+  });
+  return settings === false ? undefined : settings;
+}
+
+function retryBudget(layers: (RetryBudgetFile | false | null | undefined)[]): RetryBudgetSettings | false | undefined {
+  const d = DEFAULTS.retryBudget;
+  return layered(layers, (pick) => ({
+    ratio: pick("ratio") ?? d.ratio,
+    minPerSecond: pick("min_per_second") ?? d.minPerSecond,
+    window: pick("window") ?? d.window,
+  }));
 }
 
 type ProviderFile = NonNullable<ConfigFile["providers"]>[string];
@@ -159,6 +238,12 @@ function provider(name: string, p: ProviderFile, shared: ConfigFile["defaults"],
   const l = limits(p.limits);
   if (l !== undefined) out.limits = l;
   if (p.disabled === true) out.disabled = true;
+  const ownBreaker = breaker([p.breaker, shared?.breaker]);
+  if (ownBreaker !== undefined) out.breaker = ownBreaker;
+  const check = healthCheck([p.health_check, shared?.health_check]);
+  if (check !== undefined) out.healthCheck = check;
+  const budget = retryBudget([p.retry_budget, shared?.retry_budget]);
+  if (budget !== undefined) out.retryBudget = budget;
   return out;
 }
 
@@ -169,9 +254,8 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
 
   const providers = Object.entries(file.providers ?? {}).map(([name, p]): [string, ProviderConfig] => [name, provider(name, p, shared, env)]);
 
-  const models = Object.entries(file.models ?? {}).map(([name, m]): [string, ModelConfig] => [
-    name,
-    {
+  const models = Object.entries(file.models ?? {}).map(([name, m]): [string, ModelConfig] => {
+    const model: ModelConfig = {
       name,
       targets: m.targets.map((t) => {
         const target: TargetConfig = {
@@ -183,12 +267,16 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
         const l = limits(t.limits);
         if (l !== undefined) target.limits = l;
         if (t.disabled === true) target.disabled = true;
+        const own = breaker([m.breaker, file.providers?.[t.provider]?.breaker, shared?.breaker]);
+        if (own !== undefined) target.breaker = own;
         return target;
       }),
       retry: retry(m.retry, shared?.retry),
       fallbacks: m.fallbacks ?? [],
-    },
-  ]);
+    };
+    if (m.hedge) model.hedge = { after: m.hedge.after };
+    return [name, model];
+  });
 
   return {
     server: {

@@ -94,6 +94,13 @@ export const positive = scalar({ anyOf: [{ type: "number", exclusiveMinimum: 0 }
   return n;
 });
 
+/** A share: more than 0, at most 1. */
+export const fraction = scalar({ anyOf: [{ type: "number", exclusiveMinimum: 0, maximum: 1 }, textOr(NUMERIC.source, "a number")] }, (v) => {
+  const n = toNumber(v, "a number > 0 and ≤ 1");
+  if (n <= 0 || n > 1) throw new Error("expected a number > 0 and ≤ 1");
+  return n;
+});
+
 export const bool = scalar({ anyOf: [{ type: "boolean" }, textOr("^(true|false)$", "true or false")] }, (v) => {
   if (v === true || v === "true") return true;
   if (v === false || v === "false") return false;
@@ -104,6 +111,34 @@ export const duration = scalar({ anyOf: [{ type: "number", minimum: 0, maximum: 
   if (typeof v !== "string" && typeof v !== "number") throw new Error("expected a duration such as 250ms, 10s or 5m");
   return parseDuration(v);
 });
+
+/** A duration that cannot be 0: a period or a window, where 0 would mean "all the time". */
+export const positiveDuration = scalar(
+  { anyOf: [{ type: "number", exclusiveMinimum: 0, maximum: MAX_DURATION_MS }, textOr(DURATION_TEXT, "a duration such as 10s or 1m")] },
+  (v) => {
+    if (typeof v !== "string" && typeof v !== "number") throw new Error("expected a duration such as 10s or 1m");
+    const ms = parseDuration(v);
+    if (ms < 1) throw new Error("must be at least 1ms");
+    return ms;
+  },
+);
+
+/** A duration above 0, or "p95": a measured percentile. */
+export const durationOrP95 = scalar(
+  { anyOf: [{ type: "number", minimum: 0, maximum: MAX_DURATION_MS }, textOr(`${DURATION_TEXT}|^p95$`, 'a duration such as 2s, or "p95"')] },
+  (v): number | "p95" => {
+    if (v === "p95") return v;
+    if (typeof v !== "string" && typeof v !== "number") throw new Error('expected a duration such as 2s, or "p95"');
+    let ms: number;
+    try {
+      ms = parseDuration(v);
+    } catch {
+      throw new Error('expected a duration such as 2s, or "p95"');
+    }
+    if (ms <= 0) throw new Error("must be longer than 0");
+    return ms;
+  },
+);
 
 export const size = scalar({ anyOf: [{ type: "number", minimum: 1 }, textOr(SIZE_TEXT, "a size such as 512kb or 10mb")] }, (v) => {
   if (typeof v !== "string" && typeof v !== "number") throw new Error("expected a size such as 512kb or 10mb");

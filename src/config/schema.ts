@@ -20,6 +20,8 @@ import {
   apiVersion,
   bool,
   duration,
+  durationOrP95,
+  fraction,
   gatewaySecret,
   HEADER_NAME,
   headerText,
@@ -29,6 +31,7 @@ import {
   oneOf,
   origin,
   positive,
+  positiveDuration,
   secret,
   size,
   text,
@@ -205,6 +208,63 @@ const limits = strict({
     when: onceValid("burst", "rpm"),
   });
 
+const B = D.breaker;
+const breakerSettings = strict({
+  consecutive: optional(integer(0)).describe(`Failures in a row that open the breaker; 0 turns this trigger off. Default ${B.consecutive}.`),
+  failure_rate: optional(fraction).describe(
+    `The share of failed attempts within the window that opens the breaker, once it holds min_requests. Default ${B.failureRate}.`,
+  ),
+  min_requests: optional(integer(1)).describe(`Attempts the window must hold before failure_rate counts. Default ${B.minRequests}.`),
+  window: optional(positiveDuration).describe(`The sliding window failure_rate looks at. Default ${dur(B.window)}.`),
+  recovery: optional(duration).describe(
+    `How long an open breaker stays open before letting probes through; doubled with each repeated trip. Default ${dur(B.recovery)}.`,
+  ),
+  max_recovery: optional(duration).describe(`The longest recovery a repeated trip can reach. Default ${dur(B.maxRecovery)}.`),
+  half_open_probes: optional(integer(1)).describe(
+    `Attempts let through when half-open: all succeed and it closes, one fails and it opens again. Default ${B.halfOpenProbes}.`,
+  ),
+  count_429: optional(bool).describe(`Count an upstream 429 as a failure (by default it only slows that target down). Default ${B.count429}.`),
+}).refine((b) => b.recovery == null || b.max_recovery == null || b.recovery <= b.max_recovery, {
+  path: ["max_recovery"],
+  message: "must not be shorter than recovery",
+  when: onceValid("recovery", "max_recovery"),
+});
+
+/** `breaker: false` turns it off; a mapping tunes it. */
+const breaker = z.union([z.literal(false), breakerSettings], { error: () => "expected false or a mapping of breaker settings" });
+
+const HC = D.healthCheck;
+const healthCheckSettings = strict({
+  interval: optional(positiveDuration).describe(`Between two checks, each jittered by ±10%. Default ${dur(HC.interval)}.`),
+  timeout: optional(positiveDuration).describe(`The whole check. Default ${dur(HC.timeout)}.`),
+  unhealthy_threshold: optional(integer(1)).describe(`Failed checks in a row that open the provider's breaker. Default ${HC.unhealthyThreshold}.`),
+  path: optional(text).describe("GET this path, relative to base_url (such as /health), instead of /models; any 2xx passes."),
+  model: optional(text).describe("Probe with a one-token chat request for this model instead; it must answer 2xx, and costs that token."),
+});
+
+/** `health_check: true` runs checks with the defaults; a mapping tunes them. */
+const healthCheck = z.union([z.boolean(), healthCheckSettings], { error: () => "expected true, false or a mapping of health check settings" });
+
+const RB = D.retryBudget;
+const retryBudgetSettings = strict({
+  ratio: optional(fraction).describe(`Retries and hedges caused by the provider, as a share of its recent requests. Default ${RB.ratio}.`),
+  min_per_second: optional(integer(0)).describe(`Retries and hedges per second allowed whatever the ratio says. Default ${RB.minPerSecond}.`),
+  window: optional(positiveDuration).describe(`What counts as recent. Default ${dur(RB.window)}.`),
+});
+
+/** `retry_budget: false` lifts the bound; a mapping tunes it. */
+const retryBudget = z.union([z.literal(false), retryBudgetSettings], { error: () => "expected false or a mapping of retry budget settings" });
+
+const hedge = strict({
+  after: field(durationOrP95).describe(
+    'Start a second attempt on another target when the first has no first byte after this long (such as 2s), or after "p95": that target\'s 95th percentile of recent times to first byte.',
+  ),
+});
+
+const BREAKER_HELP = `A circuit breaker: false turns it off, a mapping tunes it. Defaults: ${B.consecutive} failures in a row, or ${B.failureRate * 100}% of at least ${B.minRequests} attempts in ${dur(B.window)}; open for ${dur(B.recovery)} (up to ${dur(B.maxRecovery)}); ${B.halfOpenProbes} probes.`;
+const HEALTH_CHECK_HELP = `Active, token-free health checks: true runs them with the defaults (every ${dur(HC.interval)}), a mapping tunes them. Off unless set.`;
+const RETRY_BUDGET_HELP = `Bounds the retries and hedges this provider's failures may cause, so an outage cannot multiply load: false lifts it. Default ${RB.ratio * 100}% of recent requests, at least ${RB.minPerSecond} per second.`;
+
 const TIMEOUTS_HELP = "Upstream timeouts, such as { connect: 10s, first_byte: 60s, idle: 30s, total: 10m }.";
 const POOL_HELP = "The connection pool to the upstream's origin. Providers on one origin share a pool, sized by the first of them.";
 const RETRY_HELP = "Retries with exponential backoff across the model's targets.";
@@ -238,7 +298,12 @@ const provider = strict({
     "The upstream serves OpenAI's Responses API (OpenAI itself, Azure): POST /v1/responses passes through to it instead of being translated to Chat Completions. Default false.",
   ),
   limits: limits.nullish().describe(`${LIMITS_HELP} For all of the provider's targets together.`),
-  disabled: optional(bool).describe("Switch the provider off: none of its targets is tried. Default false."),
+  disabled: optional(bool).describe("Switch the provider off: none of its targets is tried and it is not health-checked. Default false."),
+  breaker: breaker
+    .nullish()
+    .describe(`${BREAKER_HELP} This one watches whether the provider can be reached at all; its settings are also the default for its targets' breakers.`),
+  health_check: healthCheck.nullish().describe(HEALTH_CHECK_HELP),
+  retry_budget: retryBudget.nullish().describe(RETRY_BUDGET_HELP),
 })
   .refine((p) => p.type === "demo" || isPreset(p.type) || DEFAULT_BASE_URLS[p.type] !== undefined || p.base_url != null, {
     path: ["base_url"],
@@ -288,6 +353,8 @@ const model = strict({
   fallbacks: listOf(field(text).describe("The name of another model under models."))
     .nullish()
     .describe("Other models tried, in order, when every target failed. Cycles are rejected."),
+  breaker: breaker.nullish().describe(`${BREAKER_HELP} For each of this model's targets; unset values come from the target's provider.`),
+  hedge: hedge.nullish().describe("Hedged requests: a second attempt on another target when the first is slow. Off unless set."),
 });
 
 /** A gateway key: the secret alone, or a record naming it (budgets and limits per key will sit beside it). */
@@ -365,11 +432,16 @@ const defaults = strict({
   timeouts: timeouts.nullish().describe(`${TIMEOUTS_HELP} For every provider that sets none.`),
   pool: pool.nullish().describe(`${POOL_HELP} For every provider that sets none.`),
   retry: retry.nullish().describe(`${RETRY_HELP} For every model that sets none.`),
+  breaker: breaker.nullish().describe(`${BREAKER_HELP} For every provider and target whose own settings leave it open.`),
+  health_check: healthCheck.nullish().describe(`${HEALTH_CHECK_HELP} For every provider that sets none.`),
+  retry_budget: retryBudget.nullish().describe(`${RETRY_BUDGET_HELP} For every provider that sets none.`),
 });
 
 export const configSchema = strict({
   server: server.nullish().describe("Where and how the gateway listens."),
-  defaults: defaults.nullish().describe("Timeouts, pool and retry settings for every provider and model that sets none of its own."),
+  defaults: defaults
+    .nullish()
+    .describe("Timeouts, pool, retry, breaker, health check and retry budget settings for every provider and model that sets none of its own."),
   providers: mapOf(provider, { pattern: "^[^/]+$", patternErrorMessage: 'provider names must be non-empty and contain no "/"' })
     .nullish()
     .describe('Upstream providers, by name. Targets refer to them, and a request may address one directly as "NAME/model", so a name cannot contain "/".'),
@@ -379,9 +451,22 @@ export const configSchema = strict({
 /** The validated file: snake_case, ms and bytes, anything left out still null/undefined. */
 export type ConfigFile = z.output<typeof configSchema>;
 
+/**
+ * A value that may be `false` or a mapping (breaker, compression …) is a
+ * union, whose failure zod reports as one issue holding each option's. When
+ * only one option got past the value's type (a mapping with a bad key in it),
+ * its issues are the ones worth reading, each at its own path.
+ */
+function unwrapUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union") return [issue];
+  const deep = issue.errors.filter((option) => option.some((i) => i.path.length > 0));
+  if (deep.length !== 1) return [issue];
+  return deep[0].flatMap((i) => unwrapUnion({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /** One `path: message` line per zod issue. */
 export function schemaProblems(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap(unwrapUnion).map((issue) => {
     const path = issue.path as PathSegment[];
     const known = issue.code === "custom" ? issue.params?.unknownKey : undefined;
     if (Array.isArray(known)) return problemAt(path, `unknown key${didYouMean(String(path.at(-1)), known)}`);

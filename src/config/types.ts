@@ -78,6 +78,59 @@ export interface ProviderConfig {
   limits?: Limits;
   /** Switched off: no target of it is tried. */
   disabled?: boolean;
+  /** The provider's own breaker (reachability), and the default for its targets' breakers; false: none. Absent: the built-in defaults. */
+  breaker?: BreakerSettings | false;
+  /** Active health checks; absent or false: none run. */
+  healthCheck?: HealthCheckSettings | false;
+  /** Bounds retries and hedges caused by this provider; false: unbounded. Absent: the built-in defaults. */
+  retryBudget?: RetryBudgetSettings | false;
+}
+
+/**
+ * A circuit breaker: closed → open after `consecutive` failures in a row, or
+ * when at least `minRequests` in `window` failed at `failureRate` or more;
+ * open for `recovery` (doubling with each repeated trip, up to `maxRecovery`);
+ * then half-open, letting `halfOpenProbes` attempts through.
+ */
+export interface BreakerSettings {
+  /** Failures in a row that open it; 0: this trigger is off. */
+  consecutive: number;
+  /** Share of failed attempts in the window that opens it, in (0, 1]. */
+  failureRate: number;
+  /** Attempts the window must hold before the rate counts. */
+  minRequests: number;
+  window: number;
+  recovery: number;
+  maxRecovery: number;
+  halfOpenProbes: number;
+  /** Whether an upstream 429 counts as a failure. */
+  count429: boolean;
+}
+
+export interface HealthCheckSettings {
+  /** Between two checks of one provider (each jittered by ±10%). */
+  interval: number;
+  /** The whole check. */
+  timeout: number;
+  /** Failed checks in a row that open the provider's breaker. */
+  unhealthyThreshold: number;
+  /** GET this path (relative to base_url) instead of /models. */
+  path?: string;
+  /** Probe with a chat request for this model instead; it must answer 2xx. */
+  model?: string;
+}
+
+/** Retries and hedges caused by one provider: at most `ratio` of its recent requests, but `minPerSecond` always. */
+export interface RetryBudgetSettings {
+  ratio: number;
+  minPerSecond: number;
+  /** What "recent" means. */
+  window: number;
+}
+
+export interface HedgeSettings {
+  /** Start a second attempt when the first has no first byte after this many ms, or after the target's recent p95. */
+  after: number | "p95";
 }
 
 export interface TargetConfig {
@@ -92,6 +145,8 @@ export interface TargetConfig {
   limits?: Limits;
   /** Switched off in this model: never tried. */
   disabled?: boolean;
+  /** Its breaker: the model's settings, else its provider's, else defaults; false: none. Absent: the built-in defaults. */
+  breaker?: BreakerSettings | false;
 }
 
 export interface RetryPolicy {
@@ -108,6 +163,8 @@ export interface ModelConfig {
   retry: RetryPolicy;
   /** Other public model names tried in order when every target failed. */
   fallbacks: string[];
+  /** A second attempt for a slow first one; absent: none. */
+  hedge?: HedgeSettings;
 }
 
 export interface ServerConfig {

@@ -46,6 +46,8 @@ export const ERRORS = {
   SY_ERR_CONCURRENCY_LIMIT: { status: 503, type: "server_error" },
   SY_ERR_QUEUE_TIMEOUT: { status: 503, type: "server_error" },
   SY_ERR_DISABLED: { status: 503, type: "server_error" },
+  SY_ERR_NO_HEALTHY_TARGET: { status: 503, type: "upstream_error" },
+  SY_ERR_HEDGE_CANCELLED: { status: 499, type: "client_closed_request" },
   SY_ERR_SHUTTING_DOWN: { status: 503, type: "server_error" },
   SY_ERR_CONFIG: { status: 500, type: "server_error" },
   SY_ERR_INTERNAL: { status: 500, type: "server_error" },
