@@ -2,7 +2,7 @@ export { createGateway } from "./engine/create.ts";
 export type { Gateway, ChatCompletion, ChatCompletionChunk, ChunkStream, CallOptions } from "./engine/client.ts";
 export { Engine, type EngineOptions } from "./engine/gateway.ts";
 export type { GatewayResult, RequestContext } from "./engine/types.ts";
-export type { ProviderHealth } from "./upstream/health.ts";
+export type { ProviderHealth, TargetHealth } from "./upstream/health.ts";
 export type { Logger } from "./telemetry/log.ts";
 export { createHttpServer, listen, type RunningServer } from "./server/http.ts";
 export { GatewayError, ERRORS, type ErrorCode, type AttemptRecord } from "./protocol/errors.ts";

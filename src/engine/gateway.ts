@@ -15,7 +15,11 @@ import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { logRequests } from "../telemetry/request-log.ts";
 import { type Clock, type Random, systemClock } from "../time/clock.ts";
 import { DemoTransport } from "../upstream/demo-transport.ts";
-import { HealthTracker, type ProviderHealth } from "../upstream/health.ts";
+import { Hedges, type Hedging } from "../routing/hedge.ts";
+import { RetryBudgets, type RetryBudget } from "../routing/retry-budget.ts";
+import { Breakers } from "../upstream/breakers.ts";
+import { breakerHealth, HealthTracker, type ProviderHealth, type TargetHealth } from "../upstream/health.ts";
+import { HealthChecks } from "../upstream/health-checks.ts";
 import { observeTraffic } from "../upstream/health-events.ts";
 import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
 import { KeyRing } from "../upstream/keys.ts";
@@ -24,6 +28,7 @@ import type { ProviderRuntime } from "../upstream/runtime.ts";
 import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
 import { sendAttempt } from "./attempt.ts";
 import { failover } from "./failover.ts";
+import { circuitBreakers } from "./wrappers/breakers.ts";
 import { attemptEvents } from "./wrappers/events.ts";
 import { keyRotation } from "./wrappers/keys.ts";
 import { redaction } from "./wrappers/redaction.ts";
@@ -72,6 +77,11 @@ export class Engine {
   readonly #models: UpstreamModels;
   /** Concurrency and rate limits; undefined when the config sets none. */
   readonly limits: GatewayLimits | undefined;
+  /** Each present only when configured, so what is off costs nothing per request. */
+  readonly #breakers: Breakers | undefined;
+  readonly #budget: RetryBudget | undefined;
+  readonly #hedge: Hedging | undefined;
+  readonly #checks: HealthChecks;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.config = config;
@@ -97,13 +107,27 @@ export class Engine {
     const now = () => this.#clock.now();
     const shared = options.sharedCounters === undefined ? undefined : { buffer: options.sharedCounters, offset: runtimes.size };
     this.limits = createLimits(config, { clock: this.#clock, store: this.store, gateway: this, shared });
-    // Limits first: a request they pass over or hold in a queue has not begun an attempt, and the
-    // tries of one attempt with each key share its slot. Key rotation next, so that each key's try
-    // is an attempt of its own for events, health and logs.
+    const providers = Object.values(config.providers);
+    const targets = Object.values(config.models).flatMap((m) => m.targets);
+    const stateError = (err: unknown) => this.#log.warn({ err }, "shared state unavailable; the request goes on without it");
+    this.#breakers = Breakers.anyConfigured(providers, targets) ? new Breakers(providers, this.store, now, stateError) : undefined;
+    for (const name of Object.keys(config.models)) for (const tier of this.routes.get(name)?.plan.tiers ?? []) for (const t of tier) this.#breakers?.know(t);
+    const budgets = new RetryBudgets(providers, this.store, stateError);
+    this.#budget = budgets.size > 0 ? budgets : undefined;
+    const hedges = new Hedges(Object.values(config.models), this);
+    this.#hedge = hedges.size > 0 ? hedges : undefined;
+    // Breakers first: an ejected target is passed over before it takes a slot or room in a window. Limits
+    // next: a request they pass over or hold in a queue has not begun an attempt, and the tries of one
+    // attempt with each key share its slot. Key rotation next, so that each key's try is an attempt of
+    // its own for events, health and logs, while the breakers count a refused key only once all are.
     const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
-    this.#attempt = composeAttempt(sendAttempt(now), [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)]);
+    const wrappers = [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)];
+    if (this.#breakers !== undefined) wrappers.unshift(circuitBreakers(this.#breakers));
+    this.#attempt = composeAttempt(sendAttempt(now), wrappers);
     this.#models = new UpstreamModels(runtimes, this.#clock, (name) => keys.get(name)?.peek() ?? 0);
-    this.#unobserve = [observeTraffic(this.health, this)];
+    this.#checks = new HealthChecks(providers, (name, signal) => this.health.check(name, signal), this.#breakers, this.#clock, this.#random);
+    this.#checks.start();
+    this.#unobserve = [observeTraffic(this.health, this), () => hedges.close(), () => this.#checks.close()];
     if (this.limits !== undefined) this.#unobserve.push(this.limits.close);
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }
@@ -135,7 +159,7 @@ export class Engine {
       clientSignal?.removeEventListener("abort", onClientAbort);
       this.#inflight.delete(ac);
     };
-    const deps = { clock: this.#clock, random: this.#random, routes: this.routes, attempt: this.#attempt };
+    const deps = { clock: this.#clock, random: this.#random, routes: this.routes, attempt: this.#attempt, budget: this.#budget, hedge: this.#hedge };
     const { requestId } = ctx;
     const started = this.#clock.now();
     const { requestStart, requestEnd, streamEnd } = channels;
@@ -208,10 +232,29 @@ export class Engine {
   }
 
   async providerHealth(): Promise<Record<string, ProviderReport>> {
-    const report: Record<string, ProviderReport> = await this.health.report();
-    const limits = this.limits?.report() ?? {};
-    for (const [name, l] of Object.entries(limits)) if (report[name] !== undefined) report[name].limits = l;
-    return report;
+    return (await this.upstreamHealth()).providers;
+  }
+
+  /** Every provider (probe, traffic, breaker, limits) and every configured target (breaker), for /health/upstream. */
+  async upstreamHealth(): Promise<{ providers: Record<string, ProviderReport>; targets: Record<string, TargetHealth> }> {
+    const [health, views] = await Promise.all([this.health.report(), this.#breakers?.views()]);
+    const providers: Record<string, ProviderReport> = health;
+    for (const [name, l] of Object.entries(this.limits?.report() ?? {})) if (providers[name] !== undefined) providers[name].limits = l;
+    for (const [name, view] of views?.providers ?? []) if (providers[name] !== undefined) providers[name].breaker = breakerHealth(view);
+    const targets: Record<string, TargetHealth> = {};
+    const enabled = new Set<string>();
+    for (const model of Object.values(this.config.models)) {
+      for (const t of model.targets) {
+        const label = `${t.provider}/${t.model}`;
+        const entry = (targets[label] ??= { provider: t.provider, model: t.model });
+        const view = views?.targets.get(label);
+        if (view !== undefined) entry.breaker = breakerHealth(view);
+        if (t.disabled !== true && this.config.providers[t.provider]?.disabled !== true) enabled.add(label);
+      }
+    }
+    // Disabled only where every model that lists it has it switched off.
+    for (const [label, entry] of Object.entries(targets)) if (!enabled.has(label)) entry.disabled = true;
+    return { providers, targets };
   }
 
   newRequestId(): string {

@@ -1,4 +1,4 @@
-import type { GatewayConfig, ModelConfig, RetryPolicy, Timeouts } from "../config/types.ts";
+import type { BreakerSettings, GatewayConfig, ModelConfig, RetryPolicy, Timeouts } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { PreparedProvider, ProviderAdapter } from "../providers/types.ts";
 import { buildTiers, type TierPlan } from "../routing/plan.ts";
@@ -16,6 +16,8 @@ export interface PreparedTarget {
   adapter: ProviderAdapter;
   transport: Transport;
   timeouts: Timeouts;
+  /** Its circuit breaker's settings; false: none; undefined: the built-in defaults. */
+  breaker?: BreakerSettings | false;
 }
 
 export interface Route {
@@ -109,9 +111,12 @@ export class RouteTable {
     if (slash <= 0 || slash === name.length - 1) return undefined;
     const provider = this.#providers.get(name.slice(0, slash));
     if (provider === undefined) return undefined;
+    const config = provider.prepared.config;
+    const target: ModelConfig["targets"][number] = { provider: config.name, model: name.slice(slash + 1), priority: 0, weight: 1 };
+    if (config.breaker !== undefined) target.breaker = config.breaker;
     const route = this.#build({
       name,
-      targets: [{ provider: provider.prepared.config.name, model: name.slice(slash + 1), priority: 0, weight: 1 }],
+      targets: [target],
       retry: this.#defaultRetry,
       fallbacks: [],
     });
@@ -141,6 +146,7 @@ export class RouteTable {
         adapter: runtime.adapter,
         transport: runtime.transport,
         timeouts,
+        breaker: t.breaker,
       });
     }
     return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs: unlimited ? 0 : deadlineMs };

@@ -151,11 +151,12 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   );
   add("/health/upstream", {
     GET: async (_req, res) => {
-      const providers = await engine.providerHealth();
-      const all = Object.values(providers);
-      const up = all.filter((p) => p.reachable).length;
+      const { providers, targets } = await engine.upstreamHealth();
+      // A disabled provider is neither up nor down; an ejected one (breaker open) is down.
+      const all = Object.values(providers).filter((p) => p.disabled !== true);
+      const up = all.filter((p) => p.reachable && p.breaker?.state !== "open").length;
       const status = up === all.length ? "ok" : up > 0 ? "degraded" : "down";
-      json(res, status === "down" ? 503 : 200, { status, providers });
+      json(res, status === "down" ? 503 : 200, { status, providers, targets });
     },
   });
 

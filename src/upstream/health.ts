@@ -1,15 +1,28 @@
-import { GatewayError } from "../protocol/errors.ts";
+import type { HealthCheckSettings } from "../config/types.ts";
 import { redactClip } from "../protocol/redact.ts";
 import { Counters } from "../state/counters.ts";
 import type { Clock } from "../time/clock.ts";
-import { classifyTransportError } from "./errors.ts";
+import type { BreakerPhase, BreakerView } from "./breaker.ts";
+import { type Probed, probeProvider } from "./health-probe.ts";
 import type { ProviderRuntime } from "./runtime.ts";
-import { readBody } from "./transport.ts";
+
+/** A breaker as the health report shows it. */
+export interface BreakerHealth {
+  state: BreakerPhase;
+  /** Trips since it last stayed closed for max_recovery. */
+  trips: number;
+  /** Open: seconds until probes are let through. */
+  recovers_in_s?: number;
+}
 
 /** What the health report says of one provider: the last probe plus what real traffic saw. */
 export interface ProviderHealth {
   type: string;
   reachable: boolean;
+  /** The last probe passed (a 2xx listing, or a chat probe's refusal for a model that cannot exist). */
+  healthy?: boolean;
+  /** Which probe decided: models, path or chat. */
+  probe?: Probed["probe"];
   status?: number;
   response_time_ms?: number;
   last_error?: string;
@@ -18,6 +31,21 @@ export interface ProviderHealth {
   last_error_at?: string;
   checked_at?: string;
   in_flight: number;
+  /** Switched off in the config: never tried, never probed. */
+  disabled?: boolean;
+  /** Active checks run every this many seconds. */
+  check_interval_s?: number;
+  /** Whether the provider can be reached, as its breaker sees it. */
+  breaker?: BreakerHealth;
+}
+
+/** A target ("provider/model") as the health report shows it. */
+export interface TargetHealth {
+  provider: string;
+  model: string;
+  /** Switched off in the config, itself or its provider. */
+  disabled?: boolean;
+  breaker?: BreakerHealth;
 }
 
 interface Passive {
@@ -28,21 +56,11 @@ interface Passive {
   slot: number;
 }
 
-interface Probed {
-  reachable: boolean;
-  status?: number;
-  responseTimeMs: number;
-  error?: string;
-  errorCode?: string;
-  checkedAt: number;
-}
-
-const PROBE_TIMEOUT_MS = 5000;
-
 /**
- * Upstream health: passive (what real traffic saw) plus active, token-free
- * probes (a model listing, which costs nothing) run when asked. Concurrent
- * asks share one probe round.
+ * Upstream health: passive (what real traffic saw) plus token-free probes
+ * (health-probe.ts), run when asked or, for providers with `health_check`,
+ * on a timer (health-checks.ts), whose latest result the report then shows.
+ * Concurrent asks share one probe round.
  */
 export class HealthTracker {
   readonly #passive = new Map<string, Passive>();
@@ -72,8 +90,8 @@ export class HealthTracker {
     const p = this.#passive.get(provider);
     if (!p) return;
     this.#inFlight.add(p.slot, -1);
-    // A client that left or an in-process stream nobody read says nothing about the provider.
-    if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT" && err.code !== "SY_ERR_STREAM_ABANDONED") {
+    // A client that left, an in-process stream nobody read or a hedge that lost says nothing about the provider.
+    if (err !== undefined && err.code !== "SY_ERR_CLIENT_ABORT" && err.code !== "SY_ERR_STREAM_ABANDONED" && err.code !== "SY_ERR_HEDGE_CANCELLED") {
       p.lastError = redactClip(err.message, this.#secrets);
       p.lastErrorCode = err.code;
       p.lastErrorAt = this.#clock.now();
@@ -85,9 +103,21 @@ export class HealthTracker {
     return p === undefined ? 0 : this.#inFlight.get(p.slot);
   }
 
-  /** Probes every provider (at most one round at a time) and reports all of them. */
+  /** Probes one provider now and keeps the result for the report (an active check). */
+  async check(name: string, signal?: AbortSignal): Promise<Probed> {
+    const rt = this.#runtimes.get(name)!;
+    const result = await probeProvider(name, rt, this.#clock, this.#secrets, healthCheckOf(rt), signal);
+    this.#probed.set(name, result);
+    return result;
+  }
+
+  /**
+   * Reports every provider. Those checked on a timer show their latest check;
+   * the others are probed now (at most one round at a time). Disabled ones
+   * are shown as such and never probed.
+   */
   async report(): Promise<Record<string, ProviderHealth>> {
-    this.#round ??= this.#probeAll().finally(() => {
+    this.#round ??= this.#probeUnchecked().finally(() => {
       this.#round = undefined;
     });
     await this.#round;
@@ -97,68 +127,44 @@ export class HealthTracker {
       const probed = this.#probed.get(name);
       const lastError = probed?.error ?? passive.lastError;
       const lastErrorCode = probed?.error !== undefined ? probed.errorCode : passive.lastErrorCode;
+      const config = runtime.prepared.config;
       const entry: ProviderHealth = {
-        type: runtime.prepared.config.type,
+        type: config.type,
         reachable: probed?.reachable ?? false,
         in_flight: this.#inFlight.get(passive.slot),
       };
+      if (config.disabled === true) entry.disabled = true;
+      if (probed) {
+        entry.healthy = probed.healthy;
+        entry.probe = probed.probe;
+      }
       if (probed?.status !== undefined) entry.status = probed.status;
       if (probed) entry.response_time_ms = Math.round(probed.responseTimeMs * 10) / 10;
       if (lastError !== undefined) entry.last_error = lastError;
       if (lastErrorCode !== undefined) entry.last_error_code = lastErrorCode;
       if (passive.lastErrorAt !== undefined) entry.last_error_at = new Date(passive.lastErrorAt).toISOString();
       if (probed) entry.checked_at = new Date(probed.checkedAt).toISOString();
+      const check = healthCheckOf(runtime);
+      if (check !== undefined) entry.check_interval_s = check.interval / 1000;
       out[name] = entry;
     }
     return out;
   }
 
-  async #probeAll(): Promise<void> {
-    await Promise.all([...this.#runtimes].map(([name, rt]) => this.#probe(name, rt)));
+  async #probeUnchecked(): Promise<void> {
+    const due = [...this.#runtimes].filter(([name, rt]) => rt.prepared.config.disabled !== true && (healthCheckOf(rt) === undefined || !this.#probed.has(name)));
+    await Promise.all(due.map(async ([name, rt]) => this.#probed.set(name, await probeProvider(name, rt, this.#clock, this.#secrets, healthCheckOf(rt)))));
   }
+}
 
-  async #probe(name: string, rt: ProviderRuntime): Promise<void> {
-    const started = this.#clock.now();
-    const configured = rt.prepared.config.timeouts;
-    const budgetMs = configured.total > 0 ? Math.min(PROBE_TIMEOUT_MS, configured.total) : PROBE_TIMEOUT_MS;
-    const label = `provider "${name}"`;
-    // The budget covers the whole probe, so running out of it is a total timeout. A phase timeout
-    // shorter than the budget stays armed and keeps its own code; one as long or longer could
-    // never fire first, so it is left to the budget (0 means none).
-    const within = (ms: number) => (ms > 0 && ms < budgetMs ? ms : 0);
-    const timeouts = { ...configured, firstByte: within(configured.firstByte), idle: within(configured.idle) };
-    const ac = new AbortController();
-    const { signal } = ac;
-    const budget = this.#clock.setTimeout(() => {
-      ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `health probe of ${label} used its whole budget of ${budgetMs} ms`));
-    }, budgetMs);
-    try {
-      const res = await rt.transport.send(rt.adapter.probeCall(rt.prepared, rt.prepared.keyHeaders[0]), signal, timeouts);
-      const body = await readBody(res);
-      const ok = res.status >= 200 && res.status < 300;
-      const result: Probed = {
-        reachable: res.status < 500,
-        status: res.status,
-        responseTimeMs: this.#clock.now() - started,
-        checkedAt: this.#clock.now(),
-      };
-      if (!ok) {
-        const err = rt.adapter.classifyStatus({ status: res.status, headers: res.headers, body: body.toString("utf8") }, this.#clock.now());
-        result.error = redactClip(err.message, this.#secrets);
-        result.errorCode = err.code;
-      }
-      this.#probed.set(name, result);
-    } catch (err) {
-      const e = classifyTransportError(err, signal, label);
-      this.#probed.set(name, {
-        reachable: false,
-        responseTimeMs: this.#clock.now() - started,
-        error: redactClip(e.message, this.#secrets),
-        errorCode: e.code,
-        checkedAt: this.#clock.now(),
-      });
-    } finally {
-      this.#clock.clearTimeout(budget);
-    }
-  }
+function healthCheckOf(rt: ProviderRuntime): HealthCheckSettings | undefined {
+  const c = rt.prepared.config.healthCheck;
+  return c === false ? undefined : c;
+}
+
+/** A breaker's view as the report shows it. */
+export function breakerHealth(v: BreakerView): BreakerHealth {
+  const out: BreakerHealth = { state: v.state, trips: v.trips };
+  if (v.retryInMs !== undefined) out.recovers_in_s = Math.ceil(v.retryInMs / 1000);
+  return out;
 }

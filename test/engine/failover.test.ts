@@ -16,6 +16,8 @@ describe("failover across targets", () => {
     refusedUrl = `http://127.0.0.1:${await closedPort()}/v1`;
     gw = await startGateway(
       {
+        // These tests fail the same target again and again: breakers and retry budgets would step in (test/resilience/).
+        defaults: { breaker: false, retry_budget: false },
         providers: {
           primary: { type: "openai", base_url: primary.url, api_key: "k1", timeouts: { first_byte: "300ms", idle: "300ms" } },
           backup: { type: "openai", base_url: backup.url, api_key: "k2" },

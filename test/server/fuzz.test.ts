@@ -53,6 +53,8 @@ before(async () => {
       "server:",
       "  timeouts: { headers: 2s, body: 2s }",
       `  auth: { keys: [ ${GATEWAY_KEY} ] }`,
+      // Hostile answers must keep coming for the leak checks: a breaker would eject the hostile upstream.
+      "defaults: { breaker: false }",
       "providers:",
       `  hostile: { type: openai, base_url: "${upstream.url}", api_key: ${CANARY} }`,
       `  dead: { type: openai, base_url: "http://127.0.0.1:${dead}/v1", api_key: ${CANARY} }`,
