@@ -102,9 +102,11 @@ export class Engine {
     }
     this.#secrets = providerSecrets(Object.values(config.providers));
     const counters = new Counters(runtimes.size, options.sharedCounters);
-    this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters);
-    this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
     const now = () => this.#clock.now();
+    const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
+    const keyFor = (name: string) => keys.get(name)?.peek() ?? 0;
+    this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters, keyFor);
+    this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
     const shared = options.sharedCounters === undefined ? undefined : { buffer: options.sharedCounters, offset: runtimes.size };
     this.limits = createLimits(config, { clock: this.#clock, store: this.store, gateway: this, shared });
     const providers = Object.values(config.providers);
@@ -120,12 +122,13 @@ export class Engine {
     // next: a request they pass over or hold in a queue has not begun an attempt, and the tries of one
     // attempt with each key share its slot. Key rotation next, so that each key's try is an attempt of
     // its own for events, health and logs, while the breakers count a refused key only once all are.
-    const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
     const wrappers = [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)];
     if (this.#breakers !== undefined) wrappers.unshift(circuitBreakers(this.#breakers));
     this.#attempt = composeAttempt(sendAttempt(now), wrappers);
-    this.#models = new UpstreamModels(runtimes, this.#clock, (name) => keys.get(name)?.peek() ?? 0);
-    this.#checks = new HealthChecks(providers, (name, signal) => this.health.check(name, signal), this.#breakers, this.#clock, this.#random);
+    this.#models = new UpstreamModels(runtimes, this.#clock, keyFor);
+    // A check's model listing refreshes the upstream model list on the way.
+    const check = (name: string, signal: AbortSignal) => this.health.check(name, signal, (body) => this.#models.offer(name, body));
+    this.#checks = new HealthChecks(providers, check, this.#breakers, this.#clock, this.#random);
     this.#checks.start();
     this.#unobserve = [observeTraffic(this.health, this), () => hedges.close(), () => this.#checks.close()];
     if (this.limits !== undefined) this.#unobserve.push(this.limits.close);

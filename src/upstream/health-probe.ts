@@ -41,14 +41,18 @@ interface Answer {
  * configured `model` is probed with a one-token chat instead, which must
  * answer 2xx. The whole probe, both requests, runs within one budget.
  */
-export async function probeProvider(
-  name: string,
-  rt: ProviderRuntime,
-  clock: Clock,
-  secrets: readonly string[],
-  settings?: HealthCheckSettings,
-  signal?: AbortSignal,
-): Promise<Probed> {
+export interface ProbeOptions {
+  settings?: HealthCheckSettings;
+  /** Ends the probe early (the gateway is closing). */
+  signal?: AbortSignal;
+  /** Which of the provider's keys to send (one off the bench); the first when absent. */
+  keyIndex?: number;
+  /** Given a 2xx model listing's body, which refreshes the upstream model list. */
+  onListing?: (body: Buffer) => void;
+}
+
+export async function probeProvider(name: string, rt: ProviderRuntime, clock: Clock, secrets: readonly string[], options: ProbeOptions = {}): Promise<Probed> {
+  const { settings, signal } = options;
   const started = clock.now();
   const configured = rt.prepared.config.timeouts;
   const limit = settings?.timeout ?? DEFAULTS.healthCheck.timeout;
@@ -66,11 +70,14 @@ export async function probeProvider(
   const budget = clock.setTimeout(() => {
     ac.abort(new GatewayError("SY_ERR_TOTAL_TIMEOUT", `health probe of ${label} used its whole budget of ${budgetMs} ms`));
   }, budgetMs);
-  const headers = rt.prepared.keyHeaders[0];
-  const ask = async (call: UpstreamCall): Promise<Answer> => {
+  const headers = rt.prepared.keyHeaders[options.keyIndex ?? 0] ?? rt.prepared.keyHeaders[0];
+  const ask = async (call: UpstreamCall, onBody?: (body: Buffer) => void): Promise<Answer> => {
     const res = await rt.transport.send(call, ac.signal, timeouts);
     const body = await readBody(res);
-    if (res.status >= 200 && res.status < 300) return { status: res.status };
+    if (res.status >= 200 && res.status < 300) {
+      onBody?.(body);
+      return { status: res.status };
+    }
     return { status: res.status, err: rt.adapter.classifyStatus({ status: res.status, headers: res.headers, body: body.toString("utf8") }, clock.now()) };
   };
   const done = (probe: Probed["probe"], a: Answer, healthy: boolean, shown: Answer = a): Probed => {
@@ -83,15 +90,15 @@ export async function probeProvider(
   };
   try {
     if (settings?.model !== undefined) {
-      const a = await ask(chatProbe(rt, settings.model));
+      const a = await ask(chatProbe(rt, settings.model, headers));
       return done("chat", a, a.err === undefined);
     }
     const listing = rt.adapter.probeCall(rt.prepared, headers);
     const path = settings?.path;
-    const first = await ask(path === undefined ? listing : { ...listing, path: `${rt.prepared.pathPrefix}${path}` });
+    const first = await ask(path === undefined ? listing : { ...listing, path: `${rt.prepared.pathPrefix}${path}` }, path === undefined ? options.onListing : undefined);
     if (first.err === undefined) return done(path === undefined ? "models" : "path", first, true);
     if (path !== undefined || (first.status !== 404 && first.status !== 405)) return done(path === undefined ? "models" : "path", first, false);
-    const chat = await ask(chatProbe(rt, PROBE_MODEL));
+    const chat = await ask(chatProbe(rt, PROBE_MODEL, headers));
     const refused = chat.status === 400 || chat.status === 404 || chat.status === 422;
     const alive = chat.err === undefined || (refused && !(chat.status === 404 && sameError(first.err, chat.err)));
     // Not alive: the listing's answer is the one to show, since that is the path a user would check first.
@@ -114,9 +121,9 @@ export async function probeProvider(
 }
 
 /** A one-token chat for `model`, in the provider's own API. */
-function chatProbe(rt: ProviderRuntime, model: string): UpstreamCall {
+function chatProbe(rt: ProviderRuntime, model: string, headers: Record<string, string>): UpstreamCall {
   const body = chatCodec(rt.adapter.chatApi).encodeRequest!({ model, messages: [{ role: "user", content: "ping" }], max_tokens: 1 }, model);
-  return rt.adapter.buildCall({ op: "chat", body, model, stream: false, provider: rt.prepared, headers: rt.prepared.keyHeaders[0] });
+  return rt.adapter.buildCall({ op: "chat", body, model, stream: false, provider: rt.prepared, headers });
 }
 
 /** A missing route answers every path alike: same status and the same error type and code, when it gives any. */

@@ -3,7 +3,7 @@ import { redactClip } from "../protocol/redact.ts";
 import { Counters } from "../state/counters.ts";
 import type { Clock } from "../time/clock.ts";
 import type { BreakerPhase, BreakerView } from "./breaker.ts";
-import { type Probed, probeProvider } from "./health-probe.ts";
+import { type ProbeOptions, type Probed, probeProvider } from "./health-probe.ts";
 import type { ProviderRuntime } from "./runtime.ts";
 
 /** A breaker as the health report shows it. */
@@ -69,13 +69,16 @@ export class HealthTracker {
   readonly #clock: Clock;
   readonly #secrets: string[];
   readonly #inFlight: Counters;
+  /** Which key a provider's probe sends (one off the bench). */
+  readonly #keyFor: (provider: string) => number;
   #round: Promise<void> | undefined;
 
   /** `inFlight` holds one slot per provider, in config order; shared between workers when they run. */
-  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[], inFlight?: Counters) {
+  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[], inFlight?: Counters, keyFor: (provider: string) => number = () => 0) {
     this.#runtimes = runtimes;
     this.#clock = clock;
     this.#secrets = secrets;
+    this.#keyFor = keyFor;
     this.#inFlight = inFlight ?? new Counters(runtimes.size);
     let slot = 0;
     for (const name of runtimes.keys()) this.#passive.set(name, { slot: slot++ });
@@ -104,11 +107,19 @@ export class HealthTracker {
   }
 
   /** Probes one provider now and keeps the result for the report (an active check). */
-  async check(name: string, signal?: AbortSignal): Promise<Probed> {
-    const rt = this.#runtimes.get(name)!;
-    const result = await probeProvider(name, rt, this.#clock, this.#secrets, healthCheckOf(rt), signal);
+  async check(name: string, signal?: AbortSignal, onListing?: (body: Buffer) => void): Promise<Probed> {
+    const result = await this.#probe(name, this.#runtimes.get(name)!, signal, onListing);
     this.#probed.set(name, result);
     return result;
+  }
+
+  #probe(name: string, rt: ProviderRuntime, signal?: AbortSignal, onListing?: (body: Buffer) => void): Promise<Probed> {
+    const options: ProbeOptions = { keyIndex: this.#keyFor(name) };
+    const settings = healthCheckOf(rt);
+    if (settings !== undefined) options.settings = settings;
+    if (signal !== undefined) options.signal = signal;
+    if (onListing !== undefined) options.onListing = onListing;
+    return probeProvider(name, rt, this.#clock, this.#secrets, options);
   }
 
   /**
@@ -153,7 +164,7 @@ export class HealthTracker {
 
   async #probeUnchecked(): Promise<void> {
     const due = [...this.#runtimes].filter(([name, rt]) => rt.prepared.config.disabled !== true && (healthCheckOf(rt) === undefined || !this.#probed.has(name)));
-    await Promise.all(due.map(async ([name, rt]) => this.#probed.set(name, await probeProvider(name, rt, this.#clock, this.#secrets, healthCheckOf(rt)))));
+    await Promise.all(due.map(async ([name, rt]) => this.#probed.set(name, await this.#probe(name, rt))));
   }
 }
 

@@ -122,14 +122,33 @@ export class UpstreamModels {
       const res = await rt.transport.send(adapter.probeCall(prepared, headers), ac.signal, prepared.config.timeouts);
       const body = await this.#read(res.body, ac);
       if (res.status < 200 || res.status >= 300 || body === undefined) return;
-      const ids = (adapter.modelIds ?? openaiIds)(JSON.parse(body.toString("utf8")));
-      this.#lists.set(name, [...new Set(ids.filter((id) => MODEL_ID.test(id)))].slice(0, this.#policy.maxModels));
+      this.#keep(name, rt, body);
     } catch {
       // Unreachable, refused, slow or malformed: the last list stays, the configured names are served regardless.
     } finally {
       this.#clock.clearTimeout(budget);
       roundSignal.removeEventListener("abort", abort);
     }
+  }
+
+  /**
+   * A listing fetched elsewhere (an active health check's GET /models)
+   * refreshes the cache as a fetch of its own would; one that cannot be read
+   * leaves the last list.
+   */
+  offer(name: string, body: Buffer): void {
+    const rt = this.#runtimes.get(name);
+    if (rt === undefined || !(rt.prepared.config.listModels ?? listedByDefault(rt.prepared.config.type)) || body.length > this.#policy.maxBytes) return;
+    try {
+      this.#keep(name, rt, body);
+    } catch {
+      // Malformed: the last list stays.
+    }
+  }
+
+  #keep(name: string, rt: ProviderRuntime, body: Buffer): void {
+    const ids = (rt.adapter.modelIds ?? openaiIds)(JSON.parse(body.toString("utf8")));
+    this.#lists.set(name, [...new Set(ids.filter((id) => MODEL_ID.test(id)))].slice(0, this.#policy.maxModels));
   }
 
   /** The whole body, or undefined (and the call abandoned) once it passes maxBytes. */

@@ -81,6 +81,27 @@ describe("active health checks", () => {
     assert.equal(mock.requests.length, 1);
   });
 
+  test("a check's model listing refreshes the upstream model list of GET /v1/models", async (t) => {
+    let ids = ["a"];
+    const up = await fakeUpstream((req) => (req.method === "GET" ? { status: 200, json: { object: "list", data: ids.map((id) => ({ id, object: "model" })) } } : { status: 500, json: {} }));
+    const clock = new FakeClock();
+    const engine = new Engine(
+      resolveConfig({ providers: { p: { type: "openai", base_url: up.url, health_check: { interval: "30s" } } }, models: {} }, { env: {}, source: "test" }),
+      { clock, random: () => 0.5 },
+    );
+    t.after(async () => {
+      await engine.close();
+      await up.close();
+    });
+    assert.deepEqual((await engine.models()).map((m) => m.id), ["p/a"]);
+    ids = ["a", "b"];
+    await clock.waitForTimer((ms) => ms === 15_000);
+    clock.advance(15_000);
+    await clock.waitForTimer((ms) => ms === 30_000);
+    assert.deepEqual((await engine.models()).map((m) => m.id), ["p/a", "p/b"]);
+    assert.equal(up.seen.length, 2, "the list's own fetch, then the check's");
+  });
+
   test("failing checks eject the provider: requests fail fast; a passing check readmits it (half-open)", async (t) => {
     mock.reset();
     const clock = new FakeClock();
@@ -172,6 +193,23 @@ describe("active health checks", () => {
       mock.requests.map((r) => [r.method, r.path, r.body?.model, r.body?.max_tokens]),
       [["POST", "/v1/chat/completions", "tiny-model", 1]],
     );
+  });
+
+  test("probes send a key that is not benched", async (t) => {
+    const guarded = await startMockUpstream({ apiKey: "right-key-1111" });
+    const gw = await startGateway({
+      providers: { p: { type: "openai", base_url: guarded.url, api_keys: ["wrong-key-0000", "right-key-1111"] } },
+      models: { m: { targets: ["p/x"] } },
+    });
+    t.after(async () => {
+      await gw.close();
+      await guarded.close();
+    });
+    // The first key is refused and benched; the second serves.
+    assert.equal((await post(`${gw.url}/v1/chat/completions`, chat("m"))).status, 200);
+    const report = await gw.engine.providerHealth();
+    assert.equal(report.p.healthy, true);
+    assert.equal(guarded.requests.at(-1)?.headers.authorization, "Bearer right-key-1111");
   });
 
   test("a disabled provider is neither checked nor probed, and shown as disabled", async (t) => {
