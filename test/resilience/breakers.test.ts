@@ -195,3 +195,36 @@ describe("circuit breakers", () => {
     assert.equal(health.targets["backup/on"].disabled, undefined);
   });
 });
+
+describe("circuit breakers and several keys", () => {
+  let guarded: MockUpstream;
+  before(async () => {
+    guarded = await startMockUpstream({ apiKey: "right-key-1111" });
+  });
+  after(() => guarded.close());
+
+  test("a refused key counts against its provider only once every key is refused", async (t) => {
+    const gw = await startGateway(
+      {
+        providers: {
+          mixed: { type: "openai", base_url: guarded.url, api_keys: ["wrong-key-0000", "right-key-1111"] },
+          refused: { type: "openai", base_url: guarded.url, api_keys: ["wrong-key-0000", "wrong-key-2222"] },
+        },
+        models: { mixed: { targets: ["mixed/x"], retry: { attempts: 1 } }, refused: { targets: ["refused/x"], retry: { attempts: 1 } } },
+      },
+      { clock: new FakeClock(), random: () => 0 },
+    );
+    t.after(() => gw.close());
+    for (let i = 0; i < 6; i++) assert.equal((await post(`${gw.url}/v1/chat/completions`, chat("mixed"))).status, 200);
+    for (let i = 0; i < 5; i++) {
+      const res = await post(`${gw.url}/v1/chat/completions`, chat("refused"));
+      assert.equal((JSON.parse(res.text) as ErrorBody).error.switchyard_code, "SY_ERR_UPSTREAM_AUTH");
+    }
+    const res = await post(`${gw.url}/v1/chat/completions`, chat("refused"));
+    assert.equal(res.status, 503);
+    assert.match((JSON.parse(res.text) as ErrorBody).error.message, /provider "refused": circuit breaker open/);
+    const health = (await (await fetch(`${gw.url}/health/upstream`)).json()) as { providers: Record<string, { breaker: { state: string } }> };
+    assert.equal(health.providers.mixed.breaker.state, "closed");
+    assert.equal(health.providers.refused.breaker.state, "open");
+  });
+});
