@@ -34,7 +34,7 @@ export class Breakers {
   readonly #providers = new Map<string, Breaker>();
   /** Per target as routed (settings may differ between models that share a target); weak, since direct routes come and go. */
   readonly #byTarget = new WeakMap<BreakerTarget, Breaker | null>();
-  /** One breaker per label for the health report, the first seen. */
+  /** One breaker per configured target's label for the health report (not direct `provider/model` names, which clients choose freely). */
   readonly #labels = new Map<string, Breaker>();
   /** Called with a failure to record an outcome; the request goes on regardless. */
   readonly #onError: (err: unknown) => void;
@@ -66,14 +66,14 @@ export class Breakers {
       const settings = settingsOf(t.breaker);
       b = settings === undefined ? null : new Breaker(`breaker:target:${t.label}`, settings, this.#store, this.#now);
       this.#byTarget.set(t, b);
-      if (b !== null && !this.#labels.has(t.label)) this.#labels.set(t.label, b);
     }
     return b ?? undefined;
   }
 
-  /** Registers a configured target so the health report shows it before any traffic. */
+  /** Registers a configured target so the health report shows it. */
   know(t: BreakerTarget): void {
-    this.target(t);
+    const b = this.target(t);
+    if (b !== undefined && !this.#labels.has(t.label)) this.#labels.set(t.label, b);
   }
 
   /**

@@ -167,6 +167,7 @@ describe("circuit breakers", () => {
     assert.equal(res.status, 503);
     assert.match((JSON.parse(res.text) as ErrorBody).error.message, /provider "primary": circuit breaker open/);
     assert.equal(primary.requests.length, 5);
+    assert.equal((await upstreamHealth()).targets["primary/other"], undefined, "names clients make up are not listed");
   });
 
   test("/health/upstream shows each provider's and each target's breaker, and time to recovery", async () => {
