@@ -1,4 +1,5 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { PortStore } from "../state/port-store.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import { Engine } from "../engine/gateway.ts";
 import { createLogger } from "../telemetry/logger.ts";
@@ -11,11 +12,14 @@ export interface WorkerData {
   counters: SharedArrayBuffer;
   index: number;
   port: number;
+  /** The main thread's Store, shared by every worker. */
+  store: MessagePort;
 }
 
 const data = workerData as WorkerData;
 const logger = createLogger(data.config.server.logLevel);
-const engine = new Engine(data.config, { logger, sharedCounters: data.counters });
+const store = new PortStore(data.store);
+const engine = new Engine(data.config, { logger, sharedCounters: data.counters, store });
 const server = createHttpServer(engine, logger);
 // Ahead of the API handler, so every response it writes names the worker that served it.
 const worker = String(data.index);
@@ -25,5 +29,6 @@ parentPort!.postMessage({ type: "listening", url: running.url });
 parentPort!.on("message", async (msg: unknown) => {
   if (msg !== "stop") return;
   await shutdown(running, engine);
+  await store.close();
   parentPort!.close();
 });

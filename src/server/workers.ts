@@ -1,4 +1,6 @@
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
+import { serveStore } from "../state/port-store.ts";
+import { MemoryStore } from "../state/store.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import { limitSlots } from "../limits/index.ts";
 import { Counters } from "../state/counters.ts";
@@ -21,14 +23,19 @@ const ENTRY = new URL("./worker-main.ts", import.meta.url);
  */
 export async function startWorkers(config: GatewayConfig, n: number, logger: Logger): Promise<WorkerPool> {
   const counters = Counters.shared(Object.keys(config.providers).length + limitSlots(config).length);
+  // One Store for every worker (breakers, rate windows, budgets): each worker's calls come here over a port.
+  const store = new MemoryStore();
   const workers = new Set<Worker>();
   let stopping = false;
   let port = config.server.port;
 
   const spawn = (index: number): Promise<string> =>
     new Promise((resolve, reject) => {
-      const data: WorkerData = { config, counters: counters.buffer as SharedArrayBuffer, index, port };
-      const worker = new Worker(ENTRY, { workerData: data });
+      const channel = new MessageChannel();
+      serveStore(channel.port1, store);
+      const data: WorkerData = { config, counters: counters.buffer as SharedArrayBuffer, index, port, store: channel.port2 };
+      const worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2] });
+      worker.once("exit", () => channel.port1.close());
       workers.add(worker);
       let ready = false;
       worker.on("message", (msg: { type: string; url: string }) => {

@@ -53,3 +53,34 @@ test("a provider's concurrency limit holds across workers sharing the counters",
   assert.equal(one.engine.limits!.report().p.concurrency!.in_flight, 0);
   assert.deepEqual([...new Int32Array(buffer)], [0, 0, 0]);
 });
+
+test("with real worker threads, a provider's rpm window is one window: Store state is shared through the main thread", async (t) => {
+  const { startWorkers } = await import("../../src/server/workers.ts");
+  const { silentLogger } = await import("../../src/telemetry/log.ts");
+  const config = resolveConfig(
+    {
+      server: { port: 0 },
+      providers: { d: { type: "demo", limits: { rpm: 3, queue_timeout: 0 } } },
+      models: { m: { targets: ["d/demo-1"] } },
+    },
+    { env: {} },
+  );
+  const pool = await startWorkers(config, 2, silentLogger);
+  t.after(() => pool.close());
+  const { request } = await import("node:http");
+  const ask = () =>
+    new Promise<{ status: number; worker: string }>((resolve, reject) => {
+      // A fresh connection each time, so the kernel spreads them over both workers.
+      const req = request(`${pool.url}/v1/chat/completions`, { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, worker: String(res.headers["x-switchyard-worker"]) }));
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }));
+    });
+  const answers = [];
+  for (let i = 0; i < 12; i++) answers.push(await ask());
+  assert.equal(answers.filter((a) => a.status === 200).length, 3, JSON.stringify(answers));
+  assert.equal(answers.filter((a) => a.status === 429).length, 9);
+  assert.ok(new Set(answers.map((a) => a.worker)).size >= 2, `both workers answered: ${JSON.stringify(answers)}`);
+});
