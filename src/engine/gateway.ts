@@ -267,6 +267,8 @@ export class Engine {
         if (t.disabled !== true && this.config.providers[t.provider]?.disabled !== true) enabled.add(label);
       }
     }
+    // What the strategies and first_byte: auto read, for the configured targets.
+    for (const [label, snapshot] of Object.entries(this.targets?.snapshot() ?? {})) if (targets[label] !== undefined) Object.assign(targets[label], snapshot);
     // Disabled only where every model that lists it has it switched off.
     for (const [label, entry] of Object.entries(targets)) if (!enabled.has(label)) entry.disabled = true;
     return { providers, targets };

@@ -76,6 +76,15 @@ describe("strategies in the engine", () => {
     clock.advance(1000);
     assert.deepEqual(await Promise.all([first, second, third]), ["b/m", "a/m", "b/m"]);
     assert.equal(gw.engine.targets!.inFlight("b/m"), 0);
+    // /health/upstream shows what the strategy reads, per target.
+    // Its probes wait out the mocks' latency too.
+    const probed = fetch(`${gw.url}/health/upstream`);
+    await Promise.all([once(a, "request"), once(b, "request")]);
+    clock.advance(1000);
+    const health = (await (await probed).json()) as { targets: Record<string, Record<string, unknown>> };
+    const read = (label: string) => ({ in_flight: health.targets[label].in_flight, latency_ms: health.targets[label].latency_ms, limit: health.targets[label].first_byte_limit_ms });
+    assert.deepEqual(read("b/m"), { in_flight: 0, latency_ms: { whole: 1000 }, limit: undefined });
+    assert.deepEqual(read("a/m"), { in_flight: 0, latency_ms: { whole: 1000 }, limit: undefined });
   });
 
   test("latency: the fastest first, a failure sends it back, and exploring brings a recovered target back to the front", async () => {
