@@ -70,10 +70,32 @@ class Series {
   }
 }
 
-/** Nearest-rank percentile. */
+/** The k largest values seen by `percentile`, reused: it runs once per sample on the request path. */
+let scratch = new Float64Array(8);
+
+/**
+ * Nearest-rank percentile, found by keeping only the values above it (a few
+ * for p95) instead of sorting them all.
+ */
 export function percentile(values: ArrayLike<number>, p: number): number {
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+  const n = values.length;
+  // The answer is the k-th largest value.
+  const k = n - Math.max(1, Math.ceil(p * n)) + 1;
+  if (scratch.length < k) scratch = new Float64Array(k);
+  const top = scratch;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (kept === k && v <= top[k - 1]) continue;
+    // Insert into `top`, largest first, dropping the smallest when it is full.
+    let j = kept < k ? kept++ : k - 1;
+    while (j > 0 && top[j - 1] < v) {
+      top[j] = top[j - 1];
+      j--;
+    }
+    top[j] = v;
+  }
+  return top[k - 1];
 }
 
 class Entry {

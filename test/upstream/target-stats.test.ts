@@ -12,6 +12,7 @@ import {
   TargetStats,
 } from "../../src/upstream/target-stats.ts";
 import { observeTargets } from "../../src/upstream/target-stats-events.ts";
+import { seededRandom } from "../helpers/fake-clock.ts";
 
 describe("target statistics", () => {
   test("the moving average weighs the newest sample by EWMA_WEIGHT, per kind", () => {
@@ -72,6 +73,13 @@ describe("target statistics", () => {
     assert.equal(percentile([5, 1, 4, 2, 3], 0.95), 5);
     assert.equal(percentile([5, 1, 4, 2, 3], 0.5), 3);
     assert.equal(percentile([7], 0.95), 7);
+    const random = seededRandom(3);
+    for (let n = 1; n <= SAMPLE_WINDOW; n++) {
+      // Ties included: values from a small range.
+      const values = Array.from({ length: n }, () => Math.floor(random() * 40));
+      const sorted = values.slice().sort((a, b) => a - b);
+      for (const p of [0.01, 0.5, 0.9, 0.95, 0.99, 1]) assert.equal(percentile(values, p), sorted[Math.ceil(p * n) - 1], `n=${n} p=${p}`);
+    }
   });
 
   test("in flight: from an attempt's start until its failure, its whole answer, or its stream's end; only this gateway's", () => {
