@@ -170,7 +170,7 @@ const D = DEFAULTS;
 const timeouts = strict({
   connect: optional(duration).describe(`TCP and TLS connection set-up, such as 10s; 0 means no limit. Default ${dur(D.timeouts.connect)}.`),
   first_byte: optional(durationOrAuto).describe(
-    `From sending the request until the upstream's response headers arrive; 0 means no limit. auto: twice the 95th percentile of each target's recent first-byte times, kept between 10s and 10m; until 20 have been seen, the duration defaults set, else ${dur(D.timeouts.firstByte)}. Default ${dur(D.timeouts.firstByte)}.`,
+    `From sending the request until the upstream's response headers arrive; 0 means no limit. auto: twice the 95th percentile of each target's recent first-byte times, kept between 10s and 10m; until 20 have been seen, the duration defaults set, else a preset's, else ${dur(D.timeouts.firstByte)}. Default ${dur(D.timeouts.firstByte)}.`,
   ),
   idle: optional(duration).describe(`The largest gap between two body chunks, streams included; 0 means no limit. Default ${dur(D.timeouts.idle)}.`),
   total: optional(duration).describe(
