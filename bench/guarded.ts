@@ -17,7 +17,7 @@ type Block = Record<string, unknown>;
 export const GUARDED_PROVIDER: Block = {
   breaker: { consecutive: 5, failure_rate: 0.5, min_requests: 20, window: "60s", recovery: "60s", max_recovery: "10m", half_open_probes: 3 },
   health_check: { interval: "10s" },
-  limits: { concurrency: 8192, queue_timeout: "120s", rpm: 1_000_000_000, tpm: 1_000_000_000_000 },
+  limits: { concurrency: 8192, queue_timeout: "120s", rpm: 1_000_000_000, tpm: 1_000_000_000 },
   timeouts: { first_byte: "auto" },
 };
 

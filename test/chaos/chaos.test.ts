@@ -2,10 +2,12 @@
  * The chaos suite: several targets, one of them healthy, the others failing
  * in every way the mock can (5xx, 429 with Retry-After, refused connections,
  * resets, stalls before the headers and in the body, trickling, malformed
- * JSON, error events), under every routing strategy. Deterministic in what
- * is injected (seeded), fast (the engine's clock is a fake one; only the
- * stalls wait, for short first-byte and idle limits), and it checks that
- * nothing is left open when it is over.
+ * JSON, error events), under every routing strategy and with the resilience
+ * mechanisms at their defaults (breakers, retry budgets) plus a rate limit
+ * on the target that answers 429. Deterministic in what is injected
+ * (seeded), fast (the engine's clock is a fake one that moves 25 ms per
+ * request, 50 s in all; only the stalls wait, for short first-byte and idle
+ * limits), and it checks that nothing is left open when it is over.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -16,24 +18,37 @@ import { activeResources, Chaos, type FaultPicker, leftOpen, type Outcome } from
 
 const REQUESTS = 2000;
 const CONCURRENCY = 25;
+/** Simulated time between two requests: 40 a second. */
+const TICK_MS = 25;
+/** The default breaker's threshold of failures in a row. */
+const CONSECUTIVE = 5;
+/**
+ * The rate-limited target's Retry-After. When a pause ends, every request
+ * under way at that moment may reach it before its next 429 pauses it again,
+ * and each of those 429s spends a retry of its provider's budget (at least 3
+ * a second over 10 s): a pause of 10 s keeps one such burst per budget window.
+ */
+const LIMITED_RETRY_AFTER_S = 10;
 const STRATEGIES = ["priority", "weighted", "least-busy", "latency", "cost"] as const;
 
 /**
  * The flaky target's faults, by share of its requests; the rest are good
  * answers. Every fault strikes before the answer is committed to (for a
- * stream, before its first event), where failover can still hide it.
+ * stream, before its first event), where failover can still hide it. In all
+ * 11.5% fail: under the failure rate that ejects a target (50%) and under the
+ * retry budget (20%), so it stays in use and every failure can be retried.
  */
 const FLAKY: Array<[share: number, whole: string, stream: string]> = [
-  [0.05, "status=500", "status=500"],
-  [0.05, "status=503", "status=503"],
-  [0.05, "status=429;retry-after=1", "status=429;retry-after=1"],
-  [0.03, "reset", "reset"],
-  [0.03, "stall-headers", "stall-headers"],
-  [0.03, "stall-body", "stall-body;after=0"],
-  [0.03, "reset-mid", "reset-mid;after=0"],
-  [0.03, "malformed", "malformed;after=0"],
-  [0.03, "status=502", "error-event;after=0"],
-  [0.04, "trickle;interval=1;size=48", "trickle;interval=1;size=48"],
+  [0.02, "status=500", "status=500"],
+  [0.02, "status=503", "status=503"],
+  [0.015, "status=429;retry-after=1", "status=429;retry-after=1"],
+  [0.01, "reset", "reset"],
+  [0.01, "stall-headers", "stall-headers"],
+  [0.01, "stall-body", "stall-body;after=0"],
+  [0.01, "reset-mid", "reset-mid;after=0"],
+  [0.01, "malformed", "malformed;after=0"],
+  [0.01, "status=502", "error-event;after=0"],
+  [0.03, "trickle;interval=1;size=48", "trickle;interval=1;size=48"],
 ];
 
 function flakyPicker(seed: number): FaultPicker {
@@ -65,7 +80,7 @@ describe("chaos: one healthy target among failing ones", () => {
       mocks: {
         flaky: { faults: flakyPicker(12) },
         dead: { faults: () => "status=503" },
-        limited: { faults: () => "status=429;retry-after=2" },
+        limited: { faults: () => `status=429;retry-after=${LIMITED_RETRY_AFTER_S}` },
         healthy: {},
       },
       config: (url) => {
@@ -81,7 +96,8 @@ describe("chaos: one healthy target among failing ones", () => {
           providers: {
             flaky: { type: "openai", base_url: url.flaky, timeouts: SHORT },
             dead: { type: "openai", base_url: url.dead, timeouts: SHORT },
-            limited: { type: "openai", base_url: url.limited, timeouts: SHORT },
+            // A rate limit makes its 429's Retry-After a pause for every request, not only the one that got it.
+            limited: { type: "openai", base_url: url.limited, timeouts: SHORT, limits: { rpm: 1_000_000 } },
             refused: { type: "openai", base_url: url.refused, timeouts: SHORT },
             healthy: { type: "openai", base_url: url.healthy },
           },
@@ -93,7 +109,7 @@ describe("chaos: one healthy target among failing ones", () => {
       },
     });
     const requests = Array.from({ length: REQUESTS }, (_, i) => ({ model: STRATEGIES[i % STRATEGIES.length], stream: i % 2 === 1 }));
-    outcomes = await chaos.run(requests, CONCURRENCY);
+    outcomes = await chaos.run(requests, CONCURRENCY, TICK_MS);
   });
 
   after(async () => {
@@ -122,7 +138,7 @@ describe("chaos: one healthy target among failing ones", () => {
     }
   });
 
-  test("only the failing targets fail, and every request stops at the healthy one", () => {
+  test("only the failing targets fail, and every request stops at the one that answered", () => {
     const by = chaos.attemptsByTarget();
     assert.equal(by["healthy/m"].failed, 0);
     assert.equal(by["dead/m"].failed, by["dead/m"].attempts);
@@ -138,19 +154,40 @@ describe("chaos: one healthy target among failing ones", () => {
     }
   });
 
-  test("the strategies order as configured: priority and cost try the dead target first, latency learns to avoid it", () => {
-    const firstTried = (model: string) => outcomes.filter((o) => o.model === model).map((o) => o.attempts[0].target);
-    assert.ok(firstTried("priority").every((t) => t === "dead/m" || t === "refused/m"));
-    assert.ok(firstTried("cost").every((t) => t === "dead/m"));
-    const latency = firstTried("latency");
-    const late = latency.slice(latency.length / 2);
-    const good = late.filter((t) => t === "healthy/m" || t === "flaky/m").length;
-    assert.ok(good >= late.length * 0.8, `latency: only ${good} of the last ${late.length} requests started on a target that answers`);
+  test("the dead and the refusing targets are ejected within their breaker's threshold and then cost no connection", async () => {
+    // At most CONSECUTIVE failures, plus those already under way when the breaker opened; the run
+    // (50 s) ends before its recovery (60 s), so nothing was let through again.
+    const sent = (target: string) => chaos.attempts.filter((a) => a.target === target).length;
+    assert.ok(sent("dead/m") >= CONSECUTIVE && sent("dead/m") < CONSECUTIVE + CONCURRENCY, `dead/m was sent ${sent("dead/m")} requests`);
+    assert.equal(chaos.injected.dead["status=503"], sent("dead/m"), "the mock saw exactly those");
+    assert.ok(sent("refused/m") >= CONSECUTIVE && sent("refused/m") < CONSECUTIVE + CONCURRENCY, `refused/m was tried ${sent("refused/m")} times`);
+    const { providers, targets } = await chaos.engine.upstreamHealth();
+    assert.equal(targets["dead/m"].breaker?.state, "open");
+    assert.equal(providers.refused.breaker?.state, "open", "a refused connection counts against the provider");
+    assert.equal(targets["healthy/m"].breaker?.state, "closed");
+  });
+
+  test("the rate-limited target is paused for its Retry-After: a burst per pause at most, not a 429 per request", () => {
+    const simulatedMs = REQUESTS * TICK_MS;
+    const limited = chaos.attempts.filter((a) => a.target === "limited/m").length;
+    const pauses = Math.ceil(simulatedMs / (LIMITED_RETRY_AFTER_S * 1000));
+    assert.ok(limited > pauses / 2, `it was tried again after its pauses (${limited} requests)`);
+    assert.ok(limited <= (pauses + 1) * CONCURRENCY, `limited/m got ${limited} requests in ${simulatedMs} ms with Retry-After: ${LIMITED_RETRY_AFTER_S}`);
+  });
+
+  test("the strategies still tell apart: latency sends the most to the healthy target, priority and cost (which put it last) the least", () => {
+    const healthyShare = (model: string) => {
+      const mine = outcomes.filter((o) => o.model === model);
+      return mine.filter((o) => o.target === "healthy/m").length / mine.length;
+    };
+    for (const last of ["priority", "cost"]) {
+      assert.ok(healthyShare("latency") > healthyShare(last) + 0.3, `latency ${healthyShare("latency")} vs ${last} ${healthyShare(last)}`);
+    }
   });
 
   test("no request outlived its total timeout: none ran into it, and every deadline timer was cleared", () => {
     assert.equal(outcomes.filter((o) => o.code === "SY_ERR_TOTAL_TIMEOUT").length, 0);
-    // The engine's clock never moved, so every timer still pending would be one a finished request left behind.
+    // Every timer still pending on the engine's clock would be one a finished request left behind.
     assert.deepEqual(chaos.clock.pending(), []);
   });
 

@@ -21,8 +21,8 @@ import { FakeClock, seededRandom } from "../helpers/fake-clock.ts";
 export type FaultPicker = (req: RecordedRequest) => string | null;
 
 export interface ChaosOptions {
-  /** One mock per name; `faults` decides each of its requests. */
-  mocks: Record<string, { faults?: FaultPicker; options?: Parameters<typeof startMockUpstream>[0] }>;
+  /** One mock per name; `faults` decides each of its requests; `engineClock` runs its latency and pacing on the engine's fake clock. */
+  mocks: Record<string, { faults?: FaultPicker; options?: Parameters<typeof startMockUpstream>[0]; engineClock?: boolean }>;
   /** The config, given the mocks' base URLs (and `refused`, a URL nothing listens on). */
   config: (urls: Record<string, string>) => Record<string, unknown>;
   /** A base URL on which connections are refused. */
@@ -36,8 +36,10 @@ export interface Outcome {
   stream: boolean;
   ok: boolean;
   status: number;
-  /** The catalogue code when it failed. */
+  /** The catalogue code when it failed, its message, and the Retry-After it carried. */
   code?: string;
+  message?: string;
+  retryAfterMs?: number;
   target?: string;
   attempts: AttemptRecord[];
 }
@@ -62,7 +64,8 @@ export class Chaos {
     const chaos = new Chaos();
     const urls: Record<string, string> = { refused: o.refusedUrl };
     for (const [name, spec] of Object.entries(o.mocks)) {
-      const mock = await startMockUpstream({ record: false, ...spec.options });
+      const mock = await startMockUpstream({ record: false, ...spec.options, ...(spec.engineClock === true ? { clock: chaos.clock } : {}) });
+      mock.setMaxListeners(0);
       chaos.mocks[name] = mock;
       urls[name] = mock.url;
       const counts: Record<string, number> = {};
@@ -113,7 +116,9 @@ export class Chaos {
       result = await this.engine.handle("chat", body, { requestId: this.engine.newRequestId() });
     } catch (err) {
       if (!isGatewayError(err)) throw err;
-      return { model, stream, ok: false, status: err.status, code: err.code, attempts: err.attempts ?? [] };
+      const failed: Outcome = { model, stream, ok: false, status: err.status, code: err.code, message: err.message, attempts: err.attempts ?? [] };
+      if (err.retryAfterMs !== undefined) failed.retryAfterMs = err.retryAfterMs;
+      return failed;
     }
     const base = { model, stream, status: result.status, target: result.target, attempts: result.attempts };
     if (result.stream === undefined) {
@@ -125,18 +130,24 @@ export class Chaos {
       for await (const chunk of result.stream) text += Buffer.from(chunk).toString("utf8");
     } catch (err) {
       if (!isGatewayError(err)) throw err;
-      return { ...base, ok: false, code: err.code };
+      return { ...base, ok: false, code: err.code, message: err.message };
     }
     return { ...base, ok: text.trimEnd().endsWith("data: [DONE]") && !text.includes('data: {"error"') };
   }
 
-  /** Sends every request, `concurrency` at a time, and answers each one's outcome in the same order. */
-  async run(requests: Array<{ model: string; stream: boolean }>, concurrency: number): Promise<Outcome[]> {
+  /**
+   * Sends every request, `concurrency` at a time, and answers each one's
+   * outcome in the same order. The engine's clock moves `tickMs` before each
+   * request is sent, so windows slide, budgets refill and pauses end as they
+   * would at that request rate.
+   */
+  async run(requests: Array<{ model: string; stream: boolean }>, concurrency: number, tickMs = 0): Promise<Outcome[]> {
     const out: Outcome[] = new Array(requests.length);
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
         const i = next++;
+        if (tickMs > 0) this.clock.advance(tickMs);
         out[i] = await this.send(requests[i].model, requests[i].stream);
       }
     };
