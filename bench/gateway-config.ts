@@ -5,6 +5,7 @@
  */
 import type { Flavour } from "./flavours.ts";
 import { FLAVOURS } from "./flavours.ts";
+import type { GuardedSettings } from "./guarded.ts";
 
 export interface GatewayConfigOptions {
   port: number;
@@ -15,6 +16,8 @@ export interface GatewayConfigOptions {
   extraModels: number;
   targetsPerModel: number;
   extraProviders: number;
+  /** Resilience settings added to every provider, model and the server (bench/guarded.ts). */
+  guarded?: GuardedSettings;
 }
 
 /** Pool large enough that thousands of concurrent streams are never queued inside the gateway. */
@@ -27,9 +30,10 @@ export function extraModelName(i: number): string {
 export function gatewayConfig(o: GatewayConfigOptions): string {
   const providers: Record<string, object> = {};
   const models: Record<string, object> = {};
+  const g = o.guarded;
   for (const f of FLAVOURS) {
-    providers[f] = { type: "openai", base_url: o.mocks[f], api_key: "bench" };
-    models[f] = { targets: [{ provider: f, model: f }] };
+    providers[f] = { type: "openai", base_url: o.mocks[f], api_key: "bench", ...g?.provider };
+    models[f] = { targets: [{ provider: f, model: f }], ...g?.model };
   }
   const extra = (k: number) => `p${String(k).padStart(2, "0")}`;
   if (o.extraModels > 0) {
@@ -41,7 +45,7 @@ export function gatewayConfig(o: GatewayConfigOptions): string {
     }
   }
   const config = {
-    server: { host: "127.0.0.1", port: o.port, log_level: "silent", workers: o.workers },
+    server: { host: "127.0.0.1", port: o.port, log_level: "silent", workers: o.workers, ...g?.server },
     defaults: { pool: { connections: POOL_CONNECTIONS } },
     providers,
     models,

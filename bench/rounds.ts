@@ -13,7 +13,8 @@ import type { Target } from "./targets.ts";
 import { alive } from "./targets.ts";
 
 function participates(s: Scenario, t: Target): boolean {
-  return t.flavours.includes(s.flavour) && (!t.largeConfig || s.withLargeConfig);
+  if (s.onlyTargets !== undefined) return s.onlyTargets.includes(t.id);
+  return t.flavours.includes(s.flavour) && (!t.largeConfig || s.withLargeConfig) && t.guarded !== true;
 }
 
 async function fresh(s: Scenario, t: Target): Promise<void> {

@@ -9,6 +9,7 @@ import { renderChart } from "./chart.ts";
 import { BENCH_DIR, REPO_ROOT } from "./context.ts";
 import type { Context, Layout } from "./context.ts";
 import { checkGoals } from "./goals.ts";
+import { guardedSettings } from "./guarded.ts";
 import { pickDriver } from "./load.ts";
 import { machineInfo } from "./machine.ts";
 import { parseOptions, USAGE } from "./options.ts";
@@ -58,6 +59,12 @@ async function startTargets(ctx: Context, o: Options, mocks: Mocks): Promise<{ t
   }
   if (wanted("switchyard-5k")) {
     add(await startGateway(ctx, mocks, { id: "switchyard-5k", label: "Switchyard, 1,000 models / 5,000 targets", workers: o.workers[0], extraModels: 1000 }));
+  }
+  if (wanted("switchyard-guarded")) {
+    const guarded = guardedSettings();
+    log(`switchyard-guarded: resilience settings applied: ${guarded.applied.join(", ") || "none"}`);
+    if (guarded.missing.length > 0) log(`switchyard-guarded: not known to this build's config, so left out: ${guarded.missing.join(", ")}`);
+    add(await startGateway(ctx, mocks, { id: "switchyard-guarded", label: "Switchyard, every resilience mechanism on", workers: o.workers[0], extraModels: 0, guarded }));
   }
   if (wanted("portkey")) add(await startPortkey(ctx, mocks));
   return { targets, skipped };
@@ -140,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
   }
   await stopAll();
 
-  const goals = checkGoals(results, passthrough, "switchyard", "switchyard-5k");
+  const goals = checkGoals(results, passthrough, "switchyard", "switchyard-5k", "switchyard-guarded");
   const finished = new Date();
   const name = `${stamp(started)}${o.quick ? "-quick" : ""}`;
   const outDir = o.outDir ?? `${BENCH_DIR}/results`;

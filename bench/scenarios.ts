@@ -26,6 +26,8 @@ export interface Scenario {
   rounds: number;
   /** Whether the large-config gateway takes part (only where routing cost matters). */
   withLargeConfig: boolean;
+  /** When set, exactly these targets take part (by id), whatever the rules above say. */
+  onlyTargets?: string[];
   /** Restart each server before every run, so memory reflects this scenario alone. */
   fresh: boolean;
   /** Warm-up before the first round (discarded). */
@@ -247,6 +249,26 @@ function manyOpen(o: Options, count: number): Scenario {
   };
 }
 
+/**
+ * The cost of the resilience mechanisms: the throughput scenario against the
+ * plain gateway and against the same config with every mechanism on
+ * (bench/guarded.ts), interleaved round by round.
+ */
+function resilience(o: Options, driver: Driver): Scenario {
+  const base = closedLoop(
+    o,
+    driver,
+    "resilience-c64",
+    "Resilience on, 64 connections",
+    "Non-streaming 1 KB requests over 64 connections, to the plain gateway and to the same config with breakers, health checks, concurrency and rpm/tpm limits, first_byte: auto and a least-busy strategy switched on.",
+    KB,
+    64,
+    false,
+    o.warmEvery,
+  );
+  return { ...base, onlyTargets: ["switchyard", "switchyard-guarded"] };
+}
+
 export function buildScenarios(o: Options, driver: Driver): Scenario[] {
   const all: Scenario[] = [
     closedLoop(o, driver, "latency-c1", "Added latency, 1 connection", "Non-streaming 1 KB requests, one connection, back to back: the latency a proxy adds.", KB, 1, true, o.warmEvery),
@@ -256,6 +278,7 @@ export function buildScenarios(o: Options, driver: Driver): Scenario[] {
     streaming(o, "s20", 20, o.streamConcurrency),
     streaming(o, "s200", 200, Math.max(1, Math.round(o.streamConcurrency / 2))),
     ...o.openCounts.map((n) => manyOpen(o, n)),
+    resilience(o, driver),
   ];
   if (o.scenarios === undefined) return all;
   const unknown = o.scenarios.filter((id) => !all.some((s) => s.id === id));

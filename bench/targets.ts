@@ -10,6 +10,7 @@ import type { Context } from "./context.ts";
 import type { Flavour } from "./flavours.ts";
 import { FLAVOURS, flavourSpecs } from "./flavours.ts";
 import { extraModelName, gatewayConfig } from "./gateway-config.ts";
+import type { GuardedSettings } from "./guarded.ts";
 import { SERVE_NODE_FLAGS } from "../src/cli/node-flags.ts";
 import { freePort, waitForHttp } from "./net.ts";
 import { nginxConf } from "./nginx-conf.ts";
@@ -26,6 +27,8 @@ export interface Target {
   flavours: readonly Flavour[];
   /** The 1,000-model / 5,000-target gateway, which takes part only where routing cost matters. */
   largeConfig: boolean;
+  /** The gateway with every resilience mechanism on, which takes part only in the scenario that prices them. */
+  guarded?: boolean;
   /** Chat-completions URL for a flavour. */
   url(f: Flavour): string;
   /** Model names to put in request bodies (cycled when several). */
@@ -169,6 +172,8 @@ export interface GatewayOptions {
   extraModels: number;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** Every resilience mechanism on (bench/guarded.ts). */
+  guarded?: GuardedSettings;
 }
 
 export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions): Promise<Target> {
@@ -176,7 +181,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
   const file = `${ctx.tmp}/${o.id}.yaml`;
   writeFileSync(
     file,
-    gatewayConfig({ port, workers: o.workers, mocks: mocks.baseUrls, extraModels: o.extraModels, targetsPerModel: 5, extraProviders: 10 }),
+    gatewayConfig({ port, workers: o.workers, mocks: mocks.baseUrls, extraModels: o.extraModels, targetsPerModel: 5, extraProviders: 10, guarded: o.guarded }),
   );
   const base = `http://127.0.0.1:${port}`;
   const launch = async () => {
@@ -198,6 +203,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     kind: "switchyard",
     flavours: large ? ["plain"] : FLAVOURS,
     largeConfig: large,
+    guarded: o.guarded !== undefined,
     url: () => `${base}/v1/chat/completions`,
     models: (f) => (large && f === "plain" ? extra : [f]),
     headers: () => ({}),
@@ -212,7 +218,15 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     },
     command: proc.command,
     startupMs: first.ms,
-    notes: large ? [`config with ${o.extraModels + FLAVOURS.length} models and ${o.extraModels * 5 + FLAVOURS.length} targets; requests cycle over the ${o.extraModels} extra models`] : [],
+    notes: [
+      ...(large ? [`config with ${o.extraModels + FLAVOURS.length} models and ${o.extraModels * 5 + FLAVOURS.length} targets; requests cycle over the ${o.extraModels} extra models`] : []),
+      ...(o.guarded === undefined
+        ? []
+        : [
+            `resilience settings applied: ${o.guarded.applied.join(", ") || "none"}`,
+            ...(o.guarded.missing.length > 0 ? [`not known to this build's config, so left out: ${o.guarded.missing.join(", ")}`] : []),
+          ]),
+    ],
   };
 }
 

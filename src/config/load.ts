@@ -22,6 +22,7 @@ import type {
   Limits,
   ModelConfig,
   PoolSettings,
+  Price,
   ProviderConfig,
   RetryBudgetSettings,
   RetryPolicy,
@@ -60,12 +61,23 @@ function first<T>(values: (T | null | undefined)[], fallback: T): T {
 /** `presetFirstByte` sits between what the file sets and the built-in default. */
 function timeouts(own: Layer<"timeouts">, shared: Layer<"timeouts">, presetFirstByte?: number): Timeouts {
   const d = DEFAULTS.timeouts;
-  return {
+  const firstByte = first([own?.first_byte, shared?.first_byte, presetFirstByte], d.firstByte);
+  const out: Timeouts = {
     connect: first([own?.connect, shared?.connect], d.connect),
-    firstByte: first([own?.first_byte, shared?.first_byte, presetFirstByte], d.firstByte),
+    // auto starts from the value that would otherwise apply: a duration set under defaults, a preset's, else the built-in one.
+    firstByte: firstByte === "auto" ? first([shared?.first_byte === "auto" ? undefined : shared?.first_byte, presetFirstByte], d.firstByte) : firstByte,
     idle: first([own?.idle, shared?.idle], d.idle),
     total: first([own?.total, shared?.total], d.total),
   };
+  if (firstByte === "auto") out.firstByteAuto = true;
+  return out;
+}
+
+/** A target's price: its own, else the table's entry for "provider/model", else for the model name. */
+function priceOf(own: Price | null | undefined, pricing: Record<string, Price> | null | undefined, provider: string, model: string): Price | undefined {
+  if (own != null) return own;
+  if (pricing == null) return undefined;
+  return Object.hasOwn(pricing, `${provider}/${model}`) ? pricing[`${provider}/${model}`] : Object.hasOwn(pricing, model) ? pricing[model] : undefined;
 }
 
 function pool(own: Layer<"pool">, shared: Layer<"pool">): PoolSettings {
@@ -269,12 +281,15 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
         if (t.disabled === true) target.disabled = true;
         const own = breaker([m.breaker, file.providers?.[t.provider]?.breaker, shared?.breaker]);
         if (own !== undefined) target.breaker = own;
+        const cost = priceOf(t.cost, file.pricing, t.provider, t.model);
+        if (cost !== undefined) target.cost = { ...cost };
         return target;
       }),
       retry: retry(m.retry, shared?.retry),
       fallbacks: m.fallbacks ?? [],
     };
     if (m.hedge) model.hedge = { after: m.hedge.after };
+    if (m.strategy != null) model.strategy = m.strategy;
     return [name, model];
   });
 
@@ -309,6 +324,7 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
     // fromEntries keeps a provider or model called "__proto__" an ordinary entry.
     providers: Object.fromEntries(providers),
     models: Object.fromEntries(models),
+    ...(file.pricing == null ? {} : { pricing: Object.fromEntries(Object.entries(file.pricing).map(([k, p]) => [k, { ...p }])) }),
     source,
   };
 }

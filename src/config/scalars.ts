@@ -140,6 +140,23 @@ export const durationOrP95 = scalar(
   },
 );
 
+/** A duration, or the word `auto` for a limit the gateway adapts itself. */
+export const durationOrAuto = scalar({ anyOf: [{ const: "auto" }, ...(duration.input!.anyOf as JsonSchema[])] }, (v): number | "auto" => {
+  if (typeof v === "string" && v.trim().toLowerCase() === "auto") return "auto";
+  try {
+    return duration(v);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}, or auto`);
+  }
+});
+
+/** A number ≥ 0, such as a price. */
+export const nonNegative = scalar({ anyOf: [{ type: "number", minimum: 0 }, textOr(NUMERIC.source, "a number")] }, (v) => {
+  const n = toNumber(v, "a number ≥ 0");
+  if (n < 0) throw new Error("expected a number ≥ 0");
+  return n;
+});
+
 export const size = scalar({ anyOf: [{ type: "number", minimum: 1 }, textOr(SIZE_TEXT, "a size such as 512kb or 10mb")] }, (v) => {
   if (typeof v !== "string" && typeof v !== "number") throw new Error("expected a size such as 512kb or 10mb");
   const bytes = parseSize(v);

@@ -20,6 +20,7 @@ import {
   apiVersion,
   bool,
   duration,
+  durationOrAuto,
   durationOrP95,
   fraction,
   gatewaySecret,
@@ -28,6 +29,7 @@ import {
   httpUrl,
   integer,
   listedSecret,
+  nonNegative,
   oneOf,
   origin,
   positive,
@@ -38,11 +40,15 @@ import {
   textOr,
 } from "./scalars.ts";
 import type { Convert, JsonSchema } from "./scalars.ts";
-import type { ProviderType, ServerConfig } from "./types.ts";
+import type { ProviderType, ServerConfig, StrategyName } from "./types.ts";
 
 /** Every provider `type` the gateway can talk to; extend together with ProviderType. */
 export const PROVIDER_TYPES = ["openai", "anthropic", "gemini", "azure", ...PRESET_TYPES, "demo"] as const satisfies readonly ProviderType[];
 true satisfies [Exclude<ProviderType, (typeof PROVIDER_TYPES)[number]>] extends [never] ? true : "PROVIDER_TYPES misses a ProviderType";
+
+/** Every routing strategy a model may name; extend together with StrategyName. */
+export const STRATEGIES = ["priority", "weighted", "least-busy", "latency", "cost"] as const satisfies readonly StrategyName[];
+true satisfies [Exclude<StrategyName, (typeof STRATEGIES)[number]>] extends [never] ? true : "STRATEGIES misses a StrategyName";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly ServerConfig["logLevel"][];
 
@@ -163,8 +169,8 @@ const D = DEFAULTS;
 
 const timeouts = strict({
   connect: optional(duration).describe(`TCP and TLS connection set-up, such as 10s; 0 means no limit. Default ${dur(D.timeouts.connect)}.`),
-  first_byte: optional(duration).describe(
-    `From sending the request until the upstream's response headers arrive; 0 means no limit. Default ${dur(D.timeouts.firstByte)}.`,
+  first_byte: optional(durationOrAuto).describe(
+    `From sending the request until the upstream's response headers arrive; 0 means no limit. auto: twice the 95th percentile of each target's recent first-byte times, kept between 10s and 10m; until 20 have been seen, the duration defaults set, else a preset's, else ${dur(D.timeouts.firstByte)}. Default ${dur(D.timeouts.firstByte)}.`,
   ),
   idle: optional(duration).describe(`The largest gap between two body chunks, streams included; 0 means no limit. Default ${dur(D.timeouts.idle)}.`),
   total: optional(duration).describe(
@@ -321,6 +327,14 @@ const provider = strict({
     }
   });
 
+const price = strict(
+  {
+    input: field(nonNegative).describe("Price per million input (prompt) tokens."),
+    output: field(nonNegative).describe("Price per million output (completion) tokens."),
+  },
+  "expected a mapping with input and output, prices per million tokens",
+);
+
 const targetObject = strict(
   {
     provider: field(text).describe("The name of a provider under providers."),
@@ -329,6 +343,7 @@ const targetObject = strict(
     weight: optional(positive).describe(`The target's share of requests within its tier. Default ${D.target.weight}.`),
     limits: limits.nullish().describe(`${LIMITS_HELP} For this provider + model, in every model that lists it.`),
     disabled: optional(bool).describe("Switch the target off in this model: it is never tried. Default false."),
+    cost: price.nullish().describe("The target's price per million tokens, { input, output }, for strategy: cost; overrides pricing:."),
   },
   'expected "provider/model" or a mapping with provider and model',
 );
@@ -355,6 +370,9 @@ const model = strict({
     .describe("Other models tried, in order, when every target failed. Cycles are rejected."),
   breaker: breaker.nullish().describe(`${BREAKER_HELP} For each of this model's targets; unset values come from the target's provider.`),
   hedge: hedge.nullish().describe("Hedged requests: a second attempt on another target when the first is slow. Off unless set."),
+  strategy: optional(oneOf(STRATEGIES, "strategy")).describe(
+    "How each request orders the targets. priority: tiers, weighted random inside each; weighted: weighted random over all; least-busy: fewest requests in flight; latency: lowest average time to first byte, exploring now and then; cost: cheapest first (pricing: or targets[].cost). Default priority.",
+  ),
 });
 
 /** A gateway key: the secret alone, or a record naming it (budgets and limits per key will sit beside it). */
@@ -446,6 +464,9 @@ export const configSchema = strict({
     .nullish()
     .describe('Upstream providers, by name. Targets refer to them, and a request may address one directly as "NAME/model", so a name cannot contain "/".'),
   models: mapOf(model).nullish().describe('The models clients can ask for, by the name they send as "model".'),
+  pricing: mapOf(price)
+    .nullish()
+    .describe('Prices per million tokens, { input, output }, by "provider/model" or by upstream model name, for strategy: cost. A target\'s own cost wins.'),
 });
 
 /** The validated file: snake_case, ms and bytes, anything left out still null/undefined. */

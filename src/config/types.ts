@@ -27,6 +27,11 @@ export interface Timeouts {
   connect: number;
   /** From sending the request until the response headers arrive. */
   firstByte: number;
+  /**
+   * `first_byte: auto`: the limit adapts per target to the first-byte times seen
+   * (upstream/target-stats.ts); `firstByte` applies until enough have been seen.
+   */
+  firstByteAuto?: true;
   /** The largest allowed gap between two body chunks. */
   idle: number;
   /** The whole request, retries and fallbacks included. */
@@ -147,7 +152,18 @@ export interface TargetConfig {
   disabled?: boolean;
   /** Its breaker: the model's settings, else its provider's, else defaults; false: none. Absent: the built-in defaults. */
   breaker?: BreakerSettings | false;
+  /** The target's price: its own `cost`, else the `pricing:` entry for "provider/model", else for the model. */
+  cost?: Price;
 }
+
+/** What a model costs, in currency units (USD, say) per million tokens. */
+export interface Price {
+  input: number;
+  output: number;
+}
+
+/** How a model orders its targets for each request (routing/strategies/). */
+export type StrategyName = "priority" | "weighted" | "least-busy" | "latency" | "cost";
 
 export interface RetryPolicy {
   /** Total upstream attempts for one request across this model's targets. */
@@ -165,6 +181,8 @@ export interface ModelConfig {
   fallbacks: string[];
   /** A second attempt for a slow first one; absent: none. */
   hedge?: HedgeSettings;
+  /** Left out: `priority`. */
+  strategy?: StrategyName;
 }
 
 export interface ServerConfig {
@@ -233,6 +251,8 @@ export interface GatewayConfig {
   server: ServerConfig;
   providers: Record<string, ProviderConfig>;
   models: Record<string, ModelConfig>;
+  /** Prices by "provider/model" or by model name, as written under `pricing:` (already applied to each target's `cost`). */
+  pricing?: Record<string, Price>;
   /** Where the config came from: a file path, or "defaults" when built from the environment. */
   source: string;
 }

@@ -13,5 +13,14 @@ export function configWarnings(config: GatewayConfig): string[] {
         "add a providers: section naming an upstream, and a models: section routing to it (see switchyard.example.yaml)",
     );
   }
+  for (const model of Object.values(config.models)) {
+    if (model.strategy !== "cost") continue;
+    const unpriced = model.targets.filter((t) => t.cost === undefined).map((t) => `${t.provider}/${t.model}`);
+    if (unpriced.length === 0 || unpriced.length === model.targets.length) {
+      if (unpriced.length > 0) warnings.push(`models.${model.name} uses strategy cost but none of its targets has a price: add them under pricing: (or targets[].cost), else it orders by weight alone`);
+      continue;
+    }
+    warnings.push(`models.${model.name} uses strategy cost but ${unpriced.join(", ")} ${unpriced.length === 1 ? "has" : "have"} no price (pricing: or targets[].cost), so ${unpriced.length === 1 ? "it goes" : "they go"} last`);
+  }
   return warnings;
 }

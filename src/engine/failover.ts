@@ -3,7 +3,6 @@ import { chatCodec } from "../codecs/index.ts";
 import type { ChatRequest } from "../protocol/chat.ts";
 import { FRONT_API, type Operation } from "../providers/types.ts";
 import type { Hedging } from "../routing/hedge.ts";
-import { orderTargets } from "../routing/plan.ts";
 import type { RetryBudget } from "../routing/retry-budget.ts";
 import { backoffDelay } from "../routing/retry-policy.ts";
 import { type Clock, type Random, sleep } from "../time/clock.ts";
@@ -109,7 +108,7 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, run: Run):
   let decoded: ChatRequest | undefined;
   // Decoded into the internal contract at most once per request, and only when a target speaks another API.
   const internal = () => (decoded ??= chatCodec(FRONT_API[op]!).decodeRequest!(body));
-  const states: TargetState[] = orderTargets(route.plan, deps.random).map((target) => ({
+  const states: TargetState[] = route.order({ random: deps.random, stream }).map((target) => ({
     target,
     tried: 0,
     notBefore: 0,

@@ -25,12 +25,16 @@ import { HttpTransport, PoolRegistry } from "../upstream/http-transport.ts";
 import { KeyRing } from "../upstream/keys.ts";
 import { type ListedModel, UpstreamModels } from "../upstream/model-list.ts";
 import type { ProviderRuntime } from "../upstream/runtime.ts";
+import { TargetStats } from "../upstream/target-stats.ts";
+import { observeTargets } from "../upstream/target-stats-events.ts";
+import { STRATEGIES_WITH_STATS } from "../routing/strategies/index.ts";
 import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
 import { sendAttempt } from "./attempt.ts";
 import { failover } from "./failover.ts";
 import { circuitBreakers } from "./wrappers/breakers.ts";
 import { attemptEvents } from "./wrappers/events.ts";
 import { keyRotation } from "./wrappers/keys.ts";
+import { adaptiveFirstByte } from "./wrappers/first-byte.ts";
 import { redaction } from "./wrappers/redaction.ts";
 import { RelayStream } from "./relay.ts";
 import { RouteTable } from "./routes.ts";
@@ -63,6 +67,8 @@ export class Engine {
   readonly routes: RouteTable;
   readonly health: HealthTracker;
   readonly store: Store;
+  /** Live per-target statistics; kept only when a strategy or `first_byte: auto` reads them. */
+  readonly targets: TargetStats | undefined;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #log: Logger;
@@ -106,7 +112,10 @@ export class Engine {
     const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
     const keyFor = (name: string) => keys.get(name)?.peek() ?? 0;
     this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters, keyFor);
-    this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry);
+    const autoFirstByte = Object.values(config.providers).some((p) => p.timeouts.firstByteAuto === true);
+    const statsRead = autoFirstByte || Object.values(config.models).some((m) => m.strategy !== undefined && STRATEGIES_WITH_STATS.has(m.strategy));
+    this.targets = statsRead ? new TargetStats() : undefined;
+    this.routes = new RouteTable(config, runtimes, options.directRetry ?? DEFAULTS.retry, this.targets);
     const shared = options.sharedCounters === undefined ? undefined : { buffer: options.sharedCounters, offset: runtimes.size };
     this.limits = createLimits(config, { clock: this.#clock, store: this.store, gateway: this, shared });
     const providers = Object.values(config.providers);
@@ -124,6 +133,8 @@ export class Engine {
     // its own for events, health and logs, while the breakers count a refused key only once all are.
     const wrappers = [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(this, now), redaction(this.#secrets)];
     if (this.#breakers !== undefined) wrappers.unshift(circuitBreakers(this.#breakers));
+    // Innermost: it only swaps the first-byte limit the transport is given.
+    if (autoFirstByte) wrappers.push(adaptiveFirstByte(this.targets!));
     this.#attempt = composeAttempt(sendAttempt(now), wrappers);
     this.#models = new UpstreamModels(runtimes, this.#clock, keyFor);
     // A check's model listing refreshes the upstream model list on the way.
@@ -132,6 +143,7 @@ export class Engine {
     this.#checks.start();
     this.#unobserve = [observeTraffic(this.health, this), () => hedges.close(), () => this.#checks.close()];
     if (this.limits !== undefined) this.#unobserve.push(this.limits.close);
+    if (this.targets !== undefined) this.#unobserve.push(observeTargets(this.targets, this));
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
   }
 
@@ -255,6 +267,8 @@ export class Engine {
         if (t.disabled !== true && this.config.providers[t.provider]?.disabled !== true) enabled.add(label);
       }
     }
+    // What the strategies and first_byte: auto read, for the configured targets.
+    for (const [label, snapshot] of Object.entries(this.targets?.snapshot() ?? {})) if (targets[label] !== undefined) Object.assign(targets[label], snapshot);
     // Disabled only where every model that lists it has it switched off.
     for (const [label, entry] of Object.entries(targets)) if (!enabled.has(label)) entry.disabled = true;
     return { providers, targets };

@@ -1,8 +1,10 @@
-import type { BreakerSettings, GatewayConfig, ModelConfig, RetryPolicy, Timeouts } from "../config/types.ts";
+import type { BreakerSettings, GatewayConfig, ModelConfig, Price, RetryPolicy, Timeouts } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { PreparedProvider, ProviderAdapter } from "../providers/types.ts";
 import { buildTiers, type TierPlan } from "../routing/plan.ts";
+import { type Order, strategyOrder } from "../routing/strategies/index.ts";
 import type { ProviderRuntime } from "../upstream/runtime.ts";
+import type { TargetView } from "../upstream/target-stats.ts";
 import type { Transport } from "../upstream/transport.ts";
 
 /** A target with everything an attempt needs resolved once, at config time. */
@@ -12,6 +14,8 @@ export interface PreparedTarget {
   model: string;
   priority: number;
   weight: number;
+  /** Its price, for strategy: cost. */
+  cost?: Price;
   provider: PreparedProvider;
   adapter: ProviderAdapter;
   transport: Transport;
@@ -23,6 +27,8 @@ export interface PreparedTarget {
 export interface Route {
   name: string;
   plan: TierPlan<PreparedTarget>;
+  /** The order in which one request tries the targets, by the model's strategy. */
+  order: Order<PreparedTarget>;
   retry: RetryPolicy;
   fallbacks: string[];
   /** The whole request's budget: the longest `timeouts.total` among its targets; 0 when one of them sets none. */
@@ -49,10 +55,13 @@ export class RouteTable {
   readonly #publicNames: string[];
   /** Configured names with a `*`, in config order. */
   readonly #patterns: Array<{ re: RegExp; route: Route }> = [];
+  /** Live target statistics, for the strategies that read them. */
+  readonly #view: TargetView | undefined;
 
-  constructor(config: GatewayConfig, providers: Map<string, ProviderRuntime>, defaultRetry: RetryPolicy) {
+  constructor(config: GatewayConfig, providers: Map<string, ProviderRuntime>, defaultRetry: RetryPolicy, view?: TargetView) {
     this.#providers = providers;
     this.#defaultRetry = defaultRetry;
+    this.#view = view;
     for (const model of Object.values(config.models)) {
       const route = this.#build(model);
       this.#routes.set(model.name, route);
@@ -137,7 +146,7 @@ export class RouteTable {
       if (timeouts.total === 0) unlimited = true;
       // Switched off: out of the plan, so it costs nothing per request (failover reports a model left with none).
       if (t.disabled === true || runtime.prepared.config.disabled === true) continue;
-      targets.push({
+      const target: PreparedTarget = {
         label: `${t.provider}/${t.model}`,
         model: t.model,
         priority: t.priority,
@@ -147,8 +156,17 @@ export class RouteTable {
         transport: runtime.transport,
         timeouts,
         breaker: t.breaker,
-      });
+      };
+      if (t.cost !== undefined) target.cost = t.cost;
+      targets.push(target);
     }
-    return { name: model.name, plan: buildTiers(targets), retry: model.retry, fallbacks: model.fallbacks, deadlineMs: unlimited ? 0 : deadlineMs };
+    return {
+      name: model.name,
+      plan: buildTiers(targets),
+      order: strategyOrder(model.strategy, targets, this.#view),
+      retry: model.retry,
+      fallbacks: model.fallbacks,
+      deadlineMs: unlimited ? 0 : deadlineMs,
+    };
   }
 }

@@ -32,24 +32,30 @@ export function buildTiers<T extends Weighted>(targets: T[]): TierPlan<T> {
 export function orderTargets<T extends Weighted>(plan: TierPlan<T>, random: Random): T[] {
   const out: T[] = [];
   for (const tier of plan.tiers) {
-    if (tier.length === 1) {
-      out.push(tier[0]);
-      continue;
+    if (tier.length === 1) out.push(tier[0]);
+    else weightedShuffle(tier, random, out);
+  }
+  return out;
+}
+
+/**
+ * Appends `items` to `out` in a weighted random order: each place goes to one
+ * of the items left with a chance proportional to its weight.
+ */
+export function weightedShuffle<T extends { weight: number }>(items: readonly T[], random: Random, out: T[] = []): T[] {
+  const pool = items.slice();
+  let total = 0;
+  for (const t of pool) total += t.weight;
+  while (pool.length > 0) {
+    let r = random() * total;
+    let i = 0;
+    for (; i < pool.length - 1; i++) {
+      r -= pool[i].weight;
+      if (r < 0) break;
     }
-    const pool = tier.slice();
-    let total = 0;
-    for (const t of pool) total += t.weight;
-    while (pool.length > 0) {
-      let r = random() * total;
-      let i = 0;
-      for (; i < pool.length - 1; i++) {
-        r -= pool[i].weight;
-        if (r < 0) break;
-      }
-      const [picked] = pool.splice(i, 1);
-      total -= picked.weight;
-      out.push(picked);
-    }
+    const [picked] = pool.splice(i, 1);
+    total -= picked.weight;
+    out.push(picked);
   }
   return out;
 }

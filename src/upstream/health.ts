@@ -5,6 +5,7 @@ import type { Clock } from "../time/clock.ts";
 import type { BreakerPhase, BreakerView } from "./breaker.ts";
 import { type ProbeOptions, type Probed, probeProvider } from "./health-probe.ts";
 import type { ProviderRuntime } from "./runtime.ts";
+import type { TargetSnapshot } from "./target-stats.ts";
 
 /** A breaker as the health report shows it. */
 export interface BreakerHealth {
@@ -39,8 +40,11 @@ export interface ProviderHealth {
   breaker?: BreakerHealth;
 }
 
-/** A target ("provider/model") as the health report shows it. */
-export interface TargetHealth {
+/**
+ * A target ("provider/model") as the health report shows it; with a
+ * least-busy or latency strategy or first_byte: auto, also what they read.
+ */
+export interface TargetHealth extends Partial<TargetSnapshot> {
   provider: string;
   model: string;
   /** Switched off in the config, itself or its provider. */

@@ -99,7 +99,7 @@ test("timeouts, pool and retry values are checked", () => {
     [
       "defaults.retry.max_delay: must not be shorter than base_delay",
       'providers.openai.timeouts.connect: invalid duration "-1s": expected a non-negative number with a unit (ms, s, m, h)',
-      'providers.openai.timeouts.first_byte: invalid duration "soon": expected a non-negative number with a unit (ms, s, m, h)',
+      'providers.openai.timeouts.first_byte: invalid duration "soon": expected a non-negative number with a unit (ms, s, m, h), or auto',
       "providers.openai.timeouts.idle: expected a duration such as 250ms, 10s or 5m",
       "providers.openai.pool.connections: expected an integer ≥ 1",
       "providers.openai.pool.http2: expected true or false",
