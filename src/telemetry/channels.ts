@@ -86,3 +86,29 @@ export const channels = {
   attemptEnd: channel("switchyard:attempt:end"),
   streamEnd: channel("switchyard:stream:end"),
 } as const;
+
+interface Handlers {
+  requestStart?: (m: RequestStart) => void;
+  requestEnd?: (m: RequestEnd) => void;
+  attemptStart?: (m: AttemptStart) => void;
+  attemptEnd?: (m: AttemptEnd) => void;
+  streamEnd?: (m: StreamEnd) => void;
+}
+
+/**
+ * Subscribes to the events of one gateway (channels are process-wide; the
+ * others' events are passed over). Returns the function that unsubscribes.
+ */
+export function observeGateway(gateway: object, handlers: Handlers): () => void {
+  const subs: Array<[keyof typeof channels, (m: unknown) => void]> = [];
+  for (const [name, handler] of Object.entries(handlers) as Array<[keyof Handlers, (m: never) => void]>) {
+    const fn = (m: unknown) => {
+      if ((m as { gateway: object }).gateway === gateway) handler(m as never);
+    };
+    channels[name].subscribe(fn);
+    subs.push([name, fn]);
+  }
+  return () => {
+    for (const [name, fn] of subs) channels[name].unsubscribe(fn);
+  };
+}

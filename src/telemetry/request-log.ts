@@ -1,5 +1,4 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import type { RequestEnd } from "./channels.ts";
+import { observeGateway, type RequestEnd } from "./channels.ts";
 import type { Logger } from "./log.ts";
 
 /**
@@ -8,9 +7,7 @@ import type { Logger } from "./log.ts";
  * unsubscribe function.
  */
 export function logRequests(log: Logger, gateway: object): () => void {
-  const onEnd = (m: unknown) => {
-    const e = m as RequestEnd;
-    if (e.gateway !== gateway) return;
+  const onEnd = (e: RequestEnd) => {
     const failed = e.code !== undefined && e.code !== "SY_ERR_CLIENT_ABORT";
     // Successes are debug lines: at the usual info level, nothing is built for them.
     if (!failed && log.isLevelEnabled?.("debug") === false) return;
@@ -27,6 +24,5 @@ export function logRequests(log: Logger, gateway: object): () => void {
     if (failed) log.warn(line, e.message ?? "request failed");
     else log.debug(line, "request");
   };
-  subscribe("switchyard:request:end", onEnd);
-  return () => unsubscribe("switchyard:request:end", onEnd);
+  return observeGateway(gateway, { requestEnd: onEnd });
 }

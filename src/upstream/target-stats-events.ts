@@ -1,5 +1,4 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import type { AttemptEnd, AttemptStart, StreamEnd } from "../telemetry/channels.ts";
+import { observeGateway } from "../telemetry/channels.ts";
 import type { TargetStats } from "./target-stats.ts";
 
 /**
@@ -10,31 +9,17 @@ import type { TargetStats } from "./target-stats.ts";
  * says nothing about the target). Returns the unsubscribe function.
  */
 export function observeTargets(stats: TargetStats, gateway: object): () => void {
-  const onStart = (m: unknown) => {
-    const s = m as AttemptStart;
-    if (s.gateway === gateway) stats.started(s.target);
-  };
-  const onEnd = (m: unknown) => {
-    const e = m as AttemptEnd;
-    if (e.gateway !== gateway) return;
-    if (e.error !== undefined) {
-      stats.ended(e.target);
-      if (e.error.retryable) stats.failed(e.target, e.durationMs);
-      return;
-    }
-    stats.committed(e.target, e.streaming, e.durationMs);
-    if (!e.streaming) stats.ended(e.target);
-  };
-  const onStreamEnd = (m: unknown) => {
-    const e = m as StreamEnd;
-    if (e.gateway === gateway) stats.ended(e.target);
-  };
-  subscribe("switchyard:attempt:start", onStart);
-  subscribe("switchyard:attempt:end", onEnd);
-  subscribe("switchyard:stream:end", onStreamEnd);
-  return () => {
-    unsubscribe("switchyard:attempt:start", onStart);
-    unsubscribe("switchyard:attempt:end", onEnd);
-    unsubscribe("switchyard:stream:end", onStreamEnd);
-  };
+  return observeGateway(gateway, {
+    attemptStart: (s) => stats.started(s.target),
+    attemptEnd: (e) => {
+      if (e.error !== undefined) {
+        stats.ended(e.target);
+        if (e.error.retryable) stats.failed(e.target, e.durationMs);
+        return;
+      }
+      stats.committed(e.target, e.streaming, e.durationMs);
+      if (!e.streaming) stats.ended(e.target);
+    },
+    streamEnd: (e) => stats.ended(e.target),
+  });
 }
