@@ -11,7 +11,7 @@ export interface ReplyMeta {
   model: string;
 }
 
-const WORDS = ["Hello", " from", " the", " Switchyard", " mock.", " The", " quick", " brown", " fox", " jumps", " over", " the"];
+const WORDS = ["Hello", " from", " the", " Switchyard", " demo.", " The", " quick", " brown", " fox", " jumps", " over", " the"];
 /** OpenAI's largest embedding size; more is refused as OpenAI refuses it. */
 const MAX_DIMENSIONS = 3072;
 const DEFAULT_DIMENSIONS = 8;

@@ -67,7 +67,7 @@ describe("the library in a process of its own", () => {
       const r = await run(dir, `readme-${i}.mts`, source);
       assert.equal(r.code, 0, `example ${i} exited ${r.code}; stderr: ${r.stderr}`);
       // The first example streams the demo model's reply to stdout.
-      if (i === 0) assert.equal(r.stdout, "Hello from the Switchyard mock. The quick brown fox jumps over the");
+      if (i === 0) assert.equal(r.stdout, "Hello from the Switchyard demo. The quick brown fox jumps over the");
     }
   });
 

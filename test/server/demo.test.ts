@@ -2,7 +2,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
 
-const GREETING = /^Hello from the Switchyard mock\./;
+const GREETING = /^Hello from the Switchyard demo\./;
 
 let gw: TestGateway;
 
