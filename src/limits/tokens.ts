@@ -11,13 +11,42 @@ type CountTokens = (text: string) => number;
 let loading: Promise<CountTokens> | undefined;
 
 function tokenizer(): Promise<CountTokens> {
-  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => (text: string) => m.countTokens(text));
+  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => cached((text: string) => m.countTokens(text)));
   return loading;
 }
 
 /** Whether anything in this process has asked for the tokenizer yet (its tables load once, on that first ask). */
 export function tokenizerLoaded(): boolean {
   return loading !== undefined;
+}
+
+/**
+ * Token counts of texts already seen. Agents send the same long history on
+ * every turn: counting each message once and remembering it turns the
+ * tokenizer's ~20 µs per KB into one hash lookup. Short texts are counted
+ * directly; the cache holds at most CACHE_CHARS characters of keys, oldest
+ * dropped first.
+ */
+const CACHE_MIN = 256;
+const CACHE_CHARS = 8 * 1024 * 1024;
+const seen = new Map<string, number>();
+let seenChars = 0;
+
+function cached(count: CountTokens): CountTokens {
+  return (text) => {
+    if (text.length < CACHE_MIN) return count(text);
+    const hit = seen.get(text);
+    if (hit !== undefined) return hit;
+    const n = count(text);
+    seen.set(text, n);
+    seenChars += text.length;
+    while (seenChars > CACHE_CHARS) {
+      const oldest = seen.keys().next().value as string;
+      seen.delete(oldest);
+      seenChars -= oldest.length;
+    }
+    return n;
+  };
 }
 
 /** Tokens a chat message costs beyond its text (role and separators), as OpenAI's chat format counts them. */

@@ -23,3 +23,12 @@ test("a request counts its messages, tool calls, reasoning and tool definitions"
   });
   assert.ok(withTools > base + 20, `tools and calls add tokens: ${base} → ${withTools}`);
 });
+
+test("long texts seen again are counted from the cache, with the same answer", async () => {
+  const long = "Tell me about the weather in Paris, please, in detail. ".repeat(20);
+  const first = await countTextTokens(long);
+  assert.equal(await countTextTokens(long), first);
+  assert.notEqual(await countTextTokens(`${long} And Oslo.`), first, "a different text is counted anew");
+  const req = { model: "m", messages: [{ role: "user" as const, content: long }] };
+  assert.equal(await countRequestTokens(req), await countRequestTokens(structuredClone(req)));
+});
