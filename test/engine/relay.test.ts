@@ -6,6 +6,7 @@ import type { ByteSink } from "../../src/engine/types.ts";
 import { GatewayError } from "../../src/protocol/errors.ts";
 import { DispatchCall } from "../../src/upstream/dispatch-call.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
+import { FakeController } from "../helpers/fake-controller.ts";
 
 const ev = (n: number) => `data: {"n":${n}}\n\n`;
 
@@ -48,20 +49,6 @@ class FakeSink implements ByteSink {
   }
 }
 
-/** undici's side of a dispatch, enough to drive a DispatchCall by hand. */
-class FakeController {
-  paused = false;
-  aborted: Error | undefined;
-  pause() {
-    this.paused = true;
-  }
-  resume() {
-    this.paused = false;
-  }
-  abort(reason: Error) {
-    this.aborted = reason;
-  }
-}
 
 async function started(signal = new AbortController().signal) {
   const call = new DispatchCall(signal);

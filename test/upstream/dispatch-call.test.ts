@@ -3,21 +3,8 @@ import { describe, test } from "node:test";
 import type { Dispatcher } from "undici";
 import { DispatchCall } from "../../src/upstream/dispatch-call.ts";
 import type { BodyListener } from "../../src/upstream/transport.ts";
+import { FakeController } from "../helpers/fake-controller.ts";
 
-/** undici's side of a dispatch, enough to drive a DispatchCall by hand. */
-class FakeController {
-  paused = false;
-  aborted: Error | undefined;
-  pause() {
-    this.paused = true;
-  }
-  resume() {
-    this.paused = false;
-  }
-  abort(reason: Error) {
-    this.aborted = reason;
-  }
-}
 
 /** A consumer that records what it is given, in order, and says "full" on demand. */
 class Recorder implements BodyListener {
