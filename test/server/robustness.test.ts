@@ -194,11 +194,12 @@ describe("slow and idle clients (server.timeouts, server.max_connections)", () =
   before(async () => {
     slow = await startGateway(
       {
-        server: { timeouts: { headers: "150ms", body: "150ms", keep_alive: "100ms" }, },
+        // Long enough that a loaded machine still parses a prompt request in time; short enough to wait for.
+        server: { timeouts: { headers: "500ms", body: "500ms", keep_alive: "300ms" } },
         providers: { demo: { type: "demo" } },
         models: { demo: { targets: ["demo/demo-1"] } },
       },
-      { demoTokenGapMs: 40 },
+      { demoTokenGapMs: 100 },
     );
   });
   after(() => slow.close());
