@@ -181,7 +181,7 @@ export function configFromEnv(env: Env): GatewayConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems, "invalid config (environment):");
   return {
-    server: { ...defaultServer(), auth: envAuth(env) },
+    server: { ...defaultServer(), auth: envAuth(env), ...(env.SWITCHYARD_ADMIN_KEY ? { adminKey: env.SWITCHYARD_ADMIN_KEY } : {}) },
     providers,
     models: {
       demo: {

@@ -444,6 +444,9 @@ const server = strict({
   max_in_flight: optional(integer(1)).describe(
     "Upstream calls in flight at once across every provider; more wait in a FIFO queue (up to the target's limits.queue_timeout). Default: no limit.",
   ),
+  admin_key: optional(gatewaySecret).describe(
+    "The key of the admin API (/admin/...) and the operator's pages (dashboard, metrics): Authorization: Bearer KEY, x-admin-key: KEY, or a browser's Basic login with it as password. Without one the admin API is off and those pages ask for a gateway key, if any. Usually ${SWITCHYARD_ADMIN_KEY}.",
+  ),
 });
 
 const defaults = strict({

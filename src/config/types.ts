@@ -205,6 +205,8 @@ export interface ServerConfig {
   compression?: CompressionConfig;
   /** Most upstream calls in flight at once across every provider; more wait in a FIFO queue. */
   maxInFlight?: number;
+  /** The admin API's key (server/admin-auth.ts); without one the admin API is off. */
+  adminKey?: string;
 }
 
 export interface CorsConfig {

@@ -23,6 +23,7 @@ export const ERRORS = {
   SY_ERR_INVALID_JSON: { status: 400, type: "invalid_request_error" },
   SY_ERR_MODEL_NOT_FOUND: { status: 404, type: "invalid_request_error", openai: "model_not_found" },
   SY_ERR_UNAUTHORIZED: { status: 401, type: "invalid_request_error", openai: "invalid_api_key" },
+  SY_ERR_FORBIDDEN: { status: 403, type: "permission_error" },
   SY_ERR_NOT_FOUND: { status: 404, type: "invalid_request_error" },
   SY_ERR_METHOD_NOT_ALLOWED: { status: 405, type: "invalid_request_error" },
   SY_ERR_BODY_TOO_LARGE: { status: 413, type: "invalid_request_error" },

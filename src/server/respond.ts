@@ -78,7 +78,7 @@ export function fail(res: ServerResponse, err: GatewayError, shape: ErrorShape =
     if (last !== undefined) res.setHeader("x-switchyard-target", headerValue(last.target));
     res.setHeader("x-switchyard-attempts", attempts.length);
     if (err.code === "SY_ERR_BODY_TOO_LARGE") res.setHeader("connection", "close");
-    if (err.code === "SY_ERR_UNAUTHORIZED") res.setHeader("www-authenticate", 'Bearer realm="switchyard"');
+    if (err.code === "SY_ERR_UNAUTHORIZED" && !res.hasHeader("www-authenticate")) res.setHeader("www-authenticate", 'Bearer realm="switchyard"');
     const status = err.code === "SY_ERR_CLIENT_ABORT" ? 499 : err.status;
     // Whole seconds, rounded up: a client that waits that long finds room.
     if (err.retryAfterMs !== undefined && Number.isFinite(err.retryAfterMs) && (status === 429 || status === 503)) res.setHeader("retry-after", Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
