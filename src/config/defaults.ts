@@ -112,6 +112,8 @@ export const ENV_PROVIDERS: readonly EnvProvider[] = Object.freeze([
   { name: "groq", type: "groq", keyVar: "GROQ_API_KEY" },
   { name: "together", type: "together", keyVar: "TOGETHER_API_KEY" },
   { name: "mistral", type: "mistral", keyVar: "MISTRAL_API_KEY" },
+  { name: "fireworks", type: "fireworks", keyVar: "FIREWORKS_API_KEY" },
+  { name: "xai", type: "xai", keyVar: "XAI_API_KEY" },
   { name: "dashscope", type: "dashscope", keyVar: "DASHSCOPE_API_KEY" },
   { name: "huggingface", type: "huggingface", keyVar: "HF_TOKEN" },
   // A Cloudflare token alone is common (deploy tools use one); without the account there is no URL.

@@ -40,6 +40,8 @@ test("each known API key adds a provider of its preset type, with the key as giv
     GROQ_API_KEY: "gq",
     TOGETHER_API_KEY: "tg",
     MISTRAL_API_KEY: "ms",
+    FIREWORKS_API_KEY: "fw",
+    XAI_API_KEY: "xa",
     DASHSCOPE_API_KEY: "dc",
     HF_TOKEN: "hf",
     CLOUDFLARE_API_TOKEN: "cf",
@@ -58,12 +60,14 @@ test("each known API key adds a provider of its preset type, with the key as giv
     ["groq", "groq", "https://api.groq.com/openai/v1", "gq", 60_000],
     ["together", "together", "https://api.together.xyz/v1", "tg", 60_000],
     ["mistral", "mistral", "https://api.mistral.ai/v1", "ms", 60_000],
+    ["fireworks", "fireworks", "https://api.fireworks.ai/inference/v1", "fw", 60_000],
+    ["xai", "xai", "https://api.x.ai/v1", "xa", 60_000],
     ["dashscope", "dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "dc", 60_000],
     ["huggingface", "huggingface", "https://router.huggingface.co/v1", "hf", 120_000],
     ["cloudflare", "cloudflare", "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai/v1", "cf", 60_000],
   ]);
   assert.deepEqual(Object.keys(models), ["demo"]);
-  assert.equal(ENV_PROVIDERS.length, 11);
+  assert.equal(ENV_PROVIDERS.length, 13);
 });
 
 test("a Cloudflare token without CLOUDFLARE_ACCOUNT_ID adds nothing; a malformed account id is a ConfigError", () => {
