@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { resolveConfig } from "../../src/config/index.ts";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
+import { geminiAdapter } from "../../src/providers/gemini/index.ts";
 import { openaiAdapter } from "../../src/providers/openai/index.ts";
 import { prepareProvider } from "../../src/providers/prepare.ts";
 import { HttpTransport, PoolRegistry } from "../../src/upstream/http-transport.ts";
@@ -44,4 +45,15 @@ test("close() leaves no refresh behind", async () => {
   await clock.waitForTimer((ms) => ms === MODEL_LIST.refreshMs);
   models.close();
   assert.deepEqual(clock.pending(), []);
+});
+
+test("a Gemini provider's models are listed by their ids, without the models/ collection", async () => {
+  const config = resolveConfig({ providers: { g: { type: "gemini", base_url: `${new URL(mock.url).origin}/v1beta`, api_key: "k" } } }, { env: {} }).providers.g;
+  const prepared = prepareProvider(config, geminiAdapter);
+  const gemini = new Map([["g", { prepared, adapter: geminiAdapter, transport: new HttpTransport(pools.get(prepared.origin)) }]]);
+  const models = new UpstreamModels(gemini, new FakeClock(), () => 0);
+  const ids = (await models.list(["configured"])).map((m) => m.id);
+  models.close();
+  assert.deepEqual(ids.slice(0, 3), ["configured", "g/model-0", "g/model-1"]);
+  assert.equal(ids.length, 101);
 });

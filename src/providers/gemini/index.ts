@@ -8,6 +8,22 @@ function modelPath(model: string): string {
 }
 
 /**
+ * Gemini's list (`{"models":[{"name":"models/gemini-2.5-flash",…}]}`): the
+ * ids requests name, without the collection. Models that neither generate nor
+ * embed (tuning bases, say) are left out.
+ */
+function geminiModelIds(body: unknown): string[] {
+  const models = (body as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models)) return [];
+  return models.flatMap((m: unknown) => {
+    const { name, supportedGenerationMethods: methods } = (m ?? {}) as { name?: unknown; supportedGenerationMethods?: unknown };
+    if (typeof name !== "string" || !name.startsWith("models/")) return [];
+    if (Array.isArray(methods) && !methods.some((x) => x === "generateContent" || x === "embedContent")) return [];
+    return [name.slice("models/".length)];
+  });
+}
+
+/**
  * Google's Gemini API (AI Studio keys): the model goes in the path, the key
  * in `x-goog-api-key`, chat through generateContent (the gemini codec
  * translates), embeddings translated here. Legacy completions it has none of.
@@ -36,6 +52,8 @@ export const geminiAdapter: ProviderAdapter = {
   probeCall(provider: PreparedProvider, headers: Record<string, string>): UpstreamCall {
     return { method: "GET", path: `${provider.pathPrefix}/models`, headers };
   },
+
+  modelIds: geminiModelIds,
 
   classifyStatus: classifyGeminiStatus,
 
