@@ -205,6 +205,10 @@ export interface ServerConfig {
   compression?: CompressionConfig;
   /** Most upstream calls in flight at once across every provider; more wait in a FIFO queue. */
   maxInFlight?: number;
+  /** How log lines are written: JSON (absent) or readable lines for a terminal. */
+  logFormat?: "json" | "pretty";
+  /** false: no statistics are recorded and /metrics, /v1/metrics and /v1/health are not served. Absent: on. */
+  metrics?: boolean;
 }
 
 export interface CorsConfig {
