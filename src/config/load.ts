@@ -312,6 +312,8 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
       maxConnections: server?.max_connections ?? d.maxConnections,
       ...(server?.max_in_flight != null ? { maxInFlight: server.max_in_flight } : {}),
       ...(server?.admin_key != null ? { adminKey: server.admin_key } : {}),
+      ...(server?.log_format != null ? { logFormat: server.log_format } : {}),
+      ...(server?.metrics != null ? { metrics: server.metrics } : {}),
       ...(server?.cors ? { cors: { origins: server.cors.origins, maxAge: server.cors.max_age ?? 600_000 } } : {}),
       ...(server?.compression === false
         ? {}

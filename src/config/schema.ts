@@ -50,6 +50,7 @@ true satisfies [Exclude<ProviderType, (typeof PROVIDER_TYPES)[number]>] extends 
 export const STRATEGIES = ["priority", "weighted", "least-busy", "latency", "cost"] as const satisfies readonly StrategyName[];
 true satisfies [Exclude<StrategyName, (typeof STRATEGIES)[number]>] extends [never] ? true : "STRATEGIES misses a StrategyName";
 
+export const LOG_FORMATS = ["json", "pretty"] as const satisfies readonly NonNullable<ServerConfig["logFormat"]>[];
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly ServerConfig["logLevel"][];
 
 /** Keys that mean something for one provider type only. */
@@ -447,6 +448,8 @@ const server = strict({
   admin_key: optional(gatewaySecret).describe(
     "The key of the admin API (/admin/...) and the operator's pages (dashboard, metrics): Authorization: Bearer KEY, x-admin-key: KEY, or a browser's Basic login with it as password. Without one the admin API is off and those pages ask for a gateway key, if any. Usually ${SWITCHYARD_ADMIN_KEY}.",
   ),
+  log_format: optional(oneOf(LOG_FORMATS, "log format")).describe("json: one JSON object per line; pretty: readable coloured lines for a terminal. Default json."),
+  metrics: optional(bool).describe("Record request statistics and serve /metrics (Prometheus), /v1/metrics and /v1/health; false records nothing. Default true."),
 });
 
 const defaults = strict({

@@ -207,6 +207,10 @@ export interface ServerConfig {
   maxInFlight?: number;
   /** The admin API's key (server/admin-auth.ts); without one the admin API is off. */
   adminKey?: string;
+  /** How log lines are written: JSON (absent) or readable lines for a terminal. */
+  logFormat?: "json" | "pretty";
+  /** false: no statistics are recorded and /metrics, /v1/metrics and /v1/health are not served. Absent: on. */
+  metrics?: boolean;
 }
 
 export interface CorsConfig {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { GatewayConfig, RetryPolicy } from "../config/types.ts";
-import { GatewayError } from "../protocol/errors.ts";
+import { type AttemptRecord, GatewayError } from "../protocol/errors.ts";
 import { providerSecrets, redactError } from "../protocol/redact.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { prepareProvider } from "../providers/prepare.ts";
@@ -179,9 +179,11 @@ export class Engine {
     const started = this.#clock.now();
     const { requestStart, requestEnd, streamEnd } = channels;
     if (requestStart.hasSubscribers) requestStart.publish({ gateway: this, requestId, op, model: route.name, stream } satisfies RequestStart);
-    const ended = (status: number, attempts: number, target?: string, err?: GatewayError, usage?: Usage) => {
+    let ttfbMs: number | undefined;
+    const ended = (status: number, records: readonly AttemptRecord[], target?: string, err?: GatewayError, usage?: Usage) => {
       if (!requestEnd.hasSubscribers) return;
-      const end: RequestEnd = { gateway: this, requestId, model: route.name, stream, target, status, attempts, durationMs: this.#clock.now() - started };
+      const attempts = records.length;
+      const end: RequestEnd = { gateway: this, requestId, model: route.name, stream, target, status, attempts, durationMs: this.#clock.now() - started, op, ttfbMs, records };
       if (usage !== undefined) end.usage = usage;
       if (err !== undefined) {
         end.code = err.code;
@@ -194,14 +196,15 @@ export class Engine {
       result = await failover(deps, route, { requestId, op, body, stream, signal: ac.signal, deadline, passHeaders: ctx.passHeaders });
     } catch (err) {
       finish();
-      if (err instanceof GatewayError) ended(err.status, err.attempts?.length ?? 0, err.attempts?.at(-1)?.target, err);
+      if (err instanceof GatewayError) ended(err.status, err.attempts ?? [], err.attempts?.at(-1)?.target, err);
       throw err;
     }
+    if (requestEnd.hasSubscribers) ttfbMs = this.#clock.now() - started;
     const { committed, target, attempts } = result;
     const base = { status: committed.status, contentType: committed.contentType, target: target.label, attempts };
     if (!stream) {
       finish();
-      ended(committed.status, attempts.length, target.label, undefined, committed.usage());
+      ended(committed.status, attempts, target.label, undefined, committed.usage());
       return { ...base, body: committed.body! };
     }
     const onEnd = (completed: boolean, reason?: GatewayError) => {
@@ -228,7 +231,7 @@ export class Engine {
         streamEnd.publish(end);
       }
       finish();
-      ended(committed.status, attempts.length, target.label, reason, usage);
+      ended(committed.status, attempts, target.label, reason, usage);
     };
     const relay = new RelayStream(committed.head!, committed.rest!, {
       signal: ac.signal,
@@ -272,6 +275,11 @@ export class Engine {
     // Disabled only where every model that lists it has it switched off.
     for (const [label, entry] of Object.entries(targets)) if (!enabled.has(label)) entry.disabled = true;
     return { providers, targets };
+  }
+
+  /** The engine's clock, for observers that place events in time (telemetry/stats.ts). */
+  get clock(): Clock {
+    return this.#clock;
   }
 
   newRequestId(): string {

@@ -15,6 +15,7 @@ import { answerClientError } from "./client-errors.ts";
 import { corsFor } from "./cors.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
 import { anthropicShape } from "./anthropic-shape.ts";
+import { addMetricsRoutes } from "./metrics-routes.ts";
 import { type ErrorShape, openaiShape, responsesShape } from "./shapes.ts";
 
 /** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
@@ -160,6 +161,8 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     },
   });
 
+  const stopMetrics = addMetricsRoutes(engine, add);
+
   /** The last resort: whatever a handler throws ends that request with an answer, never the process. */
   const onError = (res: ServerResponse, requestId: string, shape: ErrorShape = openaiShape) => (err: unknown) => {
     const e = toGatewayError(err);
@@ -209,6 +212,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       onError(res, requestId, route.shape)(err);
     }
   });
+  server.once("close", stopMetrics);
   server.maxConnections = settings.maxConnections;
   server.on("clientError", answerClientError);
   return server;

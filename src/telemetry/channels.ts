@@ -10,6 +10,7 @@
  */
 import { channel } from "node:diagnostics_channel";
 import type { Usage } from "../protocol/chat.ts";
+import type { AttemptRecord } from "../protocol/errors.ts";
 
 /** A request arrived and passed validation. */
 export interface RequestStart {
@@ -38,6 +39,16 @@ export interface RequestEnd {
   usage?: Usage;
   attempts: number;
   durationMs: number;
+  /** The client API's operation (chat, completions, embeddings, responses, messages). */
+  op?: string;
+  /**
+   * From arrival until the answer was committed to and its first byte could
+   * be sent: a stream's first event, or the whole answer. Absent when no
+   * attempt was committed to.
+   */
+  ttfbMs?: number;
+  /** The request's attempts, in order (the array itself, not a copy): retries and hedges are read from it. */
+  records?: readonly AttemptRecord[];
 }
 
 /** One upstream attempt begins. */

@@ -1,0 +1,88 @@
+/**
+ * `GET /metrics` (Prometheus text), `GET /v1/metrics` (JSON for people and
+ * the dashboard) and `GET /v1/health` (health scores), from one statistics
+ * recorder per engine (telemetry/stats.ts) that listens to the engine's
+ * events from the moment the HTTP front is built. `server.metrics: false`
+ * leaves all of it out: no routes and no subscriber.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Engine } from "../engine/gateway.ts";
+import type { BreakerState } from "../telemetry/health-score.ts";
+import { healthReport, metricsReport } from "../telemetry/metrics-json.ts";
+import { PrometheusExporter, type ScrapeState } from "../telemetry/prometheus.ts";
+import { StatsRecorder } from "../telemetry/stats.ts";
+import { sendBody } from "./respond.ts";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+type AddRoute = (path: string, methods: Record<string, Handler>) => void;
+
+interface Metrics {
+  stats: StatsRecorder;
+  exporter: PrometheusExporter;
+  users: number;
+}
+
+const JSON_TYPE = "application/json";
+
+/** One recorder per engine, shared by every front built on it. */
+const byEngine = new WeakMap<Engine, Metrics>();
+
+/** The engine's statistics recorder, created on first use; undefined when `server.metrics` is false. */
+export function statsOf(engine: Engine): StatsRecorder | undefined {
+  return byEngine.get(engine)?.stats;
+}
+
+function acquire(engine: Engine): Metrics {
+  let m = byEngine.get(engine);
+  if (m === undefined) {
+    const stats = new StatsRecorder(engine, engine.config, engine.clock);
+    m = { stats, exporter: new PrometheusExporter(stats), users: 0 };
+    byEngine.set(engine, m);
+  }
+  m.users++;
+  return m;
+}
+
+function release(engine: Engine): void {
+  const m = byEngine.get(engine);
+  if (m === undefined || --m.users > 0) return;
+  m.stats.close();
+  byEngine.delete(engine);
+}
+
+/** What only the engine can say at the time of a scrape: breakers and pools. */
+async function scrapeState(engine: Engine): Promise<ScrapeState> {
+  const { providers, targets } = await engine.upstreamHealth();
+  const targetBreakers = new Map<string, BreakerState>();
+  for (const [label, t] of Object.entries(targets)) if (t.breaker !== undefined) targetBreakers.set(label, t.breaker.state);
+  const providerBreakers = new Map<string, BreakerState>();
+  for (const [name, p] of Object.entries(providers)) if (p.breaker !== undefined) providerBreakers.set(name, p.breaker.state);
+  return { targetBreakers, providerBreakers };
+}
+
+/**
+ * Adds the metrics routes through `add` (http.ts's route table). Returns the
+ * function that stops recording, for when the server closes.
+ */
+export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
+  if (engine.config.server.metrics === false) return () => {};
+  const { stats, exporter } = acquire(engine);
+  const compression = engine.config.server.compression;
+  const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
+    sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
+  add("/metrics", {
+    GET: async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine))),
+  });
+  add("/v1/metrics", {
+    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify(metricsReport(stats, (await scrapeState(engine)).targetBreakers))),
+  });
+  add("/v1/health", {
+    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(stats, (await scrapeState(engine)).targetBreakers) })),
+  });
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    release(engine);
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * `GET /metrics` in the Prometheus text format, through prom-client's
+ * Registry: the cumulative series the events feed (./metric-families.ts)
+ * and gauges read at scrape time: requests in flight and queued, attempts in
+ * flight per target, health scores, breaker states and upstream connection
+ * pools (the last two handed in by the caller, who can reach the engine).
+ */
+import { Gauge, Registry } from "prom-client";
+import { type BreakerState, healthScore } from "./health-score.ts";
+import { OTHER } from "./metric-families.ts";
+import { emptyWindow, WINDOWS } from "./rolling.ts";
+import type { StatsRecorder } from "./stats.ts";
+
+const STATES: readonly BreakerState[] = ["closed", "open", "half_open"];
+
+/** undici's Pool.stats, per upstream origin. */
+export interface PoolUse {
+  connected: number;
+  free: number;
+  pending: number;
+  queued: number;
+  running: number;
+  size: number;
+}
+
+/** What only the engine knows, read once per scrape. */
+export interface ScrapeState {
+  targetBreakers?: ReadonlyMap<string, BreakerState>;
+  providerBreakers?: ReadonlyMap<string, BreakerState>;
+  pools?: ReadonlyMap<string, PoolUse>;
+}
+
+export class PrometheusExporter {
+  readonly registry = new Registry();
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
+  readonly #stats: StatsRecorder;
+  readonly #requestsInFlight: Gauge<"model">;
+  readonly #queued: Gauge<"queue">;
+  readonly #attemptsInFlight: Gauge<"target">;
+  readonly #health: Gauge<"target">;
+  readonly #targetBreaker: Gauge<"target" | "state">;
+  readonly #providerBreaker: Gauge<"provider" | "state">;
+  readonly #pool: Gauge<"origin" | "state">;
+
+  constructor(stats: StatsRecorder) {
+    this.#stats = stats;
+    for (const f of stats.families.all()) this.registry.registerMetric(f.asMetric());
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[]) => new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+    this.#requestsInFlight = gauge("switchyard_requests_in_flight", "Client requests under way (streams until they end), by public model.", ["model"]);
+    this.#queued = gauge("switchyard_queued_requests", "Requests waiting for a concurrency slot or room in a rate window, by queue.", ["queue"]);
+    this.#attemptsInFlight = gauge("switchyard_upstream_in_flight", "Upstream attempts under way (committed streams until they end), by target.", ["target"]);
+    this.#health = gauge("switchyard_target_health_score", "Health score 0-100 per target (docs/observability.md); absent while a target has no traffic.", ["target"]);
+    this.#targetBreaker = gauge("switchyard_breaker_state", "1 for each target's current breaker state (closed, open, half_open), 0 for the others.", ["target", "state"]);
+    this.#providerBreaker = gauge("switchyard_provider_breaker_state", "1 for each provider's current breaker state (closed, open, half_open), 0 for the others.", ["provider", "state"]);
+    this.#pool = gauge("switchyard_upstream_connections", "Connection pool use per upstream origin: connected, free, pending, queued, running, size.", ["origin", "state"]);
+  }
+
+  /** The whole exposition, with the scrape-time gauges set from `state`. */
+  async render(state: ScrapeState = {}): Promise<string> {
+    const s = this.#stats;
+    this.#requestsInFlight.reset();
+    for (const m of s.models.values()) this.#requestsInFlight.set({ model: m.name }, m.inFlight);
+    if (s.other.inFlight > 0) this.#requestsInFlight.set({ model: OTHER }, s.other.inFlight);
+    this.#queued.reset();
+    for (const [queue, n] of s.queues) this.#queued.set({ queue }, n);
+    this.#attemptsInFlight.reset();
+    this.#health.reset();
+    const now = s.clock.now();
+    for (const t of s.targets.values()) {
+      this.#attemptsInFlight.set({ target: t.label }, t.inFlight);
+      const breaker = state.targetBreakers?.get(t.label);
+      if (t.rolling === undefined && breaker === undefined) continue;
+      const w5 = t.rolling?.window(now, WINDOWS["5m"], s.since) ?? emptyWindow();
+      const w15 = t.rolling?.window(now, WINDOWS["15m"], s.since) ?? emptyWindow();
+      const score = healthScore(w5, w15, breaker);
+      if (score !== null) this.#health.set({ target: t.label }, score);
+    }
+    this.#targetBreaker.reset();
+    for (const [target, current] of state.targetBreakers ?? []) {
+      for (const st of STATES) this.#targetBreaker.set({ target, state: st }, st === current ? 1 : 0);
+    }
+    this.#providerBreaker.reset();
+    for (const [provider, current] of state.providerBreakers ?? []) {
+      for (const st of STATES) this.#providerBreaker.set({ provider, state: st }, st === current ? 1 : 0);
+    }
+    this.#pool.reset();
+    for (const [origin, use] of state.pools ?? []) {
+      for (const [k, v] of Object.entries(use)) this.#pool.set({ origin, state: k }, v);
+    }
+    return this.registry.metrics();
+  }
+}

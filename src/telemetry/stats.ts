@@ -1,0 +1,253 @@
+/**
+ * Live statistics of one gateway, fed only by its diagnostics-channel events
+ * (./channels.ts, and the limits' queue events): per configured target and
+ * per public model, rolling 1/5/15-minute windows (./rolling.ts) and the
+ * cumulative Prometheus series (./metric-families.ts), plus what is in flight
+ * and queued. Time comes from the injected clock; nothing here runs on a
+ * timer, and recording a request allocates nothing once its label
+ * combination has been seen.
+ *
+ * What counts where:
+ * - a target's requests are the attempts sent to it: a committed whole answer
+ *   is a success, a committed stream counts when it ends; attempts ended by
+ *   the client, a lost hedge or shutdown count nowhere, and a 4xx the
+ *   upstream returned for the request itself counts as a success of the target;
+ * - a model's requests are the client requests for it, counted alike;
+ * - latency percentiles are of successful requests (arrival to the end of
+ *   the answer; a target's, of the requests it answered), time to first
+ *   token of streamed requests (arrival to the first event).
+ */
+import { channel } from "node:diagnostics_channel";
+import type { GatewayConfig, Price } from "../config/types.ts";
+import type { Clock } from "../time/clock.ts";
+import { type AttemptEnd, type AttemptStart, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
+import type { CounterCell } from "./families.ts";
+import { MetricFamilies, OTHER } from "./metric-families.ts";
+import { genAiOperation, type Outcome, outcomeOf } from "./outcomes.ts";
+import { ERROR, OK, Rolling, TIMEOUT } from "./rolling.ts";
+
+/** The limits' queue events (limits/events.ts), read by channel name: the limits sit above telemetry. */
+interface QueueMessage {
+  gateway: object;
+  queue: string;
+  event: "wait" | "admit" | "timeout" | "leave";
+  queued: number;
+  waitedMs?: number;
+}
+const queueChannel = channel("switchyard:queue");
+const QUEUE_OUTCOME = { admit: "admitted", timeout: "timeout", leave: "left" } as const;
+
+/** Committed attempts whose request has not ended yet, for the overhead figure; bounded in case ends go missing. */
+const MAX_PENDING = 10_000;
+
+export class TargetEntry {
+  readonly label: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly price: Price | undefined;
+  inFlight = 0;
+  /** Created on the first event, so that thousands of idle targets cost nothing. */
+  rolling: Rolling | undefined;
+
+  constructor(label: string, provider: string, model: string, price: Price | undefined) {
+    this.label = label;
+    this.provider = provider;
+    this.model = model;
+    this.price = price;
+  }
+}
+
+export class ModelEntry {
+  readonly name: string;
+  /** Its own targets' labels: an answer from another is a fallback's. */
+  readonly targets: Set<string>;
+  inFlight = 0;
+  rolling: Rolling | undefined;
+  /** Cached counter cells: one map lookup fewer per request. */
+  retries: CounterCell | undefined;
+  hedges: CounterCell | undefined;
+  fallbacks: CounterCell | undefined;
+
+  constructor(name: string, targets: Set<string>) {
+    this.name = name;
+    this.targets = targets;
+  }
+}
+
+export class StatsRecorder {
+  readonly families = new MetricFamilies();
+  readonly targets = new Map<string, TargetEntry>();
+  readonly models = new Map<string, ModelEntry>();
+  /** Requests whose model is not configured (direct "provider/model" names). */
+  readonly other = new ModelEntry(OTHER, new Set());
+  /** Requests waiting in each limit queue, as its last event said. */
+  readonly queues = new Map<string, number>();
+  readonly clock: Clock;
+  readonly since: number;
+  readonly #gateway: object;
+  readonly #pending = new Map<string, number>();
+  readonly #unsubscribe: () => void;
+  readonly #onQueue: (m: unknown) => void;
+
+  constructor(gateway: object, config: GatewayConfig, clock: Clock) {
+    this.#gateway = gateway;
+    this.clock = clock;
+    this.since = clock.now();
+    for (const m of Object.values(config.models)) {
+      const own = new Set<string>();
+      for (const t of m.targets) {
+        const label = `${t.provider}/${t.model}`;
+        own.add(label);
+        if (!this.targets.has(label)) this.targets.set(label, new TargetEntry(label, t.provider, t.model, t.cost));
+      }
+      this.models.set(m.name, new ModelEntry(m.name, own));
+    }
+    this.#unsubscribe = observeGateway(gateway, {
+      requestStart: (m) => this.#requestStart(m),
+      requestEnd: (m) => this.#requestEnd(m),
+      attemptStart: (m) => this.#attemptStart(m),
+      attemptEnd: (m) => this.#attemptEnd(m),
+      streamEnd: (m) => this.#streamEnd(m),
+    });
+    this.#onQueue = (m) => this.#queue(m as QueueMessage);
+    queueChannel.subscribe(this.#onQueue);
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    queueChannel.unsubscribe(this.#onQueue);
+  }
+
+  /** Requests in flight across every model. */
+  inFlight(): number {
+    let n = this.other.inFlight;
+    for (const m of this.models.values()) n += m.inFlight;
+    return n;
+  }
+
+  /** Requests waiting in the limit queues. */
+  queued(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q;
+    return n;
+  }
+
+  #model(name: string): ModelEntry {
+    return this.models.get(name) ?? this.other;
+  }
+
+  #requestStart(m: RequestStart): void {
+    this.#model(m.model).inFlight++;
+  }
+
+  #requestEnd(e: RequestEnd): void {
+    const now = this.clock.now();
+    const model = this.#model(e.model);
+    if (model.inFlight > 0) model.inFlight--;
+    const target = e.target === undefined ? undefined : this.targets.get(e.target);
+    const targetLabel = target?.label ?? (e.target === undefined ? "none" : OTHER);
+    const outcome = outcomeOf(e.code);
+    const f = this.families;
+    const op = genAiOperation(e.op);
+    f.requests.cell(model.name, targetLabel, e.status, outcome).value++;
+    f.duration.observe(f.duration.cell(op, model.name, targetLabel, outcome), e.durationMs / 1000);
+    const kind = windowKind(outcome);
+    if (kind >= 0) {
+      const r = (model.rolling ??= new Rolling());
+      r.count(now, kind);
+      if (outcome === "success") {
+        r.latency(now, e.durationMs);
+        if (target !== undefined) (target.rolling ??= new Rolling()).latency(now, e.durationMs);
+      }
+    }
+    if (e.stream && e.ttfbMs !== undefined) {
+      f.ttft.observe(f.ttft.cell(op, model.name, targetLabel), e.ttfbMs / 1000);
+      (model.rolling ??= new Rolling()).ttft(now, e.ttfbMs);
+      if (target !== undefined) (target.rolling ??= new Rolling()).ttft(now, e.ttfbMs);
+    }
+    const upstreamMs = this.#pending.get(e.requestId);
+    if (upstreamMs !== undefined) this.#pending.delete(e.requestId);
+    const records = e.records;
+    if (records !== undefined && records.length > 0) {
+      let hedges = 0;
+      for (let i = 0; i < records.length; i++) if (records[i].code === "SY_ERR_HEDGE_CANCELLED") hedges++;
+      const retries = records.length - 1 - hedges;
+      if (retries > 0) (model.retries ??= f.retries.cell(model.name)).value += retries;
+      if (hedges > 0) (model.hedges ??= f.hedges.cell(model.name)).value += hedges;
+      if (e.target !== undefined && model !== this.other && !model.targets.has(e.target)) (model.fallbacks ??= f.fallbacks.cell(model.name)).value++;
+      if (records.length === 1 && e.ttfbMs !== undefined && upstreamMs !== undefined) {
+        f.overhead.observe(f.overhead.cell(model.name), Math.max(0, e.ttfbMs - upstreamMs) / 1000);
+      }
+    }
+    const usage = e.usage;
+    if (usage !== undefined) {
+      const input = usage.inputTokens;
+      const output = usage.outputTokens;
+      f.tokens.cell(model.name, targetLabel, "input").value += input;
+      f.tokens.cell(model.name, targetLabel, "output").value += output;
+      f.tokenUsage.observe(f.tokenUsage.cell(op, "input", model.name, targetLabel), input);
+      f.tokenUsage.observe(f.tokenUsage.cell(op, "output", model.name, targetLabel), output);
+      const price = target?.price;
+      if (price !== undefined) f.cost.cell(model.name, targetLabel).value += (input * price.input + output * price.output) / 1_000_000;
+    }
+  }
+
+  #attemptStart(s: AttemptStart): void {
+    const t = this.targets.get(s.target);
+    if (t !== undefined) t.inFlight++;
+  }
+
+  #attemptEnd(e: AttemptEnd): void {
+    const t = this.targets.get(e.target);
+    const label = t?.label ?? OTHER;
+    const f = this.families;
+    if (e.error === undefined) {
+      f.upstream.observe(f.upstream.cell(label, "success"), e.durationMs / 1000);
+      if (this.#pending.size >= MAX_PENDING) this.#pending.clear();
+      this.#pending.set(e.requestId, e.durationMs);
+      // A committed stream is judged when it ends.
+      if (!e.streaming) this.#attemptOutcome(t, label, "success");
+      return;
+    }
+    const outcome = outcomeOf(e.error.code);
+    f.upstream.observe(f.upstream.cell(label, outcome), e.durationMs / 1000);
+    this.#attemptOutcome(t, label, outcome);
+  }
+
+  #streamEnd(e: StreamEnd): void {
+    const t = this.targets.get(e.target);
+    this.#attemptOutcome(t, t?.label ?? OTHER, e.completed ? "success" : outcomeOf(e.error?.code ?? "SY_ERR_CLIENT_ABORT"));
+  }
+
+  /** An attempt is over: it leaves the target's in-flight count and counts by its outcome. */
+  #attemptOutcome(t: TargetEntry | undefined, label: string, outcome: Outcome): void {
+    this.families.attempts.cell(label, outcome).value++;
+    if (t === undefined) return;
+    if (t.inFlight > 0) t.inFlight--;
+    const kind = windowKind(outcome);
+    if (kind >= 0) (t.rolling ??= new Rolling()).count(this.clock.now(), kind);
+  }
+
+  #queue(m: QueueMessage): void {
+    if (m.gateway !== this.#gateway) return;
+    this.queues.set(m.queue, m.queued);
+    if (m.event === "wait" || m.waitedMs === undefined) return;
+    const wait = this.families.queueWait;
+    wait.observe(wait.cell(m.queue, QUEUE_OUTCOME[m.event]), m.waitedMs / 1000);
+  }
+}
+
+/** How an outcome counts in a window: OK (client errors too: the target did its part), ERROR, TIMEOUT, or -1 for not at all. */
+function windowKind(outcome: Outcome): number {
+  switch (outcome) {
+    case "success":
+    case "client_error":
+      return OK;
+    case "timeout":
+      return TIMEOUT;
+    case "error":
+      return ERROR;
+    default:
+      return -1;
+  }
+}
