@@ -253,9 +253,12 @@ export class Engine {
     return (await this.upstreamHealth()).providers;
   }
 
-  /** Every provider (probe, traffic, breaker, limits) and every configured target (breaker), for /health/upstream. */
-  async upstreamHealth(): Promise<{ providers: Record<string, ProviderReport>; targets: Record<string, TargetHealth> }> {
-    const [health, views] = await Promise.all([this.health.report(), this.#breakers?.views()]);
+  /**
+   * Every provider (probe, traffic, breaker, limits) and every configured target (breaker), for /health/upstream.
+   * `probe: false` probes no one (see HealthTracker.report).
+   */
+  async upstreamHealth(opts: { probe?: boolean } = {}): Promise<{ providers: Record<string, ProviderReport>; targets: Record<string, TargetHealth> }> {
+    const [health, views] = await Promise.all([this.health.report(opts), this.#breakers?.views()]);
     const providers: Record<string, ProviderReport> = health;
     for (const [name, l] of Object.entries(this.limits?.report() ?? {})) if (providers[name] !== undefined) providers[name].limits = l;
     for (const [name, view] of views?.providers ?? []) if (providers[name] !== undefined) providers[name].breaker = breakerHealth(view);

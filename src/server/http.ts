@@ -12,6 +12,8 @@ import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
 import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
+import { addDashboard } from "./dashboard/routes.ts";
+import { operatorGuard } from "./admin-auth.ts";
 import { corsFor } from "./cors.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
 import { anthropicShape } from "./anthropic-shape.ts";
@@ -213,6 +215,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     }
   });
   server.once("close", stopMetrics);
+  addDashboard(add, server, engine, operatorGuard(settings, authenticate));
   server.maxConnections = settings.maxConnections;
   server.on("clientError", answerClientError);
   return server;

@@ -128,14 +128,18 @@ export class HealthTracker {
 
   /**
    * Reports every provider. Those checked on a timer show their latest check;
-   * the others are probed now (at most one round at a time). Disabled ones
-   * are shown as such and never probed.
+   * the others are probed now (at most one round at a time), unless `probe`
+   * is false (a view refreshed every few seconds): then they show what the
+   * last probe and real traffic saw. Disabled ones are shown as such and
+   * never probed.
    */
-  async report(): Promise<Record<string, ProviderHealth>> {
-    this.#round ??= this.#probeUnchecked().finally(() => {
-      this.#round = undefined;
-    });
-    await this.#round;
+  async report(opts: { probe?: boolean } = {}): Promise<Record<string, ProviderHealth>> {
+    if (opts.probe !== false) {
+      this.#round ??= this.#probeUnchecked().finally(() => {
+        this.#round = undefined;
+      });
+      await this.#round;
+    }
     const out: Record<string, ProviderHealth> = {};
     for (const [name, runtime] of this.#runtimes) {
       const passive = this.#passive.get(name)!;
