@@ -12,6 +12,8 @@ const TAIL_SHOWN = 60;
 /** Sparklines show this many of the series' points (10 s each: five minutes). */
 const SPARK_POINTS = 30;
 const SVG = "http://www.w3.org/2000/svg";
+/** Seconds per sparkline point when worked out from the tail (as /v1/metrics' series). */
+const STEP_S = 10;
 
 const view = {
   upstream: null,
@@ -74,8 +76,9 @@ function providerHealth(p) {
   if (b === "half_open") return ["recovering", "recovering"];
   if (p.healthy === false) return ["unhealthy", "probe failing"];
   if (p.healthy === true || p.reachable) return ["healthy", "healthy"];
-  // Never probed and no failure seen: traffic says nothing against it.
-  return p.last_error_code === undefined ? ["healthy", "healthy"] : ["degraded", "errors seen"];
+  // Never probed: an error in the last minute is worth a look; otherwise traffic says nothing against it.
+  const recentError = p.last_error_at !== undefined && serverNow() - Date.parse(p.last_error_at) < 60_000;
+  return recentError ? ["degraded", "recent errors"] : ["healthy", "healthy"];
 }
 
 function badge(health, text) {
@@ -153,11 +156,61 @@ function metricsUnavailable() {
   return el("span", { class: "muted na" }, "metrics unavailable");
 }
 
+// ---------------------------------------------------------------- without /v1/metrics
+
+/** The server's time now, from its last state (the tail's times are the server's). */
+const serverNow = () => (view.upstream ? view.upstream.now + (Date.now() - view.upstreamAt) : Date.now());
+
+function quantile(sorted, q) {
+  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+const latencies = (entries) => entries.map((r) => r.latency_ms).sort((a, b) => a - b);
+
+/**
+ * Per-target figures in /v1/metrics' shape, worked out from the live tail
+ * when the gateway serves no metrics: they cover only the requests the tail
+ * holds (since the dashboard was first opened), and have no TTFT.
+ */
+function metricsFromTail() {
+  const now = serverNow();
+  const byTarget = {};
+  for (const r of view.tail) if (r.target !== undefined) (byTarget[r.target] ??= []).push(r);
+  const out = {};
+  for (const [label, entries] of Object.entries(byTarget)) {
+    const lastMinute = entries.filter((r) => now - r.time <= 60_000);
+    const lat = latencies(lastMinute);
+    const errors = lastMinute.filter((r) => r.code !== undefined).length;
+    const p50 = [];
+    const p99 = [];
+    for (let i = SPARK_POINTS - 1; i >= 0; i--) {
+      const to = now - i * STEP_S * 1000;
+      const step = latencies(entries.filter((r) => r.time > to - STEP_S * 1000 && r.time <= to));
+      p50.push(quantile(step, 0.5));
+      p99.push(quantile(step, 0.99));
+    }
+    out[label] = {
+      "1m": {
+        requests: lastMinute.length,
+        errors,
+        success_rate: lastMinute.length === 0 ? null : 1 - errors / lastMinute.length,
+        rps: lastMinute.length / 60,
+        latency_ms: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) },
+      },
+      series: { step_s: STEP_S, latency_p50_ms: p50, latency_p99_ms: p99 },
+    };
+  }
+  return out;
+}
+
+/** Per-target figures: /v1/metrics' when served, else the tail's. */
+const targetFigures = () => view.metrics?.targets ?? metricsFromTail();
+
 function renderTargets() {
   const body = $("targets").tBodies[0];
   const rows = [];
   const upstream = view.upstream;
-  const metricsTargets = view.metrics?.targets ?? {};
+  const metricsTargets = targetFigures();
   const labels = new Set([...Object.keys(upstream?.targets ?? {}), ...Object.keys(metricsTargets)]);
   for (const label of [...labels].sort()) {
     const t = upstream?.targets?.[label] ?? { provider: label.split("/")[0], model: label.slice(label.indexOf("/") + 1) };
@@ -176,11 +229,11 @@ function renderTargets() {
         el("td", {}, breakerCell(t.breaker)),
         el("td", {}, countdownCell(t.breaker)),
         num(m1 ? fmtRate(m1.rps) : "—"),
-        num(m1 ? fmtPct(errors) : "—"),
+        el("td", { class: "num errors" }, m1 ? fmtPct(errors) : "—"),
         num(m1 ? fmtMs(m1.latency_ms?.p50) : "—"),
         num(m1 ? fmtMs(m1.latency_ms?.p99) : "—"),
         el("td", {}, series ? sparkline([{ values: lastPoints(series.latency_p99_ms), cls: "p99" }, { values: lastPoints(series.latency_p50_ms), cls: "p50" }], "latency p50/p99") : metricsUnavailable()),
-        el("td", {}, series ? sparkline([{ values: lastPoints(series.ttft_p50_ms), cls: "ttft" }], "TTFT p50") : metricsUnavailable()),
+        el("td", {}, series?.ttft_p50_ms ? sparkline([{ values: lastPoints(series.ttft_p50_ms), cls: "ttft" }], "TTFT p50") : metricsUnavailable()),
         num(m?.health_score === null || m?.health_score === undefined ? "—" : String(Math.round(m.health_score))),
         num(m?.in_flight ?? t.in_flight ?? "—"),
       ),
@@ -220,7 +273,8 @@ function renderTotals() {
   const providers = Object.values(up?.providers ?? {}).filter((p) => !p.disabled);
   const down = providers.filter((p) => providerHealth(p)[0] === "unhealthy").length;
   const targets = Object.entries(up?.targets ?? {}).filter(([, t]) => !t.disabled);
-  const sick = targets.filter(([, t]) => targetHealth(t, up.providers[t.provider], m?.targets?.[`${t.provider}/${t.model}`]?.["1m"])[0] !== "healthy").length;
+  const figures = targetFigures();
+  const sick = targets.filter(([label, t]) => targetHealth(t, up.providers[t.provider], figures[label]?.["1m"])[0] !== "healthy").length;
   const status = !up ? ["unknown", view.upstreamError || "loading"] : down === providers.length && providers.length > 0 ? ["unhealthy", "down"] : down > 0 || sick > 0 ? ["degraded", "degraded"] : ["healthy", "ok"];
   const s = $("status");
   s.dataset.health = status[0];
@@ -229,15 +283,15 @@ function renderTotals() {
   let rps = null;
   let requests = 0;
   let errors = 0;
-  for (const t of Object.values(m?.targets ?? {})) {
+  for (const t of Object.values(figures)) {
     const w = t["1m"];
     if (!w) continue;
     rps = (rps ?? 0) + (w.rps ?? 0);
     requests += w.requests ?? 0;
     errors += w.errors ?? 0;
   }
-  $("rps").textContent = m ? fmtRate(rps ?? 0) : "—";
-  $("error-rate").textContent = m ? (requests > 0 ? fmtPct(errors / requests) : "—") : "—";
+  $("rps").textContent = m || rps !== null ? fmtRate(rps ?? 0) : "—";
+  $("error-rate").textContent = requests > 0 ? fmtPct(errors / requests) : "—";
   const inFlight = m?.in_flight ?? (up ? providers.reduce((n, p) => n + (p.in_flight ?? 0), 0) : undefined);
   $("in-flight").textContent = inFlight ?? "—";
   const queued = m?.queued ?? up?.queue?.queued;
@@ -247,7 +301,9 @@ function renderTotals() {
   const notice = $("notice");
   const messages = [];
   if (view.upstreamError) messages.push(`State unavailable: ${view.upstreamError}.`);
-  if (view.metricsError) messages.push(`Metrics unavailable (${view.metricsError}): rates, latencies and sparklines need GET /v1/metrics.`);
+  if (view.metricsError) {
+    messages.push(`Metrics unavailable (${view.metricsError}): rates and latencies come from the live tail (the requests since the dashboard was first opened); TTFT needs GET /v1/metrics.`);
+  }
   notice.hidden = messages.length === 0;
   notice.textContent = messages.join(" ");
   $("updated").textContent = view.upstreamAt ? `updated ${fmtTime(view.upstreamAt)}` : "";
@@ -362,6 +418,7 @@ function scheduleTail() {
   tailFrame = setTimeout(() => {
     tailFrame = 0;
     renderTail();
+    if (!view.metrics) render();
   }, 100);
 }
 
