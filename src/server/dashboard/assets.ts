@@ -38,10 +38,20 @@ function asset(name: string, contentType: string): Asset {
   };
 }
 
-export function loadAssets(): { page: Asset; script: Asset; style: Asset } {
-  return {
+export interface Assets {
+  page: Asset;
+  script: Asset;
+  style: Asset;
+}
+
+let loaded: Assets | undefined;
+
+/** Read on the first call (when the first server is built), then shared by every server of the process. */
+export function loadAssets(): Assets {
+  loaded ??= {
     page: asset("index.html", "text/html; charset=utf-8"),
     script: asset("app.js", "text/javascript; charset=utf-8"),
     style: asset("app.css", "text/css; charset=utf-8"),
   };
+  return loaded;
 }

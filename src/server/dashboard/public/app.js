@@ -8,7 +8,7 @@ const POLL_MS = 2000;
 /** After a failed request the state is read again this soon, to show a breaker that just opened. */
 const SOON_MS = 250;
 const TAIL_KEPT = 200;
-const TAIL_SHOWN = 60;
+const TAIL_SHOWN = 30;
 /** Sparklines show this many of the series' points (10 s each: five minutes). */
 const SPARK_POINTS = 30;
 const SVG = "http://www.w3.org/2000/svg";
@@ -203,6 +203,14 @@ function metricsFromTail() {
   return out;
 }
 
+/** Every request in the tail over the last minute, as one window. */
+function tailWindow() {
+  const now = serverNow();
+  const lastMinute = view.tail.filter((r) => now - r.time <= 60_000);
+  const errors = lastMinute.filter((r) => r.code !== undefined).length;
+  return { requests: lastMinute.length, errors, rps: lastMinute.length / 60 };
+}
+
 /** Per-target figures: /v1/metrics' when served, else the tail's. */
 const targetFigures = () => view.metrics?.targets ?? metricsFromTail();
 
@@ -280,17 +288,18 @@ function renderTotals() {
   s.dataset.health = status[0];
   s.textContent = status[1];
 
-  let rps = null;
+  // Per public model, so that requests no target took (no healthy target, bad input) count too.
+  const windows = m ? Object.values(m.models ?? {}).map((x) => x["1m"]) : [tailWindow()];
+  let rps = 0;
   let requests = 0;
   let errors = 0;
-  for (const t of Object.values(figures)) {
-    const w = t["1m"];
+  for (const w of windows) {
     if (!w) continue;
-    rps = (rps ?? 0) + (w.rps ?? 0);
+    rps += w.rps ?? 0;
     requests += w.requests ?? 0;
     errors += w.errors ?? 0;
   }
-  $("rps").textContent = m || rps !== null ? fmtRate(rps ?? 0) : "—";
+  $("rps").textContent = m || requests > 0 ? fmtRate(rps) : "—";
   $("error-rate").textContent = requests > 0 ? fmtPct(errors / requests) : "—";
   const inFlight = m?.in_flight ?? (up ? providers.reduce((n, p) => n + (p.in_flight ?? 0), 0) : undefined);
   $("in-flight").textContent = inFlight ?? "—";
