@@ -52,6 +52,9 @@ describe("without keys", () => {
     assert.match(await js.text(), /EventSource\("\/dashboard\/events"\)/);
     const css = await fetch(`${gw.url}/dashboard/app.css`);
     assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
+    const head = await fetch(`${gw.url}/dashboard/events`, { method: "HEAD" });
+    assert.equal(head.status, 200, "HEAD answers at once, with no stream to hold open");
+    assert.equal(head.headers.get("content-type"), "text/event-stream; charset=utf-8");
     assert.equal((await fetch(`${gw.url}/dashboard/nothing`)).status, 404);
     assert.equal((await fetch(`${gw.url}/`, { method: "POST" })).status, 405);
   });
