@@ -163,7 +163,7 @@ describe("body size limit (server.max_body: 1kb)", () => {
 
 describe("routing errors", () => {
   test("an unknown path is a JSON 404", async () => {
-    for (const path of ["/v1/nope", "/", "/v2/chat/completions?x=1"]) {
+    for (const path of ["/v1/nope", "/nope", "/v2/chat/completions?x=1"]) {
       const res = await rawRequest(gw.url, path);
       assert.equal(res.status, 404, path);
       assert.equal(res.headers["content-type"], "application/json");
