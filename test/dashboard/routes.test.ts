@@ -76,10 +76,29 @@ describe("without keys", () => {
     await (await fetch(`${gw.url}/health/upstream`)).arrayBuffer();
     assert.ok(mock.requests.length > 0, "the health route does probe: the comparison means something");
   });
+
+  test("/dashboard/state carries the /v1/metrics report, so the page needs no other request", async () => {
+    assert.equal((await post(`${gw.url}/v1/chat/completions`, chat("fast"))).status, 200);
+    const state = (await (await fetch(`${gw.url}/dashboard/state`)).json()) as {
+      metrics?: { windows: string[]; targets: Record<string, { "1m": { requests: number }; health_score: number | null; series: { step_s: number } }> };
+    };
+    assert.deepEqual(state.metrics?.windows, ["1m", "5m", "15m"]);
+    assert.ok(state.metrics.targets["a/m1"]["1m"].requests >= 1);
+    assert.equal(state.metrics.targets["a/m1"].health_score, 100);
+    assert.equal(state.metrics.targets["a/m1"].series.step_s, 10);
+    const off = await startGateway(config({ metrics: false }));
+    try {
+      const bare = (await (await fetch(`${off.url}/dashboard/state`)).json()) as Record<string, unknown>;
+      assert.equal("metrics" in bare, false, "server.metrics: false leaves it out");
+    } finally {
+      await off.close();
+    }
+  });
 });
 
 test("the tail's ring is made on the first view: until then no one listens to request ends", async () => {
-  const gw = await startGateway(config());
+  // Metrics off: they listen from the start.
+  const gw = await startGateway(config({ metrics: false }));
   try {
     await post(`${gw.url}/v1/chat/completions`, chat("fast"));
     assert.equal(channels.requestEnd.hasSubscribers, false);

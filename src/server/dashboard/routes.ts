@@ -1,8 +1,8 @@
 /**
  * The built-in dashboard: `GET /` (or `/dashboard`), its script and style,
  * `/dashboard/state` (providers and targets with their breakers, read without
- * probing anyone) and `/dashboard/events` (the live tail, events.ts). The
- * page also reads `/v1/metrics` when the gateway serves it.
+ * probing anyone, and /v1/metrics' report when metrics are on) and
+ * `/dashboard/events` (the live tail, events.ts).
  *
  * Every route passes the operator's guard (admin-auth.ts): the admin key when
  * one is set, which a browser sends as a Basic login's password and then
@@ -13,9 +13,11 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Engine } from "../../engine/gateway.ts";
+import { metricsReport } from "../../telemetry/metrics-json.ts";
 import { RecentRequests } from "../../telemetry/recent-requests.ts";
 import { type Clock, systemClock } from "../../time/clock.ts";
 import type { Guard } from "../admin-auth.ts";
+import { statsOf } from "../metrics-routes.ts";
 import { json } from "../respond.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 import { EventStreams } from "./events.ts";
@@ -25,6 +27,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 type AddRoute = (path: string, methods: Record<string, Handler>, open: boolean) => void;
 
 export interface DashboardOptions {
+  /** The event streams' ticker (heartbeats, the check for a shutdown): real time by default, whatever the engine's clock. */
   clock?: Clock;
   /** How many requests the live tail holds. */
   capacity?: number;
@@ -37,14 +40,16 @@ function sendAsset(res: ServerResponse, asset: Asset): void {
 
 export function addDashboard(add: AddRoute, server: Server, engine: Engine, guard: Guard | undefined, options: DashboardOptions = {}): void {
   const assets = loadAssets();
-  const clock = options.clock ?? systemClock;
+  const ticker = options.clock ?? systemClock;
+  /** The tail's times and the state's `now` are the engine's, as are the metrics'. */
+  const clock = engine.clock;
   let streams: EventStreams | undefined;
   /** Created on the first view; stops listening when the server closes. */
   const live = (): EventStreams => {
     if (streams !== undefined) return streams;
     const recent = new RecentRequests(options.capacity, () => clock.now());
     const unobserve = recent.observe(engine);
-    streams = new EventStreams(recent, { clock, stopping: () => !server.listening });
+    streams = new EventStreams(recent, { clock: ticker, stopping: () => !server.listening });
     const created = streams;
     server.once("close", () => {
       unobserve();
@@ -70,7 +75,14 @@ export function addDashboard(add: AddRoute, server: Server, engine: Engine, guar
     {
       GET: guarded(async (_req, res) => {
         const { providers, targets } = await engine.upstreamHealth({ probe: false });
-        json(res, 200, { now: clock.now(), providers, targets, queue: engine.limits?.serverQueue() });
+        const state: Record<string, unknown> = { now: clock.now(), providers, targets, queue: engine.limits?.serverQueue() };
+        // /v1/metrics' report, from the same breaker reading: one request, under this guard, and no probe.
+        const stats = statsOf(engine);
+        if (stats !== undefined) {
+          const breakers = new Map(Object.entries(targets).flatMap(([label, t]) => (t.breaker === undefined ? [] : [[label, t.breaker.state] as const])));
+          state.metrics = metricsReport(stats, breakers);
+        }
+        json(res, 200, state);
       }),
     },
     true,

@@ -1,7 +1,8 @@
 // Switchyard's dashboard: plain DOM, no framework. It polls /dashboard/state
-// (breakers, providers) and /v1/metrics (latency, rates; optional) every few
-// seconds, sooner after a failed request, and follows /dashboard/events for
-// the live tail. Everything from the server is written with textContent.
+// (breakers, providers, and the metrics report when metrics are on; else it
+// tries /v1/metrics) every few seconds, sooner after a failed request, and
+// follows /dashboard/events for the live tail. Everything from the server is
+// written with textContent.
 "use strict";
 
 const POLL_MS = 2000;
@@ -125,6 +126,9 @@ function sparkline(seriesList, label) {
   svg.append(title);
   svg.setAttribute("aria-label", title.textContent);
   const max = Math.max(1, ...all);
+  const base = document.createElementNS(SVG, "line");
+  for (const [k, v] of [["x1", 0], ["x2", w], ["y1", h - 1.5], ["y2", h - 1.5], ["class", "base"]]) base.setAttribute(k, String(v));
+  svg.append(base);
   for (const { values, cls } of seriesList) {
     const n = values.length;
     let run = [];
@@ -370,13 +374,16 @@ async function poll() {
     return;
   }
   polling = true;
-  const [state, metrics] = await Promise.allSettled([getJson("/dashboard/state"), getJson("/v1/metrics")]);
-  polling = false;
+  const [state] = await Promise.allSettled([getJson("/dashboard/state")]);
   if (state.status === "fulfilled") {
     view.upstream = state.value;
     view.upstreamAt = Date.now();
     view.upstreamError = "";
   } else view.upstreamError = state.reason.message;
+  // The state carries the metrics report when the gateway records metrics; older gateways only serve /v1/metrics.
+  const embedded = state.status === "fulfilled" ? state.value.metrics : undefined;
+  const [metrics] = embedded !== undefined ? [{ status: "fulfilled", value: embedded }] : await Promise.allSettled([getJson("/v1/metrics")]);
+  polling = false;
   if (metrics.status === "fulfilled" && metrics.value && typeof metrics.value.targets === "object") {
     view.metrics = metrics.value;
     view.metricsError = "";
