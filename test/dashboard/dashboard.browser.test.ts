@@ -97,11 +97,53 @@ describe("dashboard in headless Chromium", { skip: missing }, () => {
     // Newest first.
     assert.equal(await page.locator("#tail tbody tr").first().getAttribute("data-request"), "flaky-3");
 
-    if ((await fetch(`${gw.url}/v1/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).status === 404) {
-      await page.locator("#notice", { hasText: "Metrics unavailable" }).waitFor(WAIT);
-    }
+    // The latency and TTFT sparklines are drawn, from the metrics the state carries.
+    // (A lone point is a flat dash: attached, though Playwright counts a zero-height box as hidden.)
+    await row("steady/m1", "healthy").locator("svg.spark polyline.p50").first().waitFor({ ...WAIT, state: "attached" });
+    assert.equal(await page.locator("#notice").isHidden(), true);
     if (process.env.DASHBOARD_SCREENSHOT !== undefined) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(policyViolations, []);
+  });
+
+  test("without the admin key the browser gets the Basic login challenge, not the page", async () => {
+    const context = await browser.newContext();
+    try {
+      const p = await context.newPage();
+      const answered = p.waitForResponse(`${gw.url}/`);
+      // Headless Chromium has no prompt to show: it gives up on the navigation after the challenge.
+      await p.goto(gw.url).catch((err: Error) => assert.match(err.message, /ERR_INVALID_AUTH_CREDENTIALS/));
+      const res = await answered;
+      assert.equal(res.status(), 401);
+      assert.match((await res.headerValue("www-authenticate")) ?? "", /^Basic realm=/);
+      assert.equal(await p.locator("#targets").count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("with server.metrics: false the page says so and works rates out from the live tail", async () => {
+    const bare = await startGateway({
+      server: { metrics: false },
+      providers: { steady: { type: "openai", base_url: healthy.url } },
+      models: { "steady-model": { targets: ["steady/m1"], retry: { attempts: 1 } } },
+    });
+    const context = await browser.newContext();
+    try {
+      const p = await context.newPage();
+      p.on("pageerror", (err) => pageErrors.push(err.message));
+      await p.goto(bare.url);
+      await p.locator("#notice", { hasText: "Metrics unavailable" }).waitFor(WAIT);
+      await p.locator('#connection[data-live="true"]').waitFor(WAIT);
+      assert.equal((await post(`${bare.url}/v1/chat/completions`, chat("steady-model"), { "x-request-id": "bare-1" })).status, 200);
+      await p.locator('#tail tr[data-request="bare-1"]').waitFor(WAIT);
+      const steady = p.locator('#targets tr[data-target="steady/m1"][data-health="healthy"]');
+      await steady.locator("td.errors", { hasText: "0%" }).waitFor(WAIT);
+      assert.match((await p.locator("#rps").textContent()) ?? "", /^\d+\.\d\d$/);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await bare.close();
+    }
   });
 });

@@ -104,7 +104,7 @@ function countdownCell(b) {
 function tickCountdowns() {
   for (const span of document.querySelectorAll(".countdown")) {
     const left = (Number(span.dataset.deadline) - Date.now()) / 1000;
-    span.textContent = left > 0 ? fmtDuration(left) : "probing…";
+    span.textContent = left > 0 ? fmtDuration(left) : "now";
   }
 }
 
