@@ -1,7 +1,7 @@
 /**
  * Imports point down. The layers of src/, top to bottom:
  *
- *   cli → server → engine → routing → limits → upstream → providers → codecs → protocol / state / config / telemetry → time
+ *   cli → server → engine → cache → routing → limits → upstream → providers → codecs → protocol / state / config / telemetry → time
  *
  * A module may import from its own layer or any layer below it, never from one
  * above. The four bottom layers are peers; time (the injected clock and
@@ -25,6 +25,8 @@ const RANK: Record<string, number> = {
   cli: 7,
   server: 6,
   engine: 5,
+  // The response cache and coalescing: in front of the engine's upstream path, which it is handed as a function.
+  cache: 4.5,
   routing: 4,
   // Concurrency queues, rate windows, token counting: used by the engine's wrappers and the fronts.
   limits: 3.5,

@@ -11,6 +11,7 @@ import { ACCOUNT_ID, CLOUDFLARE_ACCOUNT_VAR, isPreset, PRESETS, presetBaseUrl } 
 import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
 import type {
   BreakerSettings,
+  CacheConfig,
   GatewayConfig,
   HealthCheckSettings,
   Limits,
@@ -39,6 +40,7 @@ export interface Defaults {
   /** Used when a provider sets `health_check: true` (checks are off unless asked for). */
   readonly healthCheck: Readonly<HealthCheckSettings>;
   readonly retryBudget: Readonly<RetryBudgetSettings>;
+  readonly cache: Readonly<CacheConfig>;
 }
 
 /** Every value the gateway assumes when neither the file nor its `defaults:` section sets one (ms, bytes). */
@@ -71,6 +73,8 @@ export const DEFAULTS: Defaults = Object.freeze({
   }),
   healthCheck: Object.freeze({ interval: 30 * SECOND, timeout: 5 * SECOND, unhealthyThreshold: 2 }),
   retryBudget: Object.freeze({ ratio: 0.2, minPerSecond: 3, window: 10 * SECOND }),
+  // coalesce follows `enabled` unless set (see config/cache.ts).
+  cache: Object.freeze({ enabled: false, ttl: 10 * MINUTE, maxBytes: 256 * MB, maxEntryBytes: MB, coalesce: false, scope: "shared" as const }),
 });
 
 /** A fresh, mutable copy of the server defaults. */

@@ -15,6 +15,7 @@ import { checkReferences } from "./references.ts";
 import { configSchema, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
+import { cacheConfig } from "./cache.ts";
 import type {
   BreakerSettings,
   GatewayConfig,
@@ -290,6 +291,7 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
     };
     if (m.hedge) model.hedge = { after: m.hedge.after };
     if (m.strategy != null) model.strategy = m.strategy;
+    if (m.cache != null) model.cache = m.cache === false ? false : m.cache.ttl == null ? {} : { ttl: m.cache.ttl };
     return [name, model];
   });
 
@@ -327,6 +329,7 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
     // fromEntries keeps a provider or model called "__proto__" an ordinary entry.
     providers: Object.fromEntries(providers),
     models: Object.fromEntries(models),
+    ...cacheConfig(file.cache),
     ...(file.pricing == null ? {} : { pricing: Object.fromEntries(Object.entries(file.pricing).map(([k, p]) => [k, { ...p }])) }),
     source,
   };

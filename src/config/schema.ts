@@ -361,6 +361,24 @@ const target = z.preprocess((v, ctx) => {
 }, targetObject);
 alternatives.set(target, textOr("^[^/]+/.", '"provider/model"'));
 
+const C = DEFAULTS.cache;
+const cache = strict({
+  enabled: optional(bool).describe(`Store complete successful answers and answer repeats from them. Default ${C.enabled}.`),
+  ttl: optional(duration).describe(`How long an answer is kept. Default ${dur(C.ttl)}.`),
+  max_bytes: optional(size).describe(`The cache's size bound; the least recently used answers are dropped to stay under it. Default ${formatSize(C.maxBytes)}.`),
+  max_entry_bytes: optional(size).describe(`Larger answers pass through without being stored. Default ${formatSize(C.maxEntryBytes)}.`),
+  persist: optional(text).describe("An SQLite file that keeps the cache across restarts, such as ./switchyard-cache.db. Default: memory only."),
+  coalesce: optional(bool).describe("Identical requests in flight at the same time share one upstream call. Default: on when the cache is enabled; may be set alone."),
+  scope: optional(oneOf(["shared", "key"] as const, "cache scope")).describe(
+    "shared: one cache for everyone who can reach the gateway; key: each gateway key has its own entries. Default shared.",
+  ),
+});
+
+/** A model's own cache setting: false keeps its answers out; a mapping sets its ttl. */
+const modelCache = z.union([z.literal(false), strict({ ttl: optional(duration).describe("How long this model's answers are kept.") })], {
+  error: () => "expected false or a mapping with ttl",
+});
+
 const model = strict({
   targets: listOf(target)
     .min(1, { error: "at least one target is required" })
@@ -374,6 +392,7 @@ const model = strict({
   strategy: optional(oneOf(STRATEGIES, "strategy")).describe(
     "How each request orders the targets. priority: tiers, weighted random inside each; weighted: weighted random over all; least-busy: fewest requests in flight; latency: lowest average time to first byte, exploring now and then; cost: cheapest first (pricing: or targets[].cost). Default priority.",
   ),
+  cache: modelCache.nullish().describe("This model's cache setting: false keeps its answers out of the cache, { ttl } keeps them that long. Default: the top-level cache."),
 });
 
 /** A gateway key: the secret alone, or a record naming it (budgets and limits per key will sit beside it). */
@@ -470,6 +489,7 @@ export const configSchema = strict({
     .nullish()
     .describe('Upstream providers, by name. Targets refer to them, and a request may address one directly as "NAME/model", so a name cannot contain "/".'),
   models: mapOf(model).nullish().describe('The models clients can ask for, by the name they send as "model".'),
+  cache: cache.nullish().describe("The response cache and request coalescing: off unless enabled. See docs/caching.md."),
   pricing: mapOf(price)
     .nullish()
     .describe('Prices per million tokens, { input, output }, by "provider/model" or by upstream model name, for strategy: cost. A target\'s own cost wins.'),

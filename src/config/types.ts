@@ -183,6 +183,8 @@ export interface ModelConfig {
   hedge?: HedgeSettings;
   /** Left out: `priority`. */
   strategy?: StrategyName;
+  /** The model's own cache setting: false keeps its answers out of the cache; absent: the top-level one. */
+  cache?: false | { ttl?: number };
 }
 
 export interface ServerConfig {
@@ -259,6 +261,25 @@ export interface GatewayConfig {
   models: Record<string, ModelConfig>;
   /** Prices by "provider/model" or by model name, as written under `pricing:` (already applied to each target's `cost`). */
   pricing?: Record<string, Price>;
+  /** The response cache and request coalescing; absent: both off. */
+  cache?: CacheConfig;
   /** Where the config came from: a file path, or "defaults" when built from the environment. */
   source: string;
+}
+
+/** The response cache (`cache:`): sizes in bytes, times in ms. */
+export interface CacheConfig {
+  /** Store complete answers and answer repeats from them. */
+  enabled: boolean;
+  ttl: number;
+  /** The whole cache's bound; least recently used entries go first. */
+  maxBytes: number;
+  /** Larger answers pass through without being stored. */
+  maxEntryBytes: number;
+  /** An SQLite file that keeps entries across restarts; absent: memory only. */
+  persist?: string;
+  /** Identical requests in flight share one upstream call. */
+  coalesce: boolean;
+  /** `key`: each gateway key has entries of its own; `shared`: one cache for every caller. */
+  scope: "shared" | "key";
 }

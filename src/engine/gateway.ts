@@ -40,6 +40,7 @@ import { RelayStream } from "./relay.ts";
 import { RouteTable } from "./routes.ts";
 import type { GatewayResult, RequestContext } from "./types.ts";
 import { validateRequest } from "./validate.ts";
+import { ResponseCache } from "../cache/response-cache.ts";
 
 export interface EngineOptions {
   clock?: Clock;
@@ -88,6 +89,8 @@ export class Engine {
   readonly #budget: RetryBudget | undefined;
   readonly #hedge: Hedging | undefined;
   readonly #checks: HealthChecks;
+  /** The response cache and coalescing; undefined when both are off, so handle() goes straight to the upstream path. */
+  readonly cache: ResponseCache | undefined;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.config = config;
@@ -145,13 +148,32 @@ export class Engine {
     if (this.limits !== undefined) this.#unobserve.push(this.limits.close);
     if (this.targets !== undefined) this.#unobserve.push(observeTargets(this.targets, this));
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
+    this.cache = config.cache === undefined ? undefined : this.#newCache(config.cache);
+  }
+
+  #newCache(settings: NonNullable<GatewayConfig["cache"]>): ResponseCache {
+    const prices = new Map<string, { input: number; output: number }>();
+    for (const m of Object.values(this.config.models)) for (const t of m.targets) if (t.cost !== undefined) prices.set(`${t.provider}/${t.model}`, t.cost);
+    return new ResponseCache(settings, {
+      clock: this.#clock,
+      random: this.#random,
+      warn: (message) => this.#log.warn({}, message),
+      serve: (op, body, req) => this.#serve(op as Operation, body, req),
+      modelSetting: (name) => (Object.hasOwn(this.config.models, name) ? this.config.models[name].cache : undefined),
+      priceOf: (target) => prices.get(target),
+    });
   }
 
   /**
    * Serves one OpenAI-shaped request. Throws GatewayError; a stream that
    * fails once under way ends with one instead (see ByteStream).
    */
-  async handle(op: Operation, body: unknown, ctx: RequestContext): Promise<GatewayResult> {
+  handle(op: Operation, body: unknown, ctx: RequestContext): Promise<GatewayResult> {
+    return this.cache === undefined ? this.#serve(op, body, ctx) : (this.cache.handle(op, body, ctx) as Promise<GatewayResult>);
+  }
+
+  /** The upstream path: validation, routing, attempts. */
+  async #serve(op: Operation, body: unknown, ctx: RequestContext): Promise<GatewayResult> {
     validateRequest(op, body);
     const route = this.routes.resolve(body.model as string);
     const stream = body.stream === true;
@@ -302,6 +324,7 @@ export class Engine {
     this.#models.close();
     for (const stop of this.#unobserve) stop();
     await this.#pools.close();
+    this.cache?.close();
     if (this.#ownsStore) await this.store.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { CacheInfo } from "../cache/types.ts";
 import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
 
 /** Per-request context the caller (HTTP front or in-process client) passes in. */
@@ -17,6 +18,12 @@ export interface RequestContext {
    * one controller per request instead of two on the hot path.
    */
   controller?: AbortController;
+  /** The client's Cache-Control header, read only when the cache or coalescing is on. */
+  cacheControl?: string;
+  /** The client's x-switchyard-cache-ttl header. */
+  cacheTtl?: string;
+  /** The gateway key's name, for `cache.scope: key`. */
+  tenant?: string;
 }
 
 /** Where a front wants a stream's bytes written: a client socket, in practice. */
@@ -61,4 +68,6 @@ export interface GatewayResult {
   attempts: AttemptRecord[];
   body?: Buffer;
   stream?: ByteStream;
+  /** What `x-switchyard-cache` says; absent when the cache and coalescing are off. */
+  cache?: CacheInfo;
 }

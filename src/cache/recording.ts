@@ -1,0 +1,110 @@
+import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
+
+/** What an answer's head says, before (or without) its body. */
+export interface AnswerHead {
+  status: number;
+  contentType: string;
+  target: string;
+  attempts: AttemptRecord[];
+}
+
+type State = "waiting" | "streaming" | "done" | "failed";
+
+/**
+ * One upstream answer as it arrives: a whole body, or a stream's events in
+ * order. Any number of readers replay it from the start and then follow it
+ * live; the cache keeps finished ones, coalescing shares unfinished ones.
+ * Chunks are kept as the engine released them: whole events only.
+ */
+export class Recording {
+  head: AnswerHead | undefined;
+  body: Buffer | undefined;
+  readonly chunks: Buffer[] = [];
+  bytes = 0;
+  state: State = "waiting";
+  failure: GatewayError | undefined;
+  #listeners: Array<() => void> = [];
+
+  /** A finished recording, as the cache or its file holds it. */
+  static finished(head: AnswerHead, body: Buffer | undefined, chunks: Buffer[] | undefined): Recording {
+    const r = new Recording();
+    r.head = head;
+    if (body !== undefined) {
+      r.body = body;
+      r.bytes = body.length;
+    } else {
+      for (const c of chunks ?? []) r.push(c);
+    }
+    r.state = "done";
+    return r;
+  }
+
+  get streamed(): boolean {
+    return this.body === undefined && this.head !== undefined;
+  }
+
+  get ended(): boolean {
+    return this.state === "done" || this.state === "failed";
+  }
+
+  /** Calls `fn` once, at the next change (a head, a chunk, the end). */
+  onChange(fn: () => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** Resolves once the head is known (or the recording has ended); never rejects. */
+  headKnown(): Promise<void> {
+    if (this.state !== "waiting") return Promise.resolve();
+    return new Promise((resolve) => this.onChange(resolve));
+  }
+
+  /** Resolves once the recording has ended, either way; never rejects. */
+  settled(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.ended ? resolve() : this.onChange(check));
+      this.onChange(check);
+    });
+  }
+
+  open(head: AnswerHead): void {
+    this.head = head;
+    this.state = "streaming";
+    this.#notify();
+  }
+
+  push(chunk: Uint8Array): void {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.chunks.push(b);
+    this.bytes += b.length;
+    if (this.state === "streaming") this.#notify();
+  }
+
+  finishBody(head: AnswerHead, body: Buffer): void {
+    this.head = head;
+    this.body = body;
+    this.bytes = body.length;
+    this.state = "done";
+    this.#notify();
+  }
+
+  finish(): void {
+    if (this.ended) return;
+    this.state = "done";
+    this.#notify();
+  }
+
+  fail(err: GatewayError): void {
+    if (this.ended) return;
+    this.failure = err;
+    this.state = "failed";
+    this.#notify();
+  }
+
+  #notify(): void {
+    const fns = this.#listeners;
+    if (fns.length === 0) return;
+    this.#listeners = [];
+    for (const fn of fns) fn();
+  }
+}

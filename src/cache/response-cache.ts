@@ -1,0 +1,371 @@
+import type { AnswerContext } from "../codecs/types.ts";
+import { GatewayError } from "../protocol/errors.ts";
+import type { Clock, Random } from "../time/clock.ts";
+import { bodyToStream, convertible, streamToBody } from "./convert.ts";
+import { directives } from "./directives.ts";
+import { cacheKey } from "./key.ts";
+import { type Entry, LruEntries } from "./lru.ts";
+import { CacheFile } from "./persist.ts";
+import { type AnswerHead, Recording } from "./recording.ts";
+import { type ChunkTransform, ReplayStream } from "./replay.ts";
+import { dropUsageChunk, freshIds, randomHex } from "./rewrite.ts";
+import { emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
+import type { Answer, CacheInfo, CacheRequest, Serve, Sink } from "./types.ts";
+import { usageOfRecording } from "./usage.ts";
+
+export interface CacheSettings {
+  /** Store answers and answer from them. */
+  enabled: boolean;
+  ttl: number;
+  maxBytes: number;
+  maxEntryBytes: number;
+  persist?: string;
+  /** Identical requests in flight share one upstream call. */
+  coalesce: boolean;
+  /** `key`: each gateway key has its own entries. */
+  scope: "shared" | "key";
+}
+
+/** A model's own setting: `cache: false`, or its own ttl. */
+export type ModelCacheSetting = false | { ttl?: number } | undefined;
+
+export interface CacheDeps {
+  clock: Clock;
+  random: Random;
+  warn(message: string): void;
+  /** The engine's own path, taken on a miss. */
+  serve: Serve;
+  /** A public model's own cache setting. */
+  modelSetting(model: string): ModelCacheSetting;
+  /** Price per million tokens of a "provider/model" target, when it has one. */
+  priceOf(target: string): { input: number; output: number } | undefined;
+}
+
+/** An upstream call under way, shared by every identical request that arrives before it ends. */
+interface Flight {
+  readonly key: string;
+  readonly rec: Recording;
+  readonly controller: AbortController;
+  readers: number;
+}
+
+/** What one request wants of an answer. */
+interface Want {
+  op: string;
+  model: string;
+  stream: boolean;
+  /** OpenAI's stream_options.include_usage, as this client sent it. */
+  usage: boolean;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function askedForUsage(body: Record<string, unknown>): boolean {
+  const o = body.stream_options;
+  return isObject(o) && o.include_usage === true;
+}
+
+function toGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError("SY_ERR_INTERNAL", "internal error", { cause: err });
+}
+
+/**
+ * The response cache and request coalescing, in front of the engine's own
+ * path. An answer is recorded as it arrives (recording.ts); readers replay
+ * a recording from the start and follow it live. Coalescing shares a
+ * recording still under way; the cache keeps finished, successful ones.
+ */
+export class ResponseCache {
+  readonly settings: CacheSettings;
+  readonly #deps: CacheDeps;
+  readonly #lru: LruEntries;
+  readonly #flights = new Map<string, Flight>();
+  readonly #stats = new Map<string, ModelCacheStats>();
+  readonly #file: CacheFile | undefined;
+  #evictions = 0;
+
+  constructor(settings: CacheSettings, deps: CacheDeps) {
+    this.settings = settings;
+    this.#deps = deps;
+    this.#lru = new LruEntries(settings.maxBytes, {
+      removed: (e, evicted) => {
+        if (evicted) {
+          this.#evictions++;
+          this.#statsFor(e.model).evictions++;
+        }
+        this.#file?.delete(e.key);
+      },
+    });
+    if (settings.enabled && settings.persist !== undefined) {
+      this.#file = new CacheFile(settings.persist, deps.warn, deps.clock.now());
+      for (const row of this.#file.load(deps.clock.now())) {
+        const rec = Recording.finished(row.head, row.body, row.chunks);
+        const { head: _head, body: _body, chunks: _chunks, ...rest } = row;
+        this.#lru.set({ ...rest, rec });
+      }
+    }
+  }
+
+  /** Serves one request through the cache and coalescing, or straight through when neither applies to it. */
+  async handle(op: string, body: unknown, req: CacheRequest): Promise<Answer> {
+    const { serve } = this.#deps;
+    // Not a request the engine will accept: it says why, in its own words.
+    if (!isObject(body) || typeof body.model !== "string") return serve(op, body as Record<string, unknown>, req);
+    const d = directives(req.cacheControl, req.cacheTtl);
+    const model = body.model;
+    const own = this.#deps.modelSetting(model);
+    const store = this.settings.enabled && own !== false && !d.noStore;
+    const coalesce = this.settings.coalesce && !d.noStore;
+    const stats = this.#statsFor(model);
+    if (!store && !coalesce) {
+      stats.bypasses++;
+      return tagged(await serve(op, body, req), { status: "bypass" });
+    }
+    const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
+    const tenant = this.settings.scope === "key" ? (req.tenant ?? "") : undefined;
+    const key = cacheKey(op, body, tenant, convertible(op) ? undefined : want.stream ? "stream" : "whole");
+    const now = this.#deps.clock.now();
+    if (store && !d.noCache) {
+      const e = this.#lru.get(key, now);
+      if (e !== undefined) {
+        stats.hits++;
+        stats.saved_input_tokens += e.inputTokens;
+        stats.saved_output_tokens += e.outputTokens;
+        stats.saved_cost += e.cost;
+        return this.#answer(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, () => {});
+      }
+    }
+    const info: CacheInfo = { status: !store ? "bypass" : d.noCache ? "refresh" : "miss" };
+    if (!store) stats.bypasses++;
+    else if (d.noCache) stats.refreshes++;
+    else stats.misses++;
+    let flight = coalesce ? this.#flights.get(key) : undefined;
+    if (flight !== undefined) stats.coalesced++;
+    else {
+      const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
+      flight = this.#start(key, op, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
+    }
+    return this.#join(flight, want, info, req);
+  }
+
+  /** Drops every entry, or a model's; returns how many. */
+  purge(model?: string): number {
+    return this.#lru.purge(model);
+  }
+
+  stats() {
+    const models: Record<string, ModelCacheStats & { entries: number; bytes: number; hit_rate: number }> = {};
+    for (const [name, s] of this.#stats) models[name] = { ...s, entries: 0, bytes: 0, hit_rate: hitRate(s.hits, s.misses) };
+    for (const e of this.#lru.values()) {
+      const m = (models[e.model] ??= { ...emptyModelStats(), entries: 0, bytes: 0, hit_rate: 0 });
+      m.entries++;
+      m.bytes += e.rec.bytes;
+    }
+    let hits = 0;
+    let misses = 0;
+    let coalesced = 0;
+    let savedIn = 0;
+    let savedOut = 0;
+    let savedCost = 0;
+    for (const s of this.#stats.values()) {
+      hits += s.hits;
+      misses += s.misses;
+      coalesced += s.coalesced;
+      savedIn += s.saved_input_tokens;
+      savedOut += s.saved_output_tokens;
+      savedCost += s.saved_cost;
+    }
+    return {
+      enabled: this.settings.enabled,
+      coalesce: this.settings.coalesce,
+      scope: this.settings.scope,
+      hits,
+      misses,
+      hit_rate: hitRate(hits, misses),
+      entries: this.#lru.size,
+      bytes: this.#lru.bytes,
+      max_bytes: this.settings.maxBytes,
+      evictions: this.#evictions,
+      coalesced,
+      in_flight: this.#flights.size,
+      saved_tokens: { input: savedIn, output: savedOut },
+      saved_cost: Math.round(savedCost * 1e6) / 1e6,
+      models,
+    };
+  }
+
+  close(): void {
+    this.#file?.close();
+  }
+
+  #statsFor(model: string): ModelCacheStats {
+    let s = this.#stats.get(model);
+    if (s === undefined) this.#stats.set(model, (s = emptyModelStats()));
+    return s;
+  }
+
+  /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
+  #start(key: string, op: string, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
+    const flight: Flight = { key, rec: new Recording(), controller: new AbortController(), readers: 0 };
+    if (shared) this.#flights.set(key, flight);
+    // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
+    if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+    const own: CacheRequest = { requestId: req.requestId, controller: flight.controller };
+    if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
+    const { rec } = flight;
+    const settle = () => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      if (ttl > 0) this.#keep(flight, op, model, ttl);
+    };
+    this.#deps.serve(op, body, own).then(
+      (a) => {
+        const head: AnswerHead = { status: a.status, contentType: a.contentType, target: a.target, attempts: a.attempts };
+        if (a.stream === undefined) {
+          rec.finishBody(head, a.body!);
+          return settle();
+        }
+        rec.open(head);
+        void a.stream.pipeTo(recorder(flight)).then(settle);
+      },
+      (err) => {
+        rec.fail(toGatewayError(err));
+        settle();
+      },
+    );
+    return flight;
+  }
+
+  /** Stores a flight's answer when it ended well and fits. */
+  #keep(flight: Flight, op: string, model: string, ttl: number): void {
+    const { rec } = flight;
+    if (rec.state !== "done" || flight.controller.signal.aborted) return;
+    const head = rec.head!;
+    if (head.status < 200 || head.status > 299) return;
+    if (rec.bytes > this.settings.maxEntryBytes) {
+      this.#statsFor(model).too_large++;
+      return;
+    }
+    const usage = usageOfRecording(op, rec);
+    const price = this.#deps.priceOf(head.target);
+    const inputTokens = usage?.inputTokens ?? 0;
+    const outputTokens = usage?.outputTokens ?? 0;
+    const cost = price === undefined ? 0 : (inputTokens * price.input + outputTokens * price.output) / 1e6;
+    const now = this.#deps.clock.now();
+    const stored = Recording.finished({ ...head, attempts: [] }, rec.body, rec.body === undefined ? rec.chunks : undefined);
+    const entry: Entry = { key: flight.key, op, model, rec: stored, storedAt: now, expiresAt: now + ttl, inputTokens, outputTokens, cost };
+    this.#lru.set(entry);
+    try {
+      this.#file?.put({ key: entry.key, op, model, storedAt: now, expiresAt: entry.expiresAt, inputTokens, outputTokens, cost, head: stored.head!, body: stored.body, chunks: stored.body === undefined ? stored.chunks : undefined });
+    } catch (err) {
+      this.#deps.warn(`could not write the cache file: ${(err as Error).message}`);
+    }
+  }
+
+  /** One request's share of a flight: its answer once the head is known, in the form it asked for. */
+  async #join(flight: Flight, want: Want, info: CacheInfo, req: CacheRequest): Promise<Answer> {
+    flight.readers++;
+    const signal = req.controller?.signal ?? req.signal;
+    let left = false;
+    let reader: ReplayStream | undefined;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      signal?.removeEventListener("abort", onAbort);
+      if (--flight.readers === 0 && !flight.rec.ended) {
+        if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+        flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
+      }
+    };
+    const onAbort = () => {
+      if (reader !== undefined) reader.release();
+      else leave();
+    };
+    if (signal?.aborted) {
+      leave();
+      throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const { rec } = flight;
+    await rec.headKnown();
+    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    // Only streams need to wait for the whole answer in the other form.
+    if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
+    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    if (rec.state === "failed" && (rec.head === undefined || !want.stream)) {
+      leave();
+      throw rec.failure!;
+    }
+    if (want.stream && rec.streamed) {
+      const r = (reader = new ReplayStream(rec, usageFilter(want), () => leave()));
+      return { ...rec.head!, stream: r, cache: info };
+    }
+    try {
+      return this.#answer(rec, want, false, info, () => {});
+    } finally {
+      leave();
+    }
+  }
+
+  /**
+   * An answer from a recording in the form the request wants. `fresh`: it is
+   * a replay, and gets its own id and created time. A form the recording is
+   * not in is converted, which also writes fresh ids.
+   */
+  #answer(rec: Recording, want: Want, fresh: boolean, info: CacheInfo, leave: () => void): Answer {
+    const head = rec.head!;
+    const base = { status: head.status, contentType: head.contentType, target: head.target, attempts: [], cache: info };
+    if (rec.streamed === want.stream) {
+      if (!want.stream) {
+        const rewrite = fresh ? freshIds(rec.body!.toString("latin1", 0, 512), this.#deps.random, this.#deps.clock.now() / 1000) : undefined;
+        return { ...base, attempts: fresh ? [] : head.attempts, body: rewrite === undefined ? rec.body! : Buffer.from(rewrite(rec.body!.toString("utf8"))) };
+      }
+      let transform = usageFilter(want);
+      if (fresh && rec.chunks.length > 0) {
+        const rewrite = freshIds(rec.chunks[0].toString("utf8"), this.#deps.random, this.#deps.clock.now() / 1000);
+        if (rewrite !== undefined) {
+          const drop = transform;
+          transform = (c) => {
+            const kept = drop === undefined ? c : drop(c);
+            return kept.length === 0 ? kept : Buffer.from(rewrite(kept.toString("utf8")));
+          };
+        }
+      }
+      return { ...base, stream: new ReplayStream(rec, transform, leave) };
+    }
+    const ctx: AnswerContext = { model: want.model, id: randomHex(this.#deps.random), created: Math.floor(this.#deps.clock.now() / 1000), includeUsage: want.usage };
+    if (want.stream) {
+      const converted = Recording.finished(head, undefined, bodyToStream(want.op, rec.body!, ctx));
+      return { ...base, contentType: "text/event-stream", stream: new ReplayStream(converted, undefined, leave) };
+    }
+    return { ...base, contentType: "application/json", body: streamToBody(want.op, rec.chunks, ctx) };
+  }
+}
+
+function tagged(a: Answer, info: CacheInfo): Answer {
+  a.cache = info;
+  return a;
+}
+
+/** OpenAI chat streams carry a usage chunk only for clients that asked. */
+function usageFilter(want: Want): ChunkTransform | undefined {
+  return want.op === "chat" && !want.usage ? dropUsageChunk : undefined;
+}
+
+/** The sink a flight's upstream stream is written into: every event kept, never full. */
+function recorder(flight: Flight): Sink {
+  const { rec, controller } = flight;
+  return {
+    write: (chunk) => {
+      rec.push(chunk);
+      return true;
+    },
+    // A stream let go (every reader left) ends without an error event: it did not complete.
+    end: () => (controller.signal.aborted ? rec.fail(toGatewayError(controller.signal.reason)) : rec.finish()),
+    fail: (err) => rec.fail(err),
+    get closed() {
+      return controller.signal.aborted;
+    },
+    onDrain: (fn) => fn(),
+    onClose: (fn) => controller.signal.addEventListener("abort", fn, { once: true }),
+  };
+}

@@ -1,0 +1,35 @@
+/** One model's share of the cache's counts. */
+export interface ModelCacheStats {
+  hits: number;
+  misses: number;
+  /** Requests that asked to skip the lookup (Cache-Control: no-cache). */
+  refreshes: number;
+  /** Requests that did not use the cache (no-store, or the cache off for the model). */
+  bypasses: number;
+  /** Requests that shared another request's upstream call. */
+  coalesced: number;
+  evictions: number;
+  /** Answers not stored because they were larger than max_entry_bytes. */
+  too_large: number;
+  saved_input_tokens: number;
+  saved_output_tokens: number;
+  /** US dollars, for targets with a price. */
+  saved_cost: number;
+}
+
+/** The counts of one of the small caches around routing (model lists, health results, token counts). */
+export interface NamedCacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  hit_rate: number;
+}
+
+export function emptyModelStats(): ModelCacheStats {
+  return { hits: 0, misses: 0, refreshes: 0, bypasses: 0, coalesced: 0, evictions: 0, too_large: 0, saved_input_tokens: 0, saved_output_tokens: 0, saved_cost: 0 };
+}
+
+export function hitRate(hits: number, misses: number): number {
+  const n = hits + misses;
+  return n === 0 ? 0 : Math.round((hits / n) * 10_000) / 10_000;
+}
