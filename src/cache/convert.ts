@@ -18,21 +18,23 @@ export function convertible(op: string): boolean {
   return CONVERTIBLE[op] !== undefined;
 }
 
-/** A recorded stream as the whole answer a non-streaming client of the same API gets. */
+/** A recorded stream as the whole answer a non-streaming client of the same API gets; the model named is the one the answer named. */
 export function streamToBody(op: string, chunks: readonly Buffer[], ctx: AnswerContext): Buffer {
   const codec = CONVERTIBLE[op]!;
   const decoder = codec.streamDecoder(() => undefined);
   const parts: StreamPart[] = [];
   for (const c of chunks) parts.push(...decoder.push(c));
   parts.push(...decoder.end());
-  return Buffer.from(JSON.stringify(codec.encodeResponse(resultOf(parts), ctx)));
+  const result = resultOf(parts);
+  return Buffer.from(JSON.stringify(codec.encodeResponse(result, result.model === "" ? ctx : { ...ctx, model: result.model })));
 }
 
 /** A recorded whole answer as the stream a streaming client of the same API gets, split into its events. */
 export function bodyToStream(op: string, body: Buffer, ctx: AnswerContext): Buffer[] {
   const codec = CONVERTIBLE[op]!;
   const result = codec.decodeResponse(JSON.parse(body.toString("utf8")));
-  const encoder = codec.streamEncoder(ctx);
+  const encoder = codec.streamEncoder(result.model === "" ? ctx : { ...ctx, model: result.model });
+  result.id = "";
   const all = Buffer.from(encoder.encode(partsOf(result)) + encoder.end());
   const out: Buffer[] = [];
   for (let rest = all; rest.length > 0; ) {
@@ -48,6 +50,9 @@ function resultOf(parts: readonly StreamPart[]): ChatResult {
   const calls: ToolCall[] = [];
   for (const p of parts) {
     switch (p.type) {
+      case "start":
+        if (p.model !== undefined) r.model = p.model;
+        break;
       case "text":
         r.text += p.delta;
         break;

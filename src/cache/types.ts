@@ -47,7 +47,7 @@ export interface CacheRequest {
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header (a duration such as 30s or 1h, or seconds). */
   cacheTtl?: string;
-  /** Who made the request (the gateway key's name), for `cache.scope: key`. */
+  /** Who made the request (the gateway key), for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;
 }
 

@@ -41,6 +41,8 @@ import { RouteTable } from "./routes.ts";
 import type { GatewayResult, RequestContext } from "./types.ts";
 import { validateRequest } from "./validate.ts";
 import { ResponseCache } from "../cache/response-cache.ts";
+import { hitRate } from "../cache/stats.ts";
+import { tokenCountCache } from "../limits/tokens.ts";
 
 export interface EngineOptions {
   clock?: Clock;
@@ -305,6 +307,17 @@ export class Engine {
   /** The engine's clock, for observers that place events in time (telemetry/stats.ts). */
   get clock(): Clock {
     return this.#clock;
+  }
+
+  /** `GET /v1/cache/stats`: the response cache (when on), and the small caches around routing, by name. */
+  cacheStats() {
+    const named = (c: { hits: number; misses: number }, entries: number) => ({ hits: c.hits, misses: c.misses, entries, hit_rate: hitRate(c.hits, c.misses) });
+    const around = {
+      model_lists: named(this.#models.counts, this.#models.entries),
+      health_results: named(this.health.reportCounts, this.health.probedCount),
+      token_counts: named(tokenCountCache, tokenCountCache.entries),
+    };
+    return { ...(this.cache?.stats() ?? { enabled: false, coalesce: false }), around_routing: around };
   }
 
   newRequestId(): string {

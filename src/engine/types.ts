@@ -22,7 +22,7 @@ export interface RequestContext {
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header. */
   cacheTtl?: string;
-  /** The gateway key's name, for `cache.scope: key`. */
+  /** The gateway key that made the request, for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;
 }
 

@@ -32,11 +32,24 @@ const CACHE_CHARS = 8 * 1024 * 1024;
 const seen = new Map<string, number>();
 let seenChars = 0;
 
+/** Lookups of the token-count cache, for /v1/cache/stats (texts shorter than CACHE_MIN are not looked up). */
+export const tokenCountCache = {
+  hits: 0,
+  misses: 0,
+  get entries(): number {
+    return seen.size;
+  },
+};
+
 function cached(count: CountTokens): CountTokens {
   return (text) => {
     if (text.length < CACHE_MIN) return count(text);
     const hit = seen.get(text);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      tokenCountCache.hits++;
+      return hit;
+    }
+    tokenCountCache.misses++;
     const n = count(text);
     seen.set(text, n);
     seenChars += text.length;

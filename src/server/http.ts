@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ServerConfig } from "../config/types.ts";
+import type { GatewayKey, ServerConfig } from "../config/types.ts";
 import type { Engine } from "../engine/gateway.ts";
 import { anthropic } from "../codecs/anthropic/index.ts";
 import { checkModelName, validateRequest } from "../engine/validate.ts";
@@ -15,13 +15,16 @@ import { answerClientError } from "./client-errors.ts";
 import { addDashboard } from "./dashboard/routes.ts";
 import { operatorGuard } from "./admin-auth.ts";
 import { corsFor } from "./cors.ts";
+import { adminGuard } from "./admin-auth.ts";
+import { cacheRoutes } from "./cache-routes.ts";
+import type { RequestContext } from "../engine/types.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
 import { anthropicShape } from "./anthropic-shape.ts";
 import { addMetricsRoutes } from "./metrics-routes.ts";
 import { type ErrorShape, openaiShape, responsesShape } from "./shapes.ts";
 
 /** `controller` aborts, with SY_ERR_CLIENT_ABORT, when the client leaves before the response is done. */
-type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController) => Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController, key?: GatewayKey) => Promise<void>;
 
 interface RouteEntry {
   methods: Record<string, Handler>;
@@ -50,6 +53,16 @@ function anthropicPassHeaders(req: IncomingMessage): Record<string, string> | un
 function anthropicModelList(names: string[]) {
   const data = names.map((id) => ({ type: "model", id, display_name: id, created_at: "1970-01-01T00:00:00Z" }));
   return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+}
+
+/** What the cache reads of a request: the client's directives and, for `cache.scope: key`, whose key it was. */
+function cacheContext(ctx: RequestContext, req: IncomingMessage, key: GatewayKey | undefined): void {
+  const control = req.headers["cache-control"];
+  const ttl = req.headers["x-switchyard-cache-ttl"];
+  if (typeof control === "string") ctx.cacheControl = control;
+  if (typeof ttl === "string") ctx.cacheTtl = ttl;
+  // The key itself, not its name (names follow positions when unset): it only ever goes into the key's hash.
+  if (key !== undefined) ctx.tenant = key.key;
 }
 
 const MODEL_PATH = /^(\/v1)?\/models\/./;
@@ -105,11 +118,15 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     json(res, 200, { input_tokens: await countRequestTokens(internal) });
   };
 
-  const api = (op: Operation): Handler => async (req, res, requestId, controller) => {
+  const cached = engine.cache !== undefined;
+  const scoped = engine.cache?.settings.scope === "key";
+  const api = (op: Operation): Handler => async (req, res, requestId, controller, key) => {
     requireJson(req);
     const passHeaders = op === "messages" ? anthropicPassHeaders(req) : undefined;
+    const ctx: RequestContext = { requestId, controller, passHeaders };
+    if (cached) cacheContext(ctx, req, scoped ? key : undefined);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), { requestId, controller, passHeaders });
+    const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), ctx);
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };
 
@@ -147,6 +164,10 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     json(res, 200, { id: model.id, object: "model", created: 0, owned_by: model.ownedBy });
   };
   const modelRoute: RouteEntry = { methods: { GET: retrieveModel, HEAD: retrieveModel }, allow: "GET, HEAD", open: false, shape: openaiShape };
+  const cacheApi = cacheRoutes(engine, adminGuard(settings));
+  add("/v1/cache/stats", { GET: cacheApi.stats });
+  // Behind the admin key, not the gateway keys: the handler checks it.
+  add("/admin/cache", { DELETE: cacheApi.purge }, true);
   add(
     "/health",
     { GET: async (_req, res) => json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }) },
@@ -181,6 +202,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     const path = q === -1 ? url : url.slice(0, q);
     const route = routes.get(path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path) ?? (MODEL_PATH.test(path) ? modelRoute : undefined);
     let handler: Handler | undefined;
+    let key: GatewayKey | undefined;
     cors?.apply(req, res);
     try {
       if (route !== undefined && req.method === "OPTIONS") {
@@ -193,7 +215,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       if (route === undefined) {
         throw new GatewayError("SY_ERR_NOT_FOUND", `no route for ${req.method} ${clip(path)}`);
       }
-      if (!route.open) authenticate?.(req.headers);
+      if (!route.open) key = authenticate?.(req.headers);
       if ((handler = route.methods[req.method!]) === undefined) {
         res.setHeader("allow", route.allow);
         throw new GatewayError("SY_ERR_METHOD_NOT_ALLOWED", `method ${req.method} is not allowed on ${clip(path)}; use ${route.allow}`);
@@ -209,7 +231,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
       else if (!server.listening) setImmediate(() => server.closeIdleConnections());
     });
     try {
-      handler(req, res, requestId, controller).catch(onError(res, requestId, route.shape));
+      handler(req, res, requestId, controller, key).catch(onError(res, requestId, route.shape));
     } catch (err) {
       onError(res, requestId, route.shape)(err);
     }

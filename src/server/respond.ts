@@ -57,6 +57,10 @@ export async function sendResult(
     "x-switchyard-target": headerValue(result.target),
     "x-switchyard-attempts": result.attempts.length,
   };
+  if (result.cache !== undefined) {
+    headers["x-switchyard-cache"] = result.cache.status;
+    if (result.cache.age !== undefined) headers.age = result.cache.age;
+  }
   if (result.stream === undefined) return sendBody(req, res, result.status, headers, result.body!, compression);
   headers["cache-control"] = "no-cache";
   await writeStream(res, result.status, headers, result.stream, shape, compression);

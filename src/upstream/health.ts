@@ -76,6 +76,16 @@ export class HealthTracker {
   /** Which key a provider's probe sends (one off the bench). */
   readonly #keyFor: (provider: string) => number;
   #round: Promise<void> | undefined;
+  /**
+   * For /v1/cache/stats: per provider in a report, a result reused from the
+   * timer's latest check (hit) or a probe made for the report (miss).
+   */
+  readonly reportCounts = { hits: 0, misses: 0 };
+
+  /** Probe results held. */
+  get probedCount(): number {
+    return this.#probed.size;
+  }
 
   /** `inFlight` holds one slot per provider, in config order; shared between workers when they run. */
   constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[], inFlight?: Counters, keyFor: (provider: string) => number = () => 0) {
@@ -172,6 +182,9 @@ export class HealthTracker {
 
   async #probeUnchecked(): Promise<void> {
     const due = [...this.#runtimes].filter(([name, rt]) => rt.prepared.config.disabled !== true && (healthCheckOf(rt) === undefined || !this.#probed.has(name)));
+    const enabled = [...this.#runtimes.values()].filter((rt) => rt.prepared.config.disabled !== true).length;
+    this.reportCounts.misses += due.length;
+    this.reportCounts.hits += enabled - due.length;
     await Promise.all(due.map(async ([name, rt]) => this.#probed.set(name, await this.#probe(name, rt))));
   }
 }

@@ -64,6 +64,15 @@ export class UpstreamModels {
   #timer: unknown;
   #round: AbortController | undefined;
   #closed = false;
+  /** Calls answered from the lists, and calls that had to fetch them, for /v1/cache/stats. */
+  readonly counts = { hits: 0, misses: 0 };
+
+  /** Model ids held, over every provider. */
+  get entries(): number {
+    let n = 0;
+    for (const l of this.#lists.values()) n += l.length;
+    return n;
+  }
 
   constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, keyFor: (provider: string) => number, policy: ModelListPolicy = MODEL_LIST) {
     this.#runtimes = runtimes;
@@ -79,6 +88,9 @@ export class UpstreamModels {
    * the cache at once.
    */
   async list(configured: readonly string[]): Promise<ListedModel[]> {
+    // Only the first call asks the upstreams; later ones are answered from the lists (refreshed on a timer).
+    if (this.#firstWait === undefined) this.counts.misses++;
+    else this.counts.hits++;
     this.#firstWait ??= this.#within(this.#refresh(), this.#policy.firstWaitMs);
     await this.#firstWait;
     const seen = new Set(configured);
