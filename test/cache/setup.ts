@@ -1,5 +1,6 @@
 /** A gateway with the cache on, in front of the mock upstream, on an injected clock. */
 import { startMockUpstream, type MockOptions, type MockUpstream } from "../../src/mock/index.ts";
+import type { EngineOptions } from "../../src/engine/gateway.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
 
@@ -10,9 +11,14 @@ export interface CachedSetup {
   close(): Promise<void>;
 }
 
-export async function startCached(cache: Record<string, unknown>, extra: Record<string, unknown> = {}, mockOptions: MockOptions = {}): Promise<CachedSetup> {
+export async function startCached(
+  cache: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  mockOptions: MockOptions = {},
+  engineOptions: EngineOptions & { clock?: FakeClock } = {},
+): Promise<CachedSetup> {
   const mock = await startMockUpstream({ tokens: 5, tokensPerSecond: 0, ...mockOptions });
-  const clock = new FakeClock();
+  const clock = engineOptions.clock ?? new FakeClock();
   const { models, ...rest } = extra;
   const gw = await startGateway(
     {
@@ -21,7 +27,7 @@ export async function startCached(cache: Record<string, unknown>, extra: Record<
       cache,
       ...rest,
     },
-    { clock, random: Math.random },
+    { random: Math.random, ...engineOptions, clock },
   );
   return {
     gw,
