@@ -13,6 +13,46 @@ import { emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
 import type { Answer, CacheInfo, CacheRequest, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
 
+/** What `GET /v1/cache/stats` reports of the response cache. */
+export interface CacheReport {
+  enabled: boolean;
+  coalesce: boolean;
+  scope: "shared" | "key";
+  hits: number;
+  misses: number;
+  hit_rate: number;
+  entries: number;
+  bytes: number;
+  max_bytes: number;
+  evictions: number;
+  coalesced: number;
+  in_flight: number;
+  saved_tokens: { input: number; output: number };
+  saved_cost: number;
+  models: Record<string, ModelCacheStats & { entries: number; bytes: number; hit_rate: number }>;
+}
+
+/** The report of a gateway whose cache and coalescing are off. */
+export function offReport(): CacheReport {
+  return {
+    enabled: false,
+    coalesce: false,
+    scope: "shared",
+    hits: 0,
+    misses: 0,
+    hit_rate: 0,
+    entries: 0,
+    bytes: 0,
+    max_bytes: 0,
+    evictions: 0,
+    coalesced: 0,
+    in_flight: 0,
+    saved_tokens: { input: 0, output: 0 },
+    saved_cost: 0,
+    models: {},
+  };
+}
+
 export interface CacheSettings {
   /** Store answers and answer from them. */
   enabled: boolean;
@@ -153,8 +193,8 @@ export class ResponseCache {
     return this.#lru.purge(model);
   }
 
-  stats() {
-    const models: Record<string, ModelCacheStats & { entries: number; bytes: number; hit_rate: number }> = {};
+  stats(): CacheReport {
+    const models: CacheReport["models"] = {};
     for (const [name, s] of this.#stats) models[name] = { ...s, entries: 0, bytes: 0, hit_rate: hitRate(s.hits, s.misses) };
     for (const e of this.#lru.values()) {
       const m = (models[e.model] ??= { ...emptyModelStats(), entries: 0, bytes: 0, hit_rate: 0 });

@@ -40,7 +40,7 @@ import { RelayStream } from "./relay.ts";
 import { RouteTable } from "./routes.ts";
 import type { GatewayResult, RequestContext } from "./types.ts";
 import { validateRequest } from "./validate.ts";
-import { ResponseCache } from "../cache/response-cache.ts";
+import { offReport, ResponseCache } from "../cache/response-cache.ts";
 import { hitRate } from "../cache/stats.ts";
 import { tokenCountCache } from "../limits/tokens.ts";
 
@@ -317,7 +317,7 @@ export class Engine {
       health_results: named(this.health.reportCounts, this.health.probedCount),
       token_counts: named(tokenCountCache, tokenCountCache.entries),
     };
-    return { ...(this.cache?.stats() ?? { enabled: false, coalesce: false }), around_routing: around };
+    return { ...(this.cache?.stats() ?? offReport()), around_routing: around };
   }
 
   newRequestId(): string {

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { cacheKey, canonicalJson } from "../../src/cache/key.ts";
+import { directives } from "../../src/cache/directives.ts";
+import { createGateway } from "../../src/engine/create.ts";
+
+describe("cache keys", () => {
+  test("canonical JSON sorts keys at every depth and drops undefined", () => {
+    assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+
+  test("equal meaning, equal key; the fields that change an answer change it", () => {
+    const base = { model: "m", messages: [{ role: "user", content: "hi" }], temperature: 0.2 };
+    const k = cacheKey("chat", base, undefined);
+    assert.equal(cacheKey("chat", { temperature: 0.2, messages: [{ content: "hi", role: "user" }], model: "m" }, undefined), k);
+    assert.equal(cacheKey("chat", { ...base, stream: true, stream_options: { include_usage: true }, user: "u", metadata: { a: 1 } }, undefined), k);
+    for (const other of [{ ...base, temperature: 0.3 }, { ...base, model: "n" }, { ...base, messages: [{ role: "user", content: "ho" }] }, { ...base, tools: [] }, { ...base, max_tokens: 5 }]) {
+      assert.notEqual(cacheKey("chat", other, undefined), k);
+    }
+    assert.notEqual(cacheKey("messages", base, undefined), k, "each API's answer is its own");
+    assert.notEqual(cacheKey("chat", base, "tenant"), k);
+    assert.notEqual(cacheKey("chat", base, undefined, "stream"), k);
+  });
+
+  test("client directives: no-cache, no-store, and a ttl as a duration or whole seconds", () => {
+    assert.deepEqual(directives("No-Cache, max-age=0", undefined), { noStore: false, noCache: true });
+    assert.deepEqual(directives("no-store", "90"), { noStore: true, noCache: false, ttlMs: 90_000 });
+    assert.equal(directives(undefined, "1h").ttlMs, 3_600_000);
+    assert.throws(() => directives(undefined, "-5"), /x-switchyard-cache-ttl/);
+  });
+});
+
+describe("the in-process client", () => {
+  test("library users get the cache too", async () => {
+    const gw = await createGateway(
+      { providers: { demo: { type: "demo" } }, models: { m: { targets: ["demo/demo-1"] } }, cache: { enabled: true } },
+      { demoTokenGapMs: 0, env: {} },
+    );
+    try {
+      const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
+      const a = await gw.request("chat", structuredClone(body));
+      const b = await gw.request("chat", structuredClone(body));
+      assert.equal(a.cache?.status, "miss");
+      assert.equal(b.cache?.status, "hit");
+      const chunks = [];
+      for await (const c of await gw.chat.completions.create({ ...body, stream: true })) chunks.push(c);
+      assert.ok(chunks.length > 1, "a whole answer replays as a stream of chunks");
+      assert.equal(gw.engine.cacheStats().hits, 2);
+    } finally {
+      await gw.close();
+    }
+  });
+});
