@@ -18,6 +18,8 @@ export interface GatewayConfigOptions {
   extraProviders: number;
   /** Resilience settings added to every provider, model and the server (bench/guarded.ts). */
   guarded?: GuardedSettings;
+  /** The top-level `cache:` section (bench/cache-scenarios.ts). */
+  cache?: Record<string, unknown>;
 }
 
 /** Pool large enough that thousands of concurrent streams are never queued inside the gateway. */
@@ -49,6 +51,7 @@ export function gatewayConfig(o: GatewayConfigOptions): string {
     defaults: { pool: { connections: POOL_CONNECTIONS } },
     providers,
     models,
+    ...(o.cache === undefined ? {} : { cache: o.cache }),
   };
   return `${JSON.stringify(config, null, 1)}\n`;
 }

@@ -10,6 +10,7 @@ import { BENCH_DIR, REPO_ROOT } from "./context.ts";
 import type { Context, Layout } from "./context.ts";
 import { checkGoals } from "./goals.ts";
 import { guardedSettings } from "./guarded.ts";
+import { CACHE_TARGETS } from "./cache-scenarios.ts";
 import { pickDriver } from "./load.ts";
 import { machineInfo } from "./machine.ts";
 import { parseOptions, USAGE } from "./options.ts";
@@ -65,6 +66,9 @@ async function startTargets(ctx: Context, o: Options, mocks: Mocks): Promise<{ t
     log(`switchyard-guarded: resilience settings applied: ${guarded.applied.join(", ") || "none"}`);
     if (guarded.missing.length > 0) log(`switchyard-guarded: not known to this build's config, so left out: ${guarded.missing.join(", ")}`);
     add(await startGateway(ctx, mocks, { id: "switchyard-guarded", label: "Switchyard, every resilience mechanism on", workers: o.workers[0], extraModels: 0, guarded }));
+  }
+  for (const t of CACHE_TARGETS) {
+    if (wanted(t.id) && o.scenarios?.some((id) => id.startsWith("cache-")) !== false) add(await startGateway(ctx, mocks, { ...t, workers: o.workers[0], extraModels: 0 }));
   }
   if (wanted("portkey")) add(await startPortkey(ctx, mocks));
   return { targets, skipped };

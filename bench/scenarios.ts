@@ -15,6 +15,7 @@ import type { MetricDef, RunOutcome } from "./result-types.ts";
 import type { StreamResult, StreamSpec } from "./streams.ts";
 import type { Target } from "./targets.ts";
 import { runWorker } from "./worker-io.ts";
+import { cacheScenarios } from "./cache-scenarios.ts";
 
 export interface Scenario {
   id: string;
@@ -110,7 +111,7 @@ function errorNotes(t: Target, errors: number, requests: number): string[] {
 }
 
 /** A closed-loop wrk/autocannon scenario, with the server's (and mock's) CPU use alongside. */
-function closedLoop(o: Options, driver: Driver, id: string, title: string, describe: string, bytes: number, connections: number, largeConfig: boolean, warm: boolean): Scenario {
+export function closedLoop(o: Options, driver: Driver, id: string, title: string, describe: string, bytes: number, connections: number, largeConfig: boolean, warm: boolean): Scenario {
   const flavour: Flavour = "plain";
   return {
     id,
@@ -279,6 +280,7 @@ export function buildScenarios(o: Options, driver: Driver): Scenario[] {
     streaming(o, "s200", 200, Math.max(1, Math.round(o.streamConcurrency / 2))),
     ...o.openCounts.map((n) => manyOpen(o, n)),
     resilience(o, driver),
+    ...cacheScenarios(o, driver),
   ];
   if (o.scenarios === undefined) return all;
   const unknown = o.scenarios.filter((id) => !all.some((s) => s.id === id));

@@ -174,6 +174,8 @@ export interface GatewayOptions {
   nodeFlags?: string[];
   /** Every resilience mechanism on (bench/guarded.ts). */
   guarded?: GuardedSettings;
+  /** The response cache on, with these settings, and these headers on every request (bench/cache-scenarios.ts). */
+  cache?: { settings: Record<string, unknown>; headers: Record<string, string> };
 }
 
 export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions): Promise<Target> {
@@ -181,7 +183,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
   const file = `${ctx.tmp}/${o.id}.yaml`;
   writeFileSync(
     file,
-    gatewayConfig({ port, workers: o.workers, mocks: mocks.baseUrls, extraModels: o.extraModels, targetsPerModel: 5, extraProviders: 10, guarded: o.guarded }),
+    gatewayConfig({ port, workers: o.workers, mocks: mocks.baseUrls, extraModels: o.extraModels, targetsPerModel: 5, extraProviders: 10, guarded: o.guarded, cache: o.cache?.settings }),
   );
   const base = `http://127.0.0.1:${port}`;
   const launch = async () => {
@@ -203,10 +205,11 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     kind: "switchyard",
     flavours: large ? ["plain"] : FLAVOURS,
     largeConfig: large,
-    guarded: o.guarded !== undefined,
+    // Like the guarded gateway, a cached one takes part only in the scenarios that name it.
+    guarded: o.guarded !== undefined || o.cache !== undefined,
     url: () => `${base}/v1/chat/completions`,
     models: (f) => (large && f === "plain" ? extra : [f]),
-    headers: () => ({}),
+    headers: () => ({ ...o.cache?.headers }),
     healthUrl: `${base}/health`,
     sutPid: () => proc.pid,
     get procs() {
