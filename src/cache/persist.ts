@@ -43,6 +43,14 @@ function loadSqlite(): typeof import("node:sqlite") {
   return sqlite;
 }
 
+/** SQLite's "not a database" and "database disk image is malformed", and a failed integrity check. */
+function isDamage(err: unknown): boolean {
+  const code = (err as { errcode?: unknown }).errcode;
+  return code === 26 || code === 11 || (err instanceof DamagedFile);
+}
+
+class DamagedFile extends Error {}
+
 const SCHEMA = `CREATE TABLE IF NOT EXISTS entries (
   key TEXT PRIMARY KEY, op TEXT NOT NULL, model TEXT NOT NULL,
   stored_at REAL NOT NULL, expires_at REAL NOT NULL,
@@ -67,6 +75,8 @@ export class CacheFile {
     try {
       db = CacheFile.#open(DatabaseSync, path);
     } catch (err) {
+      // A busy or unreachable file is not a damaged one: only damage moves it aside.
+      if (!isDamage(err)) throw err;
       const aside = `${path}.corrupt-${Math.floor(now)}`;
       renameSync(path, aside);
       warn(`the cache file ${path} could not be read (${(err as Error).message}); moved it to ${aside} and started an empty cache`);
@@ -80,12 +90,13 @@ export class CacheFile {
   }
 
   static #open(Db: typeof DatabaseSync, path: string): DatabaseSync {
-    const db = new Db(path);
+    // Several workers may share the file: a writer waits for another's lock rather than failing at once.
+    const db = new Db(path, { timeout: 2000 });
     try {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec(SCHEMA);
       const check = db.prepare("PRAGMA quick_check").get() as Record<string, unknown> | undefined;
-      if (check !== undefined && Object.values(check)[0] !== "ok") throw new Error(`integrity check: ${String(Object.values(check)[0])}`);
+      if (check !== undefined && Object.values(check)[0] !== "ok") throw new DamagedFile(`integrity check: ${String(Object.values(check)[0])}`);
       db.prepare("SELECT key, op, model, stored_at, expires_at, input_tokens, output_tokens, cost, head, body, chunk_sizes FROM entries LIMIT 1").all();
       return db;
     } catch (err) {

@@ -136,14 +136,26 @@ export class ResponseCache {
         this.#file?.delete(e.key);
       },
     });
-    if (settings.enabled && settings.persist !== undefined) {
-      this.#file = new CacheFile(settings.persist, deps.warn, deps.clock.now());
-      for (const row of this.#file.load(deps.clock.now())) {
+    if (settings.enabled && settings.persist !== undefined) this.#file = this.#openFile(settings.persist);
+  }
+
+  /** The cache file with its entries loaded; undefined (memory only, with a warning) when it cannot be used. */
+  #openFile(path: string): CacheFile | undefined {
+    const { clock, warn } = this.#deps;
+    let file: CacheFile | undefined;
+    try {
+      file = new CacheFile(path, warn, clock.now());
+      for (const row of file.load(clock.now())) {
         const rec = Recording.finished(row.head, row.body, row.chunks);
         const { head: _head, body: _body, chunks: _chunks, ...rest } = row;
         this.#lru.set({ ...rest, rec });
       }
+    } catch (err) {
+      file?.close();
+      warn(`the cache file ${path} cannot be used (${(err as Error).message}); the cache keeps its entries in memory only`);
+      return undefined;
     }
+    return file;
   }
 
   /** Serves one request through the cache and coalescing, or straight through when neither applies to it. */

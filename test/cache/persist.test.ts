@@ -81,3 +81,18 @@ describe("the cache file", () => {
     }
   });
 });
+
+describe("a cache file that cannot be opened", () => {
+  test("the gateway warns and keeps its entries in memory only", async () => {
+    const logger = capturing();
+    const s = await startCached({ enabled: true, persist: join(dir, "no-such-dir", "cache.db") }, {}, {}, { logger });
+    try {
+      assert.equal(logger.warnings.length, 1);
+      assert.match(logger.warnings[0], /cannot be used.*memory only/);
+      await post(`${s.gw.url}/v1/chat/completions`, chat("m"));
+      assert.equal((await post(`${s.gw.url}/v1/chat/completions`, chat("m"))).headers.get("x-switchyard-cache"), "hit");
+    } finally {
+      await s.close();
+    }
+  });
+});
