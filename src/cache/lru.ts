@@ -9,10 +9,18 @@ export interface Entry {
   rec: Recording;
   storedAt: number;
   expiresAt: number;
-  /** What the answer cost upstream, for the saved tokens and cost in the stats. */
+  /**
+   * What the answer cost upstream, for the saved tokens and cost in the
+   * stats: read from the answer on its first hit (or when it is written to
+   * the cache file), so that a miss does not pay for it.
+   */
+  saved?: Saved;
+}
+
+export interface Saved {
   inputTokens: number;
   outputTokens: number;
-  /** In US dollars, when the target has a price. */
+  /** In the pricing's currency, when the target has a price. */
   cost: number;
 }
 

@@ -4,7 +4,7 @@ import type { Clock, Random } from "../time/clock.ts";
 import { bodyToStream, convertible, streamToBody } from "./convert.ts";
 import { directives } from "./directives.ts";
 import { cacheKey } from "./key.ts";
-import { type Entry, LruEntries } from "./lru.ts";
+import { type Entry, LruEntries, type Saved } from "./lru.ts";
 import { CacheFile } from "./persist.ts";
 import { type AnswerHead, Recording } from "./recording.ts";
 import { type ChunkTransform, ReplayStream } from "./replay.ts";
@@ -147,8 +147,8 @@ export class ResponseCache {
       file = new CacheFile(path, warn, clock.now());
       for (const row of file.load(clock.now())) {
         const rec = Recording.finished(row.head, row.body, row.chunks);
-        const { head: _head, body: _body, chunks: _chunks, ...rest } = row;
-        this.#lru.set({ ...rest, rec });
+        const { key, op, model, storedAt, expiresAt, inputTokens, outputTokens, cost } = row;
+        this.#lru.set({ key, op, model, rec, storedAt, expiresAt, saved: { inputTokens, outputTokens, cost } });
       }
     } catch (err) {
       file?.close();
@@ -181,9 +181,10 @@ export class ResponseCache {
       const e = this.#lru.get(key, now);
       if (e !== undefined) {
         stats.hits++;
-        stats.saved_input_tokens += e.inputTokens;
-        stats.saved_output_tokens += e.outputTokens;
-        stats.saved_cost += e.cost;
+        const saved = (e.saved ??= this.#savedBy(e.op, e.rec));
+        stats.saved_input_tokens += saved.inputTokens;
+        stats.saved_output_tokens += saved.outputTokens;
+        stats.saved_cost += saved.cost;
         return this.#answer(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, () => {});
       }
     }
@@ -297,20 +298,27 @@ export class ResponseCache {
       this.#statsFor(model).too_large++;
       return;
     }
-    const usage = usageOfRecording(op, rec);
-    const price = this.#deps.priceOf(head.target);
-    const inputTokens = usage?.inputTokens ?? 0;
-    const outputTokens = usage?.outputTokens ?? 0;
-    const cost = price === undefined ? 0 : (inputTokens * price.input + outputTokens * price.output) / 1e6;
     const now = this.#deps.clock.now();
     const stored = Recording.finished({ ...head, attempts: [] }, rec.body, rec.body === undefined ? rec.chunks : undefined);
-    const entry: Entry = { key: flight.key, op, model, rec: stored, storedAt: now, expiresAt: now + ttl, inputTokens, outputTokens, cost };
+    const entry: Entry = { key: flight.key, op, model, rec: stored, storedAt: now, expiresAt: now + ttl };
     this.#lru.set(entry);
+    if (this.#file === undefined) return;
+    const saved = (entry.saved = this.#savedBy(op, stored));
     try {
-      this.#file?.put({ key: entry.key, op, model, storedAt: now, expiresAt: entry.expiresAt, inputTokens, outputTokens, cost, head: stored.head!, body: stored.body, chunks: stored.body === undefined ? stored.chunks : undefined });
+      this.#file.put({ key: entry.key, op, model, storedAt: now, expiresAt: entry.expiresAt, ...saved, head: stored.head!, body: stored.body, chunks: stored.body === undefined ? stored.chunks : undefined });
     } catch (err) {
       this.#deps.warn(`could not write the cache file: ${(err as Error).message}`);
     }
+  }
+
+  /** The usage a stored answer reports, and its price at the answering target's rates. */
+  #savedBy(op: string, rec: Recording): Saved {
+    const usage = usageOfRecording(op, rec);
+    const price = this.#deps.priceOf(rec.head!.target);
+    const inputTokens = usage?.inputTokens ?? 0;
+    const outputTokens = usage?.outputTokens ?? 0;
+    const cost = price === undefined ? 0 : (inputTokens * price.input + outputTokens * price.output) / 1e6;
+    return { inputTokens, outputTokens, cost };
   }
 
   /** One request's share of a flight: its answer once the head is known, in the form it asked for. */

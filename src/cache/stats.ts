@@ -13,7 +13,7 @@ export interface ModelCacheStats {
   too_large: number;
   saved_input_tokens: number;
   saved_output_tokens: number;
-  /** US dollars, for targets with a price. */
+  /** In the currency of `pricing:`, for targets with a price. */
   saved_cost: number;
 }
 
