@@ -58,6 +58,9 @@ export interface EngineOptions {
   sharedCounters?: SharedArrayBuffer;
 }
 
+/** With the response cache on, a provider probed for a health report is not probed again for this long. */
+const HEALTH_REPORT_TTL_MS = 5000;
+
 /** A provider's health, with its limits when it has any. */
 export type ProviderReport = ProviderHealth & { limits?: ProviderLimitsReport };
 
@@ -117,6 +120,7 @@ export class Engine {
     const keys = new Map([...runtimes].map(([name, rt]) => [name, new KeyRing(rt.prepared.keyHeaders.length, now)]));
     const keyFor = (name: string) => keys.get(name)?.peek() ?? 0;
     this.health = new HealthTracker(runtimes, this.#clock, this.#secrets, counters, keyFor);
+    if (config.cache?.enabled === true) this.health.reportTtlMs = HEALTH_REPORT_TTL_MS;
     const autoFirstByte = Object.values(config.providers).some((p) => p.timeouts.firstByteAuto === true);
     const statsRead = autoFirstByte || Object.values(config.models).some((m) => m.strategy !== undefined && STRATEGIES_WITH_STATS.has(m.strategy));
     this.targets = statsRead ? new TargetStats() : undefined;

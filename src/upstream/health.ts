@@ -81,6 +81,12 @@ export class HealthTracker {
    * timer's latest check (hit) or a probe made for the report (miss).
    */
   readonly reportCounts = { hits: 0, misses: 0 };
+  /**
+   * How long a probe made for a report answers later reports of a provider
+   * without `health_check`; 0 (the default) probes for every report. The
+   * engine sets it when the response cache is on.
+   */
+  reportTtlMs = 0;
 
   /** Probe results held. */
   get probedCount(): number {
@@ -181,7 +187,13 @@ export class HealthTracker {
   }
 
   async #probeUnchecked(): Promise<void> {
-    const due = [...this.#runtimes].filter(([name, rt]) => rt.prepared.config.disabled !== true && (healthCheckOf(rt) === undefined || !this.#probed.has(name)));
+    const fresh = (name: string) => {
+      const at = this.#probed.get(name)?.checkedAt;
+      return this.reportTtlMs > 0 && at !== undefined && this.#clock.now() - at < this.reportTtlMs;
+    };
+    const due = [...this.#runtimes].filter(
+      ([name, rt]) => rt.prepared.config.disabled !== true && (healthCheckOf(rt) === undefined ? !fresh(name) : !this.#probed.has(name)),
+    );
     const enabled = [...this.#runtimes.values()].filter((rt) => rt.prepared.config.disabled !== true).length;
     this.reportCounts.misses += due.length;
     this.reportCounts.hits += enabled - due.length;

@@ -111,3 +111,23 @@ describe("with the cache off", () => {
     }
   });
 });
+
+describe("health results around routing", () => {
+  test("with the cache on, a provider probed for a report is not probed again within 5 s", async () => {
+    const s = await startCached({ enabled: true });
+    try {
+      const probes = () => s.mock.requests.filter((r) => r.path.startsWith("/v1/models")).length;
+      assert.equal((await rawRequest(s.gw.url, "/health/upstream")).status, 200);
+      assert.equal(probes(), 1);
+      await rawRequest(s.gw.url, "/health/upstream");
+      assert.equal(probes(), 1, "the second report reused the first probe");
+      s.clock.advance(5000);
+      await rawRequest(s.gw.url, "/health/upstream");
+      assert.equal(probes(), 2);
+      const { health_results } = s.gw.engine.cacheStats().around_routing;
+      assert.deepEqual([health_results.hits, health_results.misses], [1, 2]);
+    } finally {
+      await s.close();
+    }
+  });
+});
