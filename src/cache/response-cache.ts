@@ -1,6 +1,7 @@
 import type { AnswerContext } from "../codecs/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Clock, Random } from "../time/clock.ts";
+import { type CacheAnswer, channels } from "../telemetry/channels.ts";
 import { bodyToStream, convertible, streamToBody } from "./convert.ts";
 import { directives } from "./directives.ts";
 import { cacheKey } from "./key.ts";
@@ -70,6 +71,8 @@ export interface CacheSettings {
 export type ModelCacheSetting = false | { ttl?: number } | undefined;
 
 export interface CacheDeps {
+  /** What the cache's channel messages name as their gateway. */
+  gateway: object;
   clock: Clock;
   random: Random;
   warn(message: string): void;
@@ -171,6 +174,7 @@ export class ResponseCache {
     const stats = this.#statsFor(model);
     if (!store && !coalesce) {
       stats.bypasses++;
+      this.#publish(req, op, model, "bypass", false);
       return tagged(await serve(op, body, req), { status: "bypass" });
     }
     const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
@@ -185,6 +189,7 @@ export class ResponseCache {
         stats.saved_input_tokens += saved.inputTokens;
         stats.saved_output_tokens += saved.outputTokens;
         stats.saved_cost += saved.cost;
+        this.#publish(req, op, model, "hit", false);
         return this.#answer(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, () => {});
       }
     }
@@ -193,6 +198,7 @@ export class ResponseCache {
     else if (d.noCache) stats.refreshes++;
     else stats.misses++;
     let flight = coalesce ? this.#flights.get(key) : undefined;
+    this.#publish(req, op, model, info.status, flight !== undefined);
     if (flight !== undefined) stats.coalesced++;
     else {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
@@ -249,6 +255,11 @@ export class ResponseCache {
 
   close(): void {
     this.#file?.close();
+  }
+
+  #publish(req: CacheRequest, op: string, model: string, status: CacheAnswer["status"], coalesced: boolean): void {
+    if (!channels.cacheAnswer.hasSubscribers) return;
+    channels.cacheAnswer.publish({ gateway: this.#deps.gateway, requestId: req.requestId, op, model, status, coalesced } satisfies CacheAnswer);
   }
 
   #statsFor(model: string): ModelCacheStats {

@@ -161,6 +161,7 @@ export class Engine {
     const prices = new Map<string, { input: number; output: number }>();
     for (const m of Object.values(this.config.models)) for (const t of m.targets) if (t.cost !== undefined) prices.set(`${t.provider}/${t.model}`, t.cost);
     return new ResponseCache(settings, {
+      gateway: this,
       clock: this.#clock,
       random: this.#random,
       warn: (message) => this.#log.warn({}, message),

@@ -90,12 +90,28 @@ export interface StreamEnd {
   durationMs: number;
 }
 
+/**
+ * The response cache took a request (src/cache/): answered it from the cache
+ * (`hit`, with no request events of its own), or sent it on (`miss`,
+ * `refresh`, `bypass`), alone or sharing another's upstream call.
+ */
+export interface CacheAnswer {
+  gateway: object;
+  requestId: string;
+  op: string;
+  model: string;
+  status: "hit" | "miss" | "bypass" | "refresh";
+  /** It shared an upstream call already under way. */
+  coalesced: boolean;
+}
+
 export const channels = {
   requestStart: channel("switchyard:request:start"),
   requestEnd: channel("switchyard:request:end"),
   attemptStart: channel("switchyard:attempt:start"),
   attemptEnd: channel("switchyard:attempt:end"),
   streamEnd: channel("switchyard:stream:end"),
+  cacheAnswer: channel("switchyard:cache:answer"),
 } as const;
 
 interface Handlers {
@@ -104,6 +120,7 @@ interface Handlers {
   attemptStart?: (m: AttemptStart) => void;
   attemptEnd?: (m: AttemptEnd) => void;
   streamEnd?: (m: StreamEnd) => void;
+  cacheAnswer?: (m: CacheAnswer) => void;
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { cacheKey, canonicalJson } from "../../src/cache/key.ts";
 import { directives } from "../../src/cache/directives.ts";
 import { createGateway } from "../../src/engine/create.ts";
+import { type CacheAnswer, observeGateway } from "../../src/telemetry/channels.ts";
 
 describe("cache keys", () => {
   test("canonical JSON sorts keys at every depth and drops undefined", () => {
@@ -36,6 +37,8 @@ describe("the in-process client", () => {
       { providers: { demo: { type: "demo" } }, models: { m: { targets: ["demo/demo-1"] } }, cache: { enabled: true } },
       { demoTokenGapMs: 0, env: {} },
     );
+    const seen: CacheAnswer[] = [];
+    const stop = observeGateway(gw.engine, { cacheAnswer: (m) => void seen.push(m) });
     try {
       const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
       const a = await gw.request("chat", structuredClone(body));
@@ -46,7 +49,9 @@ describe("the in-process client", () => {
       for await (const c of await gw.chat.completions.create({ ...body, stream: true })) chunks.push(c);
       assert.ok(chunks.length > 1, "a whole answer replays as a stream of chunks");
       assert.equal(gw.engine.cacheStats().hits, 2);
+      assert.deepEqual(seen.map((m) => [m.op, m.model, m.status, m.coalesced]), [["chat", "m", "miss", false], ["chat", "m", "hit", false], ["chat", "m", "hit", false]]);
     } finally {
+      stop();
       await gw.close();
     }
   });
