@@ -80,6 +80,8 @@ export interface CacheDeps {
   serve: Serve;
   /** A public model's own cache setting. */
   modelSetting(model: string): ModelCacheSetting;
+  /** True for a model name the config defines. */
+  configured(model: string): boolean;
   /** Price per million tokens of a "provider/model" target, when it has one. */
   priceOf(target: string): { input: number; output: number } | undefined;
 }
@@ -100,6 +102,9 @@ interface Want {
   /** OpenAI's stream_options.include_usage, as this client sent it. */
   usage: boolean;
 }
+
+/** The stats row of requests for models the config does not define ("provider/model" names). */
+const OTHER_MODELS = "(other)";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -134,7 +139,7 @@ export class ResponseCache {
       removed: (e, evicted) => {
         if (evicted) {
           this.#evictions++;
-          this.#statsFor(e.model).evictions++;
+          this.#statsFor(this.#row(e.model)).evictions++;
         }
         this.#file?.delete(e.key);
       },
@@ -171,7 +176,8 @@ export class ResponseCache {
     const own = this.#deps.modelSetting(model);
     const store = this.settings.enabled && own !== false && !d.noStore;
     const coalesce = this.settings.coalesce && !d.noStore;
-    const stats = this.#statsFor(model);
+    // Counted by configured model; any other name a client sends shares one row, so that names cannot grow the stats.
+    const stats = this.#statsFor(this.#row(model));
     if (!store && !coalesce) {
       stats.bypasses++;
       this.#publish(req, op, model, "bypass", false);
@@ -216,7 +222,7 @@ export class ResponseCache {
     const models: CacheReport["models"] = {};
     for (const [name, s] of this.#stats) models[name] = { ...s, entries: 0, bytes: 0, hit_rate: hitRate(s.hits, s.misses) };
     for (const e of this.#lru.values()) {
-      const m = (models[e.model] ??= { ...emptyModelStats(), entries: 0, bytes: 0, hit_rate: 0 });
+      const m = (models[this.#row(e.model)] ??= { ...emptyModelStats(), entries: 0, bytes: 0, hit_rate: 0 });
       m.entries++;
       m.bytes += e.rec.bytes;
     }
@@ -260,6 +266,11 @@ export class ResponseCache {
   #publish(req: CacheRequest, op: string, model: string, status: CacheAnswer["status"], coalesced: boolean): void {
     if (!channels.cacheAnswer.hasSubscribers) return;
     channels.cacheAnswer.publish({ gateway: this.#deps.gateway, requestId: req.requestId, op, model, status, coalesced } satisfies CacheAnswer);
+  }
+
+  /** The stats row of a model name. */
+  #row(model: string): string {
+    return this.#deps.configured(model) ? model : OTHER_MODELS;
   }
 
   #statsFor(model: string): ModelCacheStats {
@@ -306,7 +317,7 @@ export class ResponseCache {
     const head = rec.head!;
     if (head.status < 200 || head.status > 299) return;
     if (rec.bytes > this.settings.maxEntryBytes) {
-      this.#statsFor(model).too_large++;
+      this.#statsFor(this.#row(model)).too_large++;
       return;
     }
     const now = this.#deps.clock.now();

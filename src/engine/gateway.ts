@@ -167,6 +167,7 @@ export class Engine {
       warn: (message) => this.#log.warn({}, message),
       serve: (op, body, req) => this.#serve(op as Operation, body, req),
       modelSetting: (name) => (Object.hasOwn(this.config.models, name) ? this.config.models[name].cache : undefined),
+      configured: (name) => Object.hasOwn(this.config.models, name),
       priceOf: (target) => prices.get(target),
     });
   }

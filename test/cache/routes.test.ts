@@ -56,6 +56,8 @@ describe("cache routes, fronts and scope", () => {
 
   test("GET /v1/cache/stats counts hits, misses, entries, bytes and savings per model, and the caches around routing", async () => {
     await post(`${s.gw.url}/v1/chat/completions`, chat("other"), as(KEY_A));
+    assert.equal((await post(`${s.gw.url}/v1/chat/completions`, chat("up/direct-1"), as(KEY_A))).status, 200);
+    await post(`${s.gw.url}/v1/chat/completions`, chat("up/direct-2"), as(KEY_A));
     await rawRequest(s.gw.url, "/v1/models", { headers: as(KEY_A) });
     await rawRequest(s.gw.url, "/v1/models", { headers: as(KEY_A) });
     const res = await rawRequest(s.gw.url, "/v1/cache/stats", { headers: as(KEY_A) });
@@ -69,6 +71,8 @@ describe("cache routes, fronts and scope", () => {
     assert.ok(stats.bytes > 0);
     assert.equal(stats.models.other.misses, 1);
     assert.equal(stats.models.other.entries, 1);
+    assert.equal(stats.models["(other)"].misses, 2, "names the config does not define share one row");
+    assert.equal(stats.models["up/direct-1"], undefined);
     assert.ok(stats.models.m.saved_output_tokens > 0);
     assert.ok(stats.saved_cost > 0, "up/x has a price");
     assert.equal(stats.around_routing.model_lists.misses, 1);
