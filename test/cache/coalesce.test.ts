@@ -122,6 +122,38 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     }
     assert.ok(sdkErr instanceof OpenAI.BadRequestError);
     assert.equal(s.gw.engine.cacheStats().entries, 0);
+
+    // Anthropic clients sharing a call get Anthropic's error shape, whole or streamed.
+    const messages = { model: "m", max_tokens: 20, messages: [{ role: "user", content: "fail for both" }] };
+    const before2 = coalesced();
+    const anthropicPending = [post(`${s.gw.url}/v1/messages`, messages), post(`${s.gw.url}/v1/messages`, { ...messages, stream: true })];
+    await until(() => coalesced() === before2 + 1 && s.mock.holding().length === 1);
+    upstreamClock.advance(1000);
+    for (const r of await Promise.all(anthropicPending)) {
+      assert.equal(r.status, 400);
+      const o = JSON.parse(r.text);
+      assert.equal(o.type, "error");
+      assert.equal(o.error.type, "invalid_request_error");
+    }
+    assert.equal(calls(s.mock), 2);
+  });
+
+  test("a stream that fails under way ends every waiter's stream with the same events and one error event", async () => {
+    s.mock.setFault("reset-mid;after=2");
+    const before = coalesced();
+    const body = chat("m", { seed: 16, stream: true });
+    const pending = [post(`${s.gw.url}${CHAT}`, body), post(`${s.gw.url}${CHAT}`, body), post(`${s.gw.url}${CHAT}`, { ...body, stream: false })];
+    await until(() => coalesced() === before + 2 && s.mock.holding().length === 1);
+    upstreamClock.advance(1000);
+    const [a, b, whole] = await Promise.all(pending);
+    assert.equal(calls(s.mock), 1);
+    assert.equal(a.text, b.text);
+    const events = a.text.trim().split("\n\n");
+    assert.equal(JSON.parse(events.at(-1)!.slice(6)).error.code, "SY_ERR_UPSTREAM_RESET");
+    assert.ok(events.length > 1, "the events before the failure came first");
+    assert.equal(whole.status, 502, "the whole-answer waiter gets the failure as its error");
+    assert.equal(JSON.parse(whole.text).error.code, "SY_ERR_UPSTREAM_RESET");
+    assert.equal(s.gw.engine.cacheStats().entries, 0);
   });
 
   test("different requests are never merged", async () => {
