@@ -489,10 +489,10 @@ export const configSchema = strict({
     .nullish()
     .describe('Upstream providers, by name. Targets refer to them, and a request may address one directly as "NAME/model", so a name cannot contain "/".'),
   models: mapOf(model).nullish().describe('The models clients can ask for, by the name they send as "model".'),
-  cache: cache.nullish().describe("The response cache and request coalescing: off unless enabled. See docs/caching.md."),
   pricing: mapOf(price)
     .nullish()
     .describe('Prices per million tokens, { input, output }, by "provider/model" or by upstream model name, for strategy: cost. A target\'s own cost wins.'),
+  cache: cache.nullish().describe("The response cache and request coalescing: off unless enabled. See docs/caching.md."),
 });
 
 /** The validated file: snake_case, ms and bytes, anything left out still null/undefined. */
