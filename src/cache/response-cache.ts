@@ -1,58 +1,17 @@
-import type { AnswerContext } from "../codecs/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Clock, Random } from "../time/clock.ts";
 import { type CacheAnswer, channels } from "../telemetry/channels.ts";
-import { bodyToStream, convertible, streamToBody } from "./convert.ts";
+import { convertible } from "./convert.ts";
 import { directives } from "./directives.ts";
 import { cacheKey } from "./key.ts";
 import { type Entry, LruEntries, type Saved } from "./lru.ts";
 import { CacheFile } from "./persist.ts";
 import { type AnswerHead, Recording } from "./recording.ts";
-import { type ChunkTransform, ReplayStream } from "./replay.ts";
-import { dropUsageChunk, freshIds, randomHex } from "./rewrite.ts";
-import { emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
+import { ReplayStream } from "./replay.ts";
+import { type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
+import { answerFrom, askedForUsage, usageFilter, type Want } from "./answer.ts";
 import type { Answer, CacheInfo, CacheRequest, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
-
-/** What `GET /v1/cache/stats` reports of the response cache. */
-export interface CacheReport {
-  enabled: boolean;
-  coalesce: boolean;
-  scope: "shared" | "key";
-  hits: number;
-  misses: number;
-  hit_rate: number;
-  entries: number;
-  bytes: number;
-  max_bytes: number;
-  evictions: number;
-  coalesced: number;
-  in_flight: number;
-  saved_tokens: { input: number; output: number };
-  saved_cost: number;
-  models: Record<string, ModelCacheStats & { entries: number; bytes: number; hit_rate: number }>;
-}
-
-/** The report of a gateway whose cache and coalescing are off. */
-export function offReport(): CacheReport {
-  return {
-    enabled: false,
-    coalesce: false,
-    scope: "shared",
-    hits: 0,
-    misses: 0,
-    hit_rate: 0,
-    entries: 0,
-    bytes: 0,
-    max_bytes: 0,
-    evictions: 0,
-    coalesced: 0,
-    in_flight: 0,
-    saved_tokens: { input: 0, output: 0 },
-    saved_cost: 0,
-    models: {},
-  };
-}
 
 export interface CacheSettings {
   /** Store answers and answer from them. */
@@ -94,24 +53,10 @@ interface Flight {
   readers: number;
 }
 
-/** What one request wants of an answer. */
-interface Want {
-  op: string;
-  model: string;
-  stream: boolean;
-  /** OpenAI's stream_options.include_usage, as this client sent it. */
-  usage: boolean;
-}
-
 /** The stats row of requests for models the config does not define ("provider/model" names). */
 const OTHER_MODELS = "(other)";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function askedForUsage(body: Record<string, unknown>): boolean {
-  const o = body.stream_options;
-  return isObject(o) && o.include_usage === true;
-}
 
 function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new GatewayError("SY_ERR_INTERNAL", "internal error", { cause: err });
@@ -196,7 +141,7 @@ export class ResponseCache {
         stats.saved_output_tokens += saved.outputTokens;
         stats.saved_cost += saved.cost;
         this.#publish(req, op, model, "hit", false);
-        return this.#answer(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, () => {});
+        return answerFrom(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, this.#deps, () => {});
       }
     }
     const info: CacheInfo = { status: !store ? "bypass" : d.noCache ? "refresh" : "miss" };
@@ -382,55 +327,17 @@ export class ResponseCache {
       return { ...rec.head!, stream: r, cache: info };
     }
     try {
-      return this.#answer(rec, want, false, info, () => {});
+      return answerFrom(rec, want, false, info, this.#deps, () => {});
     } finally {
       leave();
     }
   }
 
-  /**
-   * An answer from a recording in the form the request wants. `fresh`: it is
-   * a replay, and gets its own id and created time. A form the recording is
-   * not in is converted, which also writes fresh ids.
-   */
-  #answer(rec: Recording, want: Want, fresh: boolean, info: CacheInfo, leave: () => void): Answer {
-    const head = rec.head!;
-    const base = { status: head.status, contentType: head.contentType, target: head.target, attempts: [], cache: info };
-    if (rec.streamed === want.stream) {
-      if (!want.stream) {
-        const rewrite = fresh ? freshIds(rec.body!.toString("latin1", 0, 512), this.#deps.random, this.#deps.clock.now() / 1000) : undefined;
-        return { ...base, attempts: fresh ? [] : head.attempts, body: rewrite === undefined ? rec.body! : Buffer.from(rewrite(rec.body!.toString("utf8"))) };
-      }
-      let transform = usageFilter(want);
-      if (fresh && rec.chunks.length > 0) {
-        const rewrite = freshIds(rec.chunks[0].toString("utf8"), this.#deps.random, this.#deps.clock.now() / 1000);
-        if (rewrite !== undefined) {
-          const drop = transform;
-          transform = (c) => {
-            const kept = drop === undefined ? c : drop(c);
-            return kept.length === 0 ? kept : Buffer.from(rewrite(kept.toString("utf8")));
-          };
-        }
-      }
-      return { ...base, stream: new ReplayStream(rec, transform, leave) };
-    }
-    const ctx: AnswerContext = { model: want.model, id: randomHex(this.#deps.random), created: Math.floor(this.#deps.clock.now() / 1000), includeUsage: want.usage };
-    if (want.stream) {
-      const converted = Recording.finished(head, undefined, bodyToStream(want.op, rec.body!, ctx));
-      return { ...base, contentType: "text/event-stream", stream: new ReplayStream(converted, undefined, leave) };
-    }
-    return { ...base, contentType: "application/json", body: streamToBody(want.op, rec.chunks, ctx) };
-  }
 }
 
 function tagged(a: Answer, info: CacheInfo): Answer {
   a.cache = info;
   return a;
-}
-
-/** OpenAI chat streams carry a usage chunk only for clients that asked. */
-function usageFilter(want: Want): ChunkTransform | undefined {
-  return want.op === "chat" && !want.usage ? dropUsageChunk : undefined;
 }
 
 /** The sink a flight's upstream stream is written into: every event kept, never full. */

@@ -33,3 +33,43 @@ export function hitRate(hits: number, misses: number): number {
   const n = hits + misses;
   return n === 0 ? 0 : Math.round((hits / n) * 10_000) / 10_000;
 }
+
+/** What `GET /v1/cache/stats` reports of the response cache. */
+export interface CacheReport {
+  enabled: boolean;
+  coalesce: boolean;
+  scope: "shared" | "key";
+  hits: number;
+  misses: number;
+  hit_rate: number;
+  entries: number;
+  bytes: number;
+  max_bytes: number;
+  evictions: number;
+  coalesced: number;
+  in_flight: number;
+  saved_tokens: { input: number; output: number };
+  saved_cost: number;
+  models: Record<string, ModelCacheStats & { entries: number; bytes: number; hit_rate: number }>;
+}
+
+/** The report of a gateway whose cache and coalescing are off. */
+export function offReport(): CacheReport {
+  return {
+    enabled: false,
+    coalesce: false,
+    scope: "shared",
+    hits: 0,
+    misses: 0,
+    hit_rate: 0,
+    entries: 0,
+    bytes: 0,
+    max_bytes: 0,
+    evictions: 0,
+    coalesced: 0,
+    in_flight: 0,
+    saved_tokens: { input: 0, output: 0 },
+    saved_cost: 0,
+    models: {},
+  };
+}

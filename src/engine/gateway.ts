@@ -40,8 +40,8 @@ import { RelayStream } from "./relay.ts";
 import { RouteTable } from "./routes.ts";
 import type { GatewayResult, RequestContext } from "./types.ts";
 import { validateRequest } from "./validate.ts";
-import { offReport, ResponseCache } from "../cache/response-cache.ts";
-import { hitRate } from "../cache/stats.ts";
+import { ResponseCache } from "../cache/response-cache.ts";
+import { hitRate, offReport } from "../cache/stats.ts";
 import { tokenCountCache } from "../limits/tokens.ts";
 
 export interface EngineOptions {
