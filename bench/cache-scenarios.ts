@@ -1,7 +1,7 @@
 /**
  * What the response cache costs and saves. A hit is measured as the latency
- * of the whole answer over one connection, against the plain gateway going
- * upstream for it. The miss path is measured as throughput over 64
+ * of the whole answer over one connection, and as a replayed 20-chunk
+ * stream, against the plain gateway going upstream for it. The miss path is measured as throughput over 64
  * connections with the cache on and every request sent `Cache-Control:
  * no-cache` (so each one is hashed, fetched, recorded and stored again) and
  * coalescing off (the load's identical concurrent requests would otherwise
@@ -11,7 +11,7 @@ import { KB } from "./bodies.ts";
 import type { Driver } from "./load.ts";
 import type { Options } from "./options.ts";
 import type { Scenario } from "./scenarios.ts";
-import { closedLoop } from "./scenarios.ts";
+import { closedLoop, streaming } from "./scenarios.ts";
 
 const CACHE = { enabled: true, ttl: "1h" };
 /** The load repeats a few bodies over 64 connections: coalescing would merge them, which measures savings, not the miss path's cost. */
@@ -45,8 +45,16 @@ export function cacheScenarios(o: Options, driver: Driver): Scenario[] {
     false,
     o.warmEvery,
   );
+  const stream = streaming(o, "s20", 20, o.streamConcurrency);
   return [
     { ...hit, onlyTargets: ["switchyard", "switchyard-cache-hit"] },
+    {
+      ...stream,
+      id: "cache-hit-stream-20",
+      title: "Cache hit, 20-chunk stream",
+      describe: `${o.streamConcurrency} concurrent 20-chunk streams: the plain gateway relays the upstream's (one chunk every 2.5 ms); the cached one replays the stored events at once.`,
+      onlyTargets: ["switchyard", "switchyard-cache-hit"],
+    },
     { ...miss, onlyTargets: ["switchyard", "switchyard-cache-miss"] },
   ];
 }

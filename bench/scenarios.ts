@@ -172,7 +172,7 @@ function fixedRate(o: Options): Scenario {
   };
 }
 
-function streaming(o: Options, flavour: "s20" | "s200", chunks: number, concurrency: number): Scenario {
+export function streaming(o: Options, flavour: "s20" | "s200", chunks: number, concurrency: number): Scenario {
   const warmupS = o.clientWarmupS;
   const spec = (t: Target): StreamSpec => ({
     url: t.url(flavour),

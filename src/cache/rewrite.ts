@@ -36,12 +36,16 @@ export function freshIds(sample: string, random: Random, nowSeconds: number): ((
   };
 }
 
+const NULL_USAGE = ',"usage":null';
+
 /**
  * Drops OpenAI's usage chunk (`"choices":[]` with a usage object) from whole
  * events, for a client that did not ask for it: the gateway asks for usage
  * on every stream it records, so that replays and stats have it.
  */
 export function dropUsageChunk(chunk: Buffer): Buffer {
+  // Asked for usage, OpenAI also writes `"usage":null` into every other chunk: gone too, as it would be unasked.
+  if (chunk.indexOf(NULL_USAGE) !== -1) chunk = Buffer.from(chunk.toString("utf8").replaceAll(NULL_USAGE, ""));
   if (chunk.indexOf('"choices":[]') === -1) return chunk;
   const kept: Buffer[] = [];
   for (let rest = chunk; rest.length > 0; ) {

@@ -60,6 +60,7 @@ describe("coalescing: identical requests in flight share one upstream call", () 
         assert.equal(got.text, REPLY);
         assert.ok(got.done, "the stream ends with [DONE]");
         assert.doesNotMatch(r.text, /"choices":\[\]/, "no usage chunk for a client that did not ask");
+        assert.doesNotMatch(r.text, /"usage"/, "and no usage field at all");
       } else {
         assert.equal(JSON.parse(r.text).choices[0].message.content, REPLY);
       }
