@@ -12,10 +12,29 @@ export function randomHex(random: Random, length = 24): string {
   return out.slice(0, length);
 }
 
+const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * Fresh random characters in the shape of `old`: hex digits for hex digits,
+ * letters and digits for the rest, separators kept, so a replayed answer is
+ * as long as the original (a UUID stays a UUID).
+ */
+function sameShape(old: string, random: Random): string {
+  if (old.length === 0) return randomHex(random);
+  let out = "";
+  for (const c of old) {
+    if (/[0-9a-f]/.test(c)) out += "0123456789abcdef"[Math.floor(random() * 16)];
+    else if (/[A-Za-z0-9]/.test(c)) out += ALNUM[Math.floor(random() * ALNUM.length)];
+    else out += c;
+  }
+  return out;
+}
+
 /**
  * Rewrites an answer's id and `created` time wherever they occur, so that a
  * replayed answer reads as a new one: `chatcmpl-…`, `resp_…`, `msg_…` keep
- * their prefix with fresh random digits, and created times become now.
+ * their prefix and shape with fresh random characters, and created times
+ * become now.
  * Undefined when the answer carries neither (embeddings).
  */
 export function freshIds(sample: string, random: Random, nowSeconds: number): ((text: string) => string) | undefined {
@@ -23,7 +42,7 @@ export function freshIds(sample: string, random: Random, nowSeconds: number): ((
   const created = CREATED.exec(sample);
   if (id === null && created === null) return undefined;
   const oldId = id === null ? undefined : `"${id[1]}"`;
-  const newId = id === null ? undefined : `"${id[2]}${randomHex(random)}"`;
+  const newId = id === null ? undefined : `"${id[2]}${sameShape(id[1].slice(id[2].length), random)}"`;
   const oldCreated = created?.[2];
   const now = String(Math.floor(nowSeconds));
   return (text) => {
