@@ -10,7 +10,7 @@ import { type AnswerHead, Recording } from "./recording.ts";
 import { ReplayStream } from "./replay.ts";
 import { type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
 import { answerFrom, askedForUsage, usageFilter, type Want } from "./answer.ts";
-import type { Answer, CacheInfo, CacheRequest, Serve, Sink } from "./types.ts";
+import type { Answer, CacheInfo, CacheRequest, CacheStatus, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
 
 export interface CacheSettings {
@@ -126,7 +126,12 @@ export class ResponseCache {
     if (!store && !coalesce) {
       stats.bypasses++;
       this.#publish(req, op, model, "bypass", false);
-      return tagged(await serve(op, body, req), { status: "bypass" });
+      return serve(op, body, req).then(
+        (a) => tagged(a, { status: "bypass" }),
+        (err: unknown) => {
+          throw marked(err, "bypass");
+        },
+      );
     }
     const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
     const tenant = this.settings.scope === "key" ? (req.tenant ?? "") : undefined;
@@ -155,7 +160,9 @@ export class ResponseCache {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
       flight = this.#start(key, op, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
     }
-    return this.#join(flight, want, info, req);
+    return this.#join(flight, want, info, req).catch((err: unknown) => {
+      throw marked(err, info.status);
+    });
   }
 
   /** Drops every entry, or a model's; returns how many. */
@@ -333,6 +340,19 @@ export class ResponseCache {
     }
   }
 
+}
+
+/** What the cache had done for a request that failed, for the front's `x-switchyard-cache` header. */
+const failedAs = new WeakMap<object, CacheStatus>();
+
+function marked(err: unknown, status: CacheStatus): unknown {
+  if (typeof err === "object" && err !== null) failedAs.set(err, status);
+  return err;
+}
+
+/** How the cache took part in a request that failed with `err`; undefined when it did not. */
+export function cacheStatusOf(err: unknown): CacheStatus | undefined {
+  return typeof err === "object" && err !== null ? failedAs.get(err) : undefined;
 }
 
 function tagged(a: Answer, info: CacheInfo): Answer {

@@ -17,6 +17,7 @@ import { operatorGuard } from "./admin-auth.ts";
 import { corsFor } from "./cors.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { cacheRoutes } from "./cache-routes.ts";
+import { cacheStatusOf } from "../cache/response-cache.ts";
 import type { RequestContext } from "../engine/types.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
 import { anthropicShape } from "./anthropic-shape.ts";
@@ -63,6 +64,13 @@ function cacheContext(ctx: RequestContext, req: IncomingMessage, key: GatewayKey
   if (typeof ttl === "string") ctx.cacheTtl = ttl;
   // The key itself, not its name (names follow positions when unset): it only ever goes into the key's hash.
   if (key !== undefined) ctx.tenant = key.key;
+}
+
+/** A failed answer still says how the cache took part, when it did; the error goes on to be written. */
+function failedCached(res: ServerResponse, err: unknown): never {
+  const status = cacheStatusOf(err);
+  if (status !== undefined && !res.headersSent) res.setHeader("x-switchyard-cache", status);
+  throw err;
 }
 
 const MODEL_PATH = /^(\/v1)?\/models\/./;
@@ -126,7 +134,8 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     const ctx: RequestContext = { requestId, controller, passHeaders };
     if (cached) cacheContext(ctx, req, scoped ? key : undefined);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    const result = await engine.handle(op, parseJson(await readBody(req, maxBody)), ctx);
+    const answer = engine.handle(op, parseJson(await readBody(req, maxBody)), ctx);
+    const result = cached ? await answer.catch((err: unknown) => failedCached(res, err)) : await answer;
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };
 

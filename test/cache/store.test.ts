@@ -122,7 +122,10 @@ describe("response cache: hits, misses, expiry, eviction", () => {
 
   test("only complete successes are stored: not an upstream error, not a stream cut off", async () => {
     s.mock.setFault("status=400");
-    assert.equal((await ask(chat("m", { seed: 1 }))).status, 400);
+    const failed = await ask(chat("m", { seed: 1 }));
+    assert.equal(failed.status, 400);
+    assert.equal(failed.headers.get("x-switchyard-cache"), "miss", "a failed answer says how the cache took part too");
+    assert.equal((await ask(chat("never", { seed: 1 }))).headers.get("x-switchyard-cache"), "bypass");
     s.mock.setFault(null);
     assert.equal((await ask(chat("m", { seed: 1 }))).headers.get("x-switchyard-cache"), "miss");
 
