@@ -246,7 +246,8 @@ describe("slow and idle clients (server.timeouts, server.max_connections)", () =
     socket.write("GET /health HTTP/1.1\r\nhost: x\r\n\r\n");
     const reply = await closed;
     assert.match(reply, /^HTTP\/1\.1 200 /);
-    assert.doesNotMatch(reply, /408/);
+    // One answer only: no second status line (a 408) before the close. (The request id is random: it may hold "408".)
+    assert.equal(reply.match(/^HTTP\/1\.1 /gm)?.length, 1);
   });
 
   test("a stream that lasts longer than the request timeouts is not cut", async () => {
