@@ -37,6 +37,9 @@ export interface Route {
 
 const MAX_DIRECT_ROUTES = 10_000;
 
+/** Whether a target ("provider/model") is switched off at runtime, itself or its provider (the admin API). */
+export type Off = (provider: string, label: string) => boolean;
+
 /** `claude-haiku-*` → /^claude-haiku-.*$/: `*` matches any run of characters, everything else itself. */
 function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
@@ -57,9 +60,11 @@ export class RouteTable {
   readonly #patterns: Array<{ re: RegExp; route: Route }> = [];
   /** Live target statistics, for the strategies that read them. */
   readonly #view: TargetView | undefined;
+  readonly #off: Off | undefined;
 
-  constructor(config: GatewayConfig, providers: Map<string, ProviderRuntime>, defaultRetry: RetryPolicy, view?: TargetView) {
+  constructor(config: GatewayConfig, providers: Map<string, ProviderRuntime>, defaultRetry: RetryPolicy, view?: TargetView, off?: Off) {
     this.#providers = providers;
+    this.#off = off;
     this.#defaultRetry = defaultRetry;
     this.#view = view;
     for (const model of Object.values(config.models)) {
@@ -144,10 +149,12 @@ export class RouteTable {
       const timeouts = runtime.prepared.config.timeouts;
       deadlineMs = Math.max(deadlineMs, timeouts.total);
       if (timeouts.total === 0) unlimited = true;
-      // Switched off: out of the plan, so it costs nothing per request (failover reports a model left with none).
-      if (t.disabled === true || runtime.prepared.config.disabled === true) continue;
+      const label = `${t.provider}/${t.model}`;
+      // Switched off, in the config or at runtime: out of the plan, so it costs nothing per request
+      // (failover reports a model left with none). Runtime switches rebuild the table.
+      if (t.disabled === true || runtime.prepared.config.disabled === true || this.#off?.(t.provider, label) === true) continue;
       const target: PreparedTarget = {
-        label: `${t.provider}/${t.model}`,
+        label,
         model: t.model,
         priority: t.priority,
         weight: t.weight,

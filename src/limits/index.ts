@@ -29,8 +29,8 @@ export interface LimitsDeps {
   store: Store;
   /** The gateway: events carry it, and only its own stream ends count. */
   gateway: object;
-  /** The counters shared between workers, and where the limits' slots begin in it (see limitSlots). */
-  shared?: { buffer: SharedArrayBuffer; offset: number };
+  /** The counters shared between workers, and each limit's slot in it by name (see limitSlots). */
+  shared?: { buffer: SharedArrayBuffer; slotOf: (name: string) => number | undefined };
   /** Token counting for tpm limits; the real tokenizer by default. */
   tokens?: TokenCounter;
 }
@@ -145,9 +145,11 @@ export function createLimits(config: GatewayConfig, deps: LimitsDeps): GatewayLi
 
   // --- concurrency
   const view = deps.shared === undefined ? undefined : new Int32Array(deps.shared.buffer);
-  const fits = view !== undefined && view.length >= deps.shared!.offset + slotNames.length;
-  const slots = (i: number): Slots => (fits ? new SharedSlots(view!, deps.shared!.offset + i) : new LocalSlots());
-  const queue = (name: string, what: string, limit: number) => new SlotQueue(name, what, limit, slots(slotNames.indexOf(name)), clock, gateway);
+  const slots = (name: string): Slots => {
+    const i = deps.shared?.slotOf(name);
+    return view !== undefined && i !== undefined && i < view.length ? new SharedSlots(view, i) : new LocalSlots();
+  };
+  const queue = (name: string, what: string, limit: number) => new SlotQueue(name, what, limit, slots(name), clock, gateway);
   const max = config.server.maxInFlight;
   const server = max === undefined ? undefined : queue("server", "the gateway (server.max_in_flight)", max);
   const providerQueues = new Map<string, SlotQueue>();

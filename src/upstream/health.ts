@@ -93,15 +93,25 @@ export class HealthTracker {
     return this.#probed.size;
   }
 
-  /** `inFlight` holds one slot per provider, in config order; shared between workers when they run. */
-  constructor(runtimes: Map<string, ProviderRuntime>, clock: Clock, secrets: string[], inFlight?: Counters, keyFor: (provider: string) => number = () => 0) {
+  /**
+   * `inFlight` holds one slot per provider, shared between workers when they run: `slotOf` names it
+   * (state/slot-table.ts), else config order.
+   */
+  constructor(
+    runtimes: Map<string, ProviderRuntime>,
+    clock: Clock,
+    secrets: string[],
+    inFlight?: Counters,
+    keyFor: (provider: string) => number = () => 0,
+    slotOf?: (provider: string) => number | undefined,
+  ) {
     this.#runtimes = runtimes;
     this.#clock = clock;
     this.#secrets = secrets;
     this.#keyFor = keyFor;
     this.#inFlight = inFlight ?? new Counters(runtimes.size);
     let slot = 0;
-    for (const name of runtimes.keys()) this.#passive.set(name, { slot: slot++ });
+    for (const name of runtimes.keys()) this.#passive.set(name, { slot: slotOf?.(name) ?? slot++ });
   }
 
   started(provider: string): void {

@@ -60,6 +60,9 @@ export function planPools(providers: Iterable<ProviderConfig>): Map<string, Pool
   return plans;
 }
 
+const samePlan = (a: PoolPlan, b: PoolPlan): boolean =>
+  a.connections === b.connections && a.keepAliveTimeout === b.keepAliveTimeout && a.http2 === b.http2 && a.connectTimeout === b.connectTimeout;
+
 /**
  * One keep-alive undici pool per upstream origin, shared by every request to
  * that origin. The registry is planned from the whole provider list before any
@@ -99,6 +102,30 @@ export class PoolRegistry {
     });
     this.#pools.set(origin, pool);
     return pool;
+  }
+
+  /**
+   * Takes over the pools `previous` has built to origins planned the same way
+   * here, so that a config reload keeps the connections to an upstream it
+   * leaves as it was. They leave `previous`: closing it spares them.
+   * Returns the origins taken over.
+   */
+  adopt(previous: PoolRegistry): string[] {
+    const kept: string[] = [];
+    for (const [origin, pool] of previous.#pools) {
+      const mine = this.#plans.get(origin);
+      const theirs = previous.#plans.get(origin);
+      if (mine === undefined || theirs === undefined || this.#pools.has(origin) || !samePlan(mine, theirs)) continue;
+      this.#pools.set(origin, pool);
+      previous.#pools.delete(origin);
+      kept.push(origin);
+    }
+    return kept;
+  }
+
+  /** The origins whose pool has been built. */
+  built(): string[] {
+    return [...this.#pools.keys()];
   }
 
   async close(): Promise<void> {
