@@ -17,6 +17,7 @@ import type { ListedModel } from "../upstream/model-list.ts";
 import type { TargetStats } from "../upstream/target-stats.ts";
 import { failover } from "./failover.ts";
 import { counterNames, Generation, type GenerationDeps } from "./generation.ts";
+import { configuredTargets, knownName, serverRestartKeys, type Switch, Switches, type TargetState } from "./switches.ts";
 import { RelayStream } from "./relay.ts";
 import type { RouteTable } from "./routes.ts";
 import type { GatewayResult, RequestContext } from "./types.ts";
@@ -46,6 +47,23 @@ export interface EngineOptions {
   targetStats?: boolean;
 }
 
+/** What a reload did. */
+export interface ReloadResult {
+  /** Server settings that changed but need a restart (host, port, workers, …): the running ones stay. */
+  needsRestart: string[];
+  /** Runtime switches dropped because the new config changed what they name. */
+  droppedSwitches: string[];
+}
+
+/** A provider or a target as the admin API lists it. */
+export interface AdminEntry {
+  state: TargetState;
+  /** Where a disabled state comes from. */
+  by?: "config" | "admin";
+  in_flight: number;
+  breaker?: ReturnType<typeof breakerHealth>;
+}
+
 /** A provider's health, with its limits when it has any. */
 export type ProviderReport = ProviderHealth & { limits?: ProviderLimitsReport };
 
@@ -73,6 +91,9 @@ export class Engine {
   readonly cache: ResponseCache | undefined;
   /** Older generations with requests still under way, until each is released. */
   readonly #retiring = new Set<Generation>();
+  readonly #switches = new Switches();
+  /** Shutting down: requests under way finish, /health says so (server/shutdown.ts). */
+  draining = false;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -95,8 +116,9 @@ export class Engine {
       shared,
       directRetry: options.directRetry,
       demoTokenGapMs: options.demoTokenGapMs,
-      off: undefined,
-      keepStats: options.targetStats === true,
+      off: this.#switches.off,
+      // With the admin API on, targets' in-flight counts are kept for GET /admin/targets.
+      keepStats: options.targetStats ?? config.server.adminKey !== undefined,
     };
     this.#gen = new Generation(config, this.#deps);
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
@@ -296,6 +318,83 @@ export class Engine {
       token_counts: named(tokenCountCache, tokenCountCache.entries),
     };
     return { ...(this.cache?.stats() ?? offReport()), around_routing: around };
+  }
+
+  /**
+   * Serves new requests from `next` (validated already: see config/load.ts).
+   * Requests under way finish on the generation they started with, whose
+   * resources are released after the last one; pools to origins planned the
+   * same way are carried over. Server settings stay as they are (they need a
+   * restart), except server.max_in_flight, which the limits apply.
+   */
+  reload(next: GatewayConfig, counterSlots?: Array<[string, number]>): ReloadResult {
+    const old = this.#gen;
+    // With workers the main thread gives new names their slots; engines that number them alike do so again.
+    if (counterSlots !== undefined) this.#deps.slots.merge(counterSlots);
+    else if (this.#deps.shared !== undefined) this.#deps.slots.assign(counterNames(next));
+    const needsRestart = serverRestartKeys(old.config, next);
+    const config: GatewayConfig = { ...next, server: { ...old.config.server, maxInFlight: next.server.maxInFlight } };
+    if (config.server.maxInFlight === undefined) delete config.server.maxInFlight;
+    const droppedSwitches = this.#switches.carry(old.config, config);
+    this.#gen = new Generation(config, this.#deps, old);
+    this.#retiring.add(old);
+    void old.retire().then(() => this.#retiring.delete(old));
+    return { needsRestart, droppedSwitches };
+  }
+
+  /** Generations still serving requests begun before a reload (tests watch them drain). */
+  get retiring(): number {
+    return this.#retiring.size;
+  }
+
+  /**
+   * Switches a provider or a target ("provider/model") for new requests:
+   * disabled or draining ones get none; requests under way finish. Throws a
+   * 404 GatewayError naming what the config does not know.
+   */
+  setSwitch(provider: string, model: string | undefined, to: Switch | "enabled"): string {
+    const name = knownName(this.#gen.config, provider, model);
+    this.#switches.set(name, to);
+    this.#gen.reroute();
+    return name;
+  }
+
+  /** Closes the breaker of a provider or a configured target; false when it has none. */
+  async resetBreaker(provider: string, model?: string): Promise<boolean> {
+    const name = knownName(this.#gen.config, provider, model);
+    return (await this.#gen.breakers?.reset(name)) ?? false;
+  }
+
+  /** Every provider and configured target with its state, in-flight count and breaker, for GET /admin/targets. */
+  async adminTargets(): Promise<{ providers: Record<string, AdminEntry>; targets: Record<string, AdminEntry & { provider: string; model: string }> }> {
+    const gen = this.#gen;
+    const views = await gen.breakers?.views();
+    const stateOf = (name: string, inConfig: boolean, inFlight: number): Pick<AdminEntry, "state" | "by"> => {
+      const sw = this.#switches.get(name);
+      if (sw === "draining") return { state: inFlight > 0 ? "draining" : "drained", by: "admin" };
+      if (sw === "disabled") return { state: "disabled", by: "admin" };
+      return inConfig ? { state: "disabled", by: "config" } : { state: "enabled" };
+    };
+    const providers: Record<string, AdminEntry> = {};
+    for (const p of Object.values(gen.config.providers)) {
+      const inFlight = gen.health.inFlight(p.name);
+      const entry: AdminEntry = { ...stateOf(p.name, p.disabled === true, inFlight), in_flight: inFlight };
+      const view = views?.providers.get(p.name);
+      if (view !== undefined) entry.breaker = breakerHealth(view);
+      providers[p.name] = entry;
+    }
+    const targets: Record<string, AdminEntry & { provider: string; model: string }> = {};
+    for (const [label, t] of configuredTargets(gen.config)) {
+      const inFlight = gen.targets?.inFlight(label) ?? 0;
+      let st = stateOf(label, t.disabled, inFlight);
+      // A target of a provider switched off is off too.
+      if (st.state === "enabled" && providers[t.provider]?.by === "admin") st = { state: providers[t.provider].state === "disabled" ? "disabled" : inFlight > 0 ? "draining" : "drained", by: "admin" };
+      const entry = { provider: t.provider, model: t.model, ...st, in_flight: inFlight } as AdminEntry & { provider: string; model: string };
+      const view = views?.targets.get(label);
+      if (view !== undefined) entry.breaker = breakerHealth(view);
+      targets[label] = entry;
+    }
+    return { providers, targets };
   }
 
   newRequestId(): string {

@@ -9,6 +9,8 @@ import { countRequestTokens } from "../limits/tokens.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Operation } from "../providers/types.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
+import type { AdminControl } from "./admin-control.ts";
+import { adminRoutes } from "./admin-routes.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
 import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
@@ -101,8 +103,9 @@ function serverOptions(s: ServerConfig) {
  * The HTTP front: a thin layer that turns requests into engine calls and
  * engine results (or errors) into OpenAI-shaped responses.
  */
-export function createHttpServer(engine: Engine, logger: Logger = silentLogger): Server {
+export function createHttpServer(engine: Engine, logger: Logger = silentLogger, admin?: AdminControl): Server {
   const settings = engine.config.server;
+  const adminApi = adminRoutes(engine, logger, admin);
   const maxBody = settings.maxBody;
   const compression = settings.compression;
   const cors = corsFor(settings.cors);
@@ -179,7 +182,13 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
   add("/admin/cache", { DELETE: cacheApi.purge }, true);
   add(
     "/health",
-    { GET: async (_req, res) => json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }) },
+    {
+      GET: async (_req, res) =>
+        // While shutting down: 503, so that a load balancer stops sending.
+        engine.draining
+          ? json(res, 503, { status: "draining" })
+          : json(res, 200, { status: "ok", uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
+    },
     true,
   );
   add("/health/upstream", {
@@ -213,6 +222,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger):
     let handler: Handler | undefined;
     let key: GatewayKey | undefined;
     cors?.apply(req, res);
+    if (path.startsWith("/admin/")) return void adminApi(req, res, path);
     try {
       if (route !== undefined && req.method === "OPTIONS") {
         // A browser's preflight carries no credentials: it is answered before the key check.

@@ -156,6 +156,20 @@ export class Breaker {
     await this.#store.compareAndSet(this.key, raw, JSON.stringify(next));
   }
 
+  /**
+   * Closes it now, whatever its phase (an operator's reset): a new closed
+   * period, so the failures counted so far no longer count, and no trips.
+   */
+  async reset(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const raw = await this.#store.get(this.key);
+      if (raw === undefined) return;
+      const s = this.#parse(raw);
+      const closed: Stored = { phase: "closed", gen: s.gen + 1, trips: 0 };
+      if (await this.#store.compareAndSet(this.key, raw, JSON.stringify(closed))) return;
+    }
+  }
+
   /** The state of every attempt is read again; the same text is parsed once. */
   #parse(raw: string): Stored {
     if (raw !== this.#lastRaw) {

@@ -116,6 +116,17 @@ export class Breakers {
     }
   }
 
+  /**
+   * Closes the breaker of a provider ("name") or of a configured target
+   * ("provider/model"); false when it has none.
+   */
+  async reset(name: string): Promise<boolean> {
+    const b = name.includes("/") ? this.#labels.get(name) : this.#providers.get(name);
+    if (b === undefined) return false;
+    await b.reset();
+    return true;
+  }
+
   /** Breaker state per provider and per target, for /health/upstream. */
   async views(): Promise<{ providers: Map<string, BreakerView>; targets: Map<string, BreakerView> }> {
     const providers = new Map<string, BreakerView>();
