@@ -55,6 +55,8 @@ export const DEFAULTS: Defaults = Object.freeze({
     timeouts: Object.freeze({ headers: 10 * SECOND, body: 30 * SECOND, keepAlive: 5 * SECOND }),
     maxConnections: 10_000,
     compression: Object.freeze({ minSize: 1024, streams: false }),
+    shutdownTimeout: 30 * SECOND,
+    watchConfig: false,
   }),
   timeouts: Object.freeze({ connect: 10 * SECOND, firstByte: 60 * SECOND, idle: 30 * SECOND, total: 10 * MINUTE }),
   pool: Object.freeze({ connections: 100, keepAliveTimeout: 5 * MINUTE, http2: false }),

@@ -312,6 +312,8 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
         keepAlive: server?.timeouts?.keep_alive ?? d.timeouts.keepAlive,
       },
       maxConnections: server?.max_connections ?? d.maxConnections,
+      shutdownTimeout: server?.shutdown_timeout ?? d.shutdownTimeout,
+      watchConfig: server?.watch_config ?? d.watchConfig,
       ...(server?.max_in_flight != null ? { maxInFlight: server.max_in_flight } : {}),
       ...(server?.admin_key != null ? { adminKey: server.admin_key } : {}),
       ...(server?.log_format != null ? { logFormat: server.log_format } : {}),

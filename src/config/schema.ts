@@ -464,6 +464,10 @@ const server = strict({
   max_in_flight: optional(integer(1)).describe(
     "Upstream calls in flight at once across every provider; more wait in a FIFO queue (up to the target's limits.queue_timeout). Default: no limit.",
   ),
+  shutdown_timeout: optional(duration).describe(
+    `On SIGTERM or SIGINT: how long requests and streams under way may run on before they are ended with an error event; /health answers 503 meanwhile. Default ${dur(D.server.shutdownTimeout)}.`,
+  ),
+  watch_config: optional(bool).describe("Reload the config when its file changes (as on SIGHUP or POST /admin/reload). Default false."),
   admin_key: optional(gatewaySecret).describe(
     "The key of the admin API (/admin/...) and the operator's pages (dashboard, metrics): Authorization: Bearer KEY, x-admin-key: KEY, or a browser's Basic login with it as password. Without one the admin API is off and those pages ask for a gateway key, if any. Usually ${SWITCHYARD_ADMIN_KEY}.",
   ),
