@@ -5,7 +5,9 @@ import { configWarnings } from "../config/warnings.ts";
 import { Engine } from "../engine/gateway.ts";
 import { exposureProblem } from "../server/auth.ts";
 import { createHttpServer, listen } from "../server/http.ts";
+import { type AdminControl, localControl } from "../server/admin-control.ts";
 import { shutdown } from "../server/shutdown.ts";
+import { watchConfig } from "./watch-config.ts";
 import { startWorkers } from "../server/workers.ts";
 import { createLogger } from "../telemetry/logger.ts";
 import { listenProblem } from "./listen-errors.ts";
@@ -44,12 +46,11 @@ export async function runServe(argv: string[]): Promise<void> {
   const logger = createLogger(config.server.logLevel);
   // A promise nobody awaited must not take the gateway, and every request on it, down with it.
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled promise rejection"));
-  // Until config reload exists, a SIGHUP (which would otherwise end the process) changes nothing.
-  process.on("SIGHUP", () => logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: config reload is not supported; restart to apply config changes"));
   for (const warning of configWarnings(config)) logger.warn({ config: config.source }, warning);
   const { host, port } = config.server;
   let url: string;
   let close: () => Promise<void>;
+  let reload: (() => Promise<unknown>) | undefined;
   try {
     if (config.server.workers > 1) {
       const pool = await startWorkers(config, config.server.workers, logger);
@@ -58,8 +59,10 @@ export async function runServe(argv: string[]): Promise<void> {
     } else {
       const engine = new Engine(config, { logger });
       try {
-        const running = await listen(createHttpServer(engine, logger), host, port);
+        const control: AdminControl = localControl(engine, logger);
+        const running = await listen(createHttpServer(engine, logger, control), host, port);
         url = running.url;
+        reload = control.reload;
         close = () => shutdown(running, engine);
       } catch (err) {
         await engine.close();
@@ -84,8 +87,14 @@ export async function runServe(argv: string[]): Promise<void> {
   );
   // The URL matters (with --port 0 it is the only way to learn the port), so say it even when info is muted.
   if (!["info", "debug", "trace"].includes(config.server.logLevel)) process.stderr.write(`switchyard listening on ${url}\n`);
+  // SIGHUP reloads the config (an invalid one is logged and the old one keeps serving).
+  const onHup = () => void reload?.().catch(() => {});
+  if (reload !== undefined) process.on("SIGHUP", onHup);
+  else process.on("SIGHUP", () => logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: reloading with server.workers > 1 needs a restart"));
+  const unwatch = reload !== undefined && config.server.watchConfig && config.source.startsWith("/") ? watchConfig(config.source, onHup, logger) : undefined;
   const stop = async (signal: string) => {
     logger.info({ signal }, "shutting down");
+    unwatch?.();
     await close();
     process.exit(0);
   };
