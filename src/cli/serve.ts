@@ -55,6 +55,7 @@ export async function runServe(argv: string[]): Promise<void> {
     if (config.server.workers > 1) {
       const pool = await startWorkers(config, config.server.workers, logger);
       url = pool.url;
+      reload = pool.reload;
       close = () => pool.close();
     } else {
       const engine = new Engine(config, { logger });
@@ -89,8 +90,7 @@ export async function runServe(argv: string[]): Promise<void> {
   if (!["info", "debug", "trace"].includes(config.server.logLevel)) process.stderr.write(`switchyard listening on ${url}\n`);
   // SIGHUP reloads the config (an invalid one is logged and the old one keeps serving).
   const onHup = () => void reload?.().catch(() => {});
-  if (reload !== undefined) process.on("SIGHUP", onHup);
-  else process.on("SIGHUP", () => logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: reloading with server.workers > 1 needs a restart"));
+  process.on("SIGHUP", onHup);
   const unwatch = reload !== undefined && config.server.watchConfig && config.source.startsWith("/") ? watchConfig(config.source, onHup, logger) : undefined;
   const stop = async (signal: string) => {
     logger.info({ signal }, "shutting down");

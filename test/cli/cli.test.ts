@@ -196,16 +196,25 @@ describe("switchyard CLI", { concurrency: true }, () => {
       });
     }
 
-    test("SIGHUP is logged as ignored and the gateway keeps serving", async (t) => {
-      const cli = startCli(["serve", "--config", await configFile(demoYaml()), "--port", "0"]);
+    test("SIGHUP reloads the config file; an invalid one is logged and the old one keeps serving", async (t) => {
+      const file = await configFile(demoYaml("before"));
+      const cli = startCli(["serve", "--config", file, "--port", "0"]);
       t.after(() => cli.stop());
       const [, url] = await cli.waitFor(LISTENING);
+      await writeFile(file, demoYaml("after"));
       cli.child.kill("SIGHUP");
-      const [line] = await cli.waitFor(/^.*SIGHUP.*$/m);
-      const logged = JSON.parse(line) as { level: number; msg: string };
-      assert.equal(logged.level, 40, "logged as a warning");
-      assert.match(logged.msg, /SIGHUP ignored/);
+      const [line] = await cli.waitFor(/^.*config reloaded.*$/m);
+      assert.equal((JSON.parse(line) as { config: string }).config, file);
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+      assert.deepEqual(models.data.map((m) => m.id), ["after"]);
+
+      await writeFile(file, "providers: { demo: { type: nonsense } }\n");
+      cli.child.kill("SIGHUP");
+      const [rejected] = await cli.waitFor(/^.*config reload rejected.*$/m);
+      assert.ok((JSON.parse(rejected) as { problems: string[] }).problems.some((p) => p.includes("providers.demo.type")));
       assert.equal((await fetch(`${url}/health`)).status, 200);
+      const still = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+      assert.deepEqual(still.data.map((m) => m.id), ["after"]);
       assert.equal(await cli.stop(), 0);
     });
 
