@@ -18,6 +18,8 @@ const DEFAULT_SERVER = {
   timeouts: { headers: 10_000, body: 30_000, keepAlive: 5_000 },
   maxConnections: 10_000,
   compression: { minSize: 1024, streams: false },
+  shutdownTimeout: 30_000,
+  watchConfig: false,
 };
 
 test("the documented example resolves to the normalised config", () => {
