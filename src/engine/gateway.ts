@@ -8,7 +8,7 @@ import { Counters } from "../state/counters.ts";
 import { SlotTable } from "../state/slot-table.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
 import type { Usage } from "../protocol/chat.ts";
-import { channels, type RequestEnd, type RequestStart, type StreamEnd } from "../telemetry/channels.ts";
+import { channels, type ConfigReload, configReload, type RequestEnd, type RequestStart, type StreamEnd } from "../telemetry/channels.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { logRequests } from "../telemetry/request-log.ts";
 import { type Clock, type Random, systemClock } from "../time/clock.ts";
@@ -339,6 +339,7 @@ export class Engine {
     this.#gen = new Generation(config, this.#deps, old);
     this.#retiring.add(old);
     void old.retire().then(() => this.#retiring.delete(old));
+    if (configReload.hasSubscribers) configReload.publish({ gateway: this, config } satisfies ConfigReload);
     return { needsRestart, droppedSwitches };
   }
 

@@ -9,6 +9,7 @@
  * gateway that published it, for subscribers to filter on.
  */
 import { channel } from "node:diagnostics_channel";
+import type { GatewayConfig } from "../config/types.ts";
 import type { Usage } from "../protocol/chat.ts";
 import type { AttemptRecord } from "../protocol/errors.ts";
 
@@ -104,6 +105,15 @@ export interface CacheAnswer {
   /** It shared an upstream call already under way. */
   coalesced: boolean;
 }
+
+/** A gateway now serves a new config (a reload); requests under way finish on the old one. */
+export interface ConfigReload {
+  gateway: object;
+  config: GatewayConfig;
+}
+
+/** Published by Engine.reload; observers built from the config (statistics) pick up new models and targets. */
+export const configReload = channel("switchyard:config:reload");
 
 export const channels = {
   requestStart: channel("switchyard:request:start"),

@@ -20,7 +20,7 @@
 import { channel } from "node:diagnostics_channel";
 import type { GatewayConfig, Price } from "../config/types.ts";
 import type { Clock } from "../time/clock.ts";
-import { type AttemptEnd, type AttemptStart, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
+import { type AttemptEnd, type AttemptStart, type ConfigReload, configReload, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
 import type { CounterCell } from "./families.ts";
 import { MetricFamilies, OTHER } from "./metric-families.ts";
 import { genAiOperation, type Outcome, outcomeOf } from "./outcomes.ts";
@@ -88,20 +88,13 @@ export class StatsRecorder {
   readonly #pending = new Map<string, number>();
   readonly #unsubscribe: () => void;
   readonly #onQueue: (m: unknown) => void;
+  readonly #onReload: (m: unknown) => void;
 
   constructor(gateway: object, config: GatewayConfig, clock: Clock) {
     this.#gateway = gateway;
     this.clock = clock;
     this.since = clock.now();
-    for (const m of Object.values(config.models)) {
-      const own = new Set<string>();
-      for (const t of m.targets) {
-        const label = `${t.provider}/${t.model}`;
-        own.add(label);
-        if (!this.targets.has(label)) this.targets.set(label, new TargetEntry(label, t.provider, t.model, t.cost));
-      }
-      this.models.set(m.name, new ModelEntry(m.name, own));
-    }
+    this.#addModels(config);
     this.#unsubscribe = observeGateway(gateway, {
       requestStart: (m) => this.#requestStart(m),
       requestEnd: (m) => this.#requestEnd(m),
@@ -111,11 +104,29 @@ export class StatsRecorder {
     });
     this.#onQueue = (m) => this.#queue(m as QueueMessage);
     queueChannel.subscribe(this.#onQueue);
+    // A reload's new models and targets are counted from then on; the old ones keep what they have.
+    this.#onReload = (m) => {
+      if ((m as ConfigReload).gateway === this.#gateway) this.#addModels((m as ConfigReload).config);
+    };
+    configReload.subscribe(this.#onReload);
+  }
+
+  #addModels(config: GatewayConfig): void {
+    for (const m of Object.values(config.models)) {
+      const own = new Set<string>();
+      for (const t of m.targets) {
+        const label = `${t.provider}/${t.model}`;
+        own.add(label);
+        if (!this.targets.has(label)) this.targets.set(label, new TargetEntry(label, t.provider, t.model, t.cost));
+      }
+      if (!this.models.has(m.name)) this.models.set(m.name, new ModelEntry(m.name, own));
+    }
   }
 
   close(): void {
     this.#unsubscribe();
     queueChannel.unsubscribe(this.#onQueue);
+    configReload.unsubscribe(this.#onReload);
   }
 
   /** Requests in flight across every model. */

@@ -64,6 +64,9 @@ describe("config reload", () => {
     assert.equal(next.status, 200);
     assert.equal(next.headers.get("x-switchyard-target"), "b/y");
     assert.equal(b.requests.length, 1);
+    // The statistics count the new target from the reload on.
+    const metrics = (await (await fetch(`${gw.url}/v1/metrics`)).json()) as { targets: Record<string, unknown> };
+    assert.ok(metrics.targets["b/y"] !== undefined, JSON.stringify(Object.keys(metrics.targets)));
 
     const text = await pump(clock, res.text());
     assert.ok(text.endsWith("data: [DONE]\n\n"), "the stream in flight is not dropped");
