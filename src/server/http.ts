@@ -222,7 +222,8 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     let handler: Handler | undefined;
     let key: GatewayKey | undefined;
     cors?.apply(req, res);
-    if (path.startsWith("/admin/")) return void adminApi(req, res, path);
+    // The admin API (admin-routes.ts) serves the /admin/ paths no other route has claimed.
+    if (route === undefined && path.startsWith("/admin/")) return void adminApi(req, res, path);
     try {
       if (route !== undefined && req.method === "OPTIONS") {
         // A browser's preflight carries no credentials: it is answered before the key check.
