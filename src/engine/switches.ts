@@ -94,7 +94,7 @@ export function knownName(config: GatewayConfig, provider: string, model?: strin
   return label;
 }
 
-/** The server settings a reload cannot change: they need a restart (everything but max_in_flight, which the limits apply). */
+/** The settings a reload cannot change, which need a restart: `server` (all but max_in_flight, which the limits apply) and `cache`. */
 export function serverRestartKeys(old: GatewayConfig, next: GatewayConfig): string[] {
   const keys = new Set([...Object.keys(old.server), ...Object.keys(next.server)]);
   const changed: string[] = [];
@@ -104,5 +104,7 @@ export function serverRestartKeys(old: GatewayConfig, next: GatewayConfig): stri
       changed.push(`server.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
     }
   }
+  // The response cache is built once, with the engine.
+  if (!sameJson(old.cache, next.cache)) changed.push("cache");
   return changed;
 }
