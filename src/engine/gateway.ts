@@ -285,6 +285,8 @@ export class Engine {
     const providers: Record<string, ProviderReport> = health;
     for (const [name, l] of Object.entries(gen.limits?.report() ?? {})) if (providers[name] !== undefined) providers[name].limits = l;
     for (const [name, view] of views?.providers ?? []) if (providers[name] !== undefined) providers[name].breaker = breakerHealth(view);
+    // Switched off at runtime (the admin API): shown as disabled, like a provider the config switches off.
+    for (const [name] of this.#switches.entries()) if (providers[name] !== undefined) providers[name].disabled = true;
     const targets: Record<string, TargetHealth> = {};
     const enabled = new Set<string>();
     for (const model of Object.values(gen.config.models)) {
@@ -293,7 +295,7 @@ export class Engine {
         const entry = (targets[label] ??= { provider: t.provider, model: t.model });
         const view = views?.targets.get(label);
         if (view !== undefined) entry.breaker = breakerHealth(view);
-        if (t.disabled !== true && gen.config.providers[t.provider]?.disabled !== true) enabled.add(label);
+        if (t.disabled !== true && gen.config.providers[t.provider]?.disabled !== true && !this.#switches.off(t.provider, label)) enabled.add(label);
       }
     }
     // What the strategies and first_byte: auto read, for the configured targets.

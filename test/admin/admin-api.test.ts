@@ -75,6 +75,10 @@ describe("admin API", () => {
       const states = (await admin(s.gw.url, "GET", "/admin/targets")).body;
       assert.equal(states.providers.a.state, "disabled");
       assert.equal(states.targets["b/y"].state, "disabled");
+      // /health/upstream (and the dashboard) show them switched off too.
+      const health = (await (await fetch(`${s.gw.url}/health/upstream`)).json()) as { providers: Record<string, { disabled?: boolean }>; targets: Record<string, { disabled?: boolean }> };
+      assert.equal(health.providers.a.disabled, true);
+      assert.equal(health.targets["b/y"].disabled, true);
     } finally {
       await s.close();
     }
