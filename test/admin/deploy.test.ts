@@ -31,3 +31,20 @@ test("the Dockerfile's runtime stage holds what the start command needs", async 
   assert.match(runtime, new RegExp(`CMD \\["node", ${start.map((s) => `"${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`).join(", ")}\\]`));
   assert.match(dockerfile, /npm ci --omit=dev/);
 });
+
+test("the sources import only runtime dependencies, which is all `npm ci --omit=dev` installs in the image", async () => {
+  const { readdir } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("package.json", root), "utf8")) as { dependencies: Record<string, string> };
+  const files = (await readdir(new URL("src/", root), { recursive: true })).filter((f) => f.endsWith(".ts"));
+  const imported = new Set<string>();
+  for (const f of files) {
+    const text = await readFile(new URL(`src/${f}`, root), "utf8");
+    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^".][^"]*)"|import\("([^".][^"]*)"\)/gm)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith("node:")) continue;
+      imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+    }
+  }
+  assert.ok(imported.size > 0);
+  for (const name of imported) assert.ok(name in pkg.dependencies, `${name} is imported by src/ but is not a runtime dependency`);
+});
