@@ -9,7 +9,7 @@ import { type AdminControl, localControl } from "../server/admin-control.ts";
 import { shutdown } from "../server/shutdown.ts";
 import { watchConfig } from "./watch-config.ts";
 import { startWorkers } from "../server/workers.ts";
-import { createLogger } from "../telemetry/logger.ts";
+import { loggerFor } from "../telemetry/logger.ts";
 import { listenProblem } from "./listen-errors.ts";
 
 export async function runServe(argv: string[]): Promise<void> {
@@ -43,7 +43,7 @@ export async function runServe(argv: string[]): Promise<void> {
   }
   const exposed = exposureProblem(config.server.host, config.server.auth);
   if (exposed !== undefined) throw new Error(exposed);
-  const logger = createLogger(config.server.logLevel);
+  const logger = loggerFor(config);
   // A promise nobody awaited must not take the gateway, and every request on it, down with it.
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled promise rejection"));
   for (const warning of configWarnings(config)) logger.warn({ config: config.source }, warning);

@@ -5,7 +5,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import { Engine } from "../engine/gateway.ts";
 import type { Switch } from "../engine/switches.ts";
 import { GatewayError, type ErrorCode } from "../protocol/errors.ts";
-import { createLogger } from "../telemetry/logger.ts";
+import { loggerFor } from "../telemetry/logger.ts";
 import type { AdminControl, ReloadReport } from "./admin-control.ts";
 import { createHttpServer, listen } from "./http.ts";
 import { shutdown } from "./shutdown.ts";
@@ -38,7 +38,7 @@ export type FromWorker =
   | { type: "admin"; id: number; action: "reload" | "switch"; provider?: string; model?: string; to?: Switch | "enabled" };
 
 const data = workerData as WorkerData;
-const logger = createLogger(data.config.server.logLevel);
+const logger = loggerFor(data.config);
 const store = new PortStore(data.store);
 const engine = new Engine(data.config, { logger, sharedCounters: data.counters, counterSlots: data.slots, store });
 for (const [name, to] of data.switches) {
