@@ -305,6 +305,11 @@ export class Engine {
     return { providers, targets };
   }
 
+  /** Connection pool use per upstream origin, for the metrics. */
+  poolStats(): ReturnType<PoolRegistry["stats"]> {
+    return this.#pools.stats();
+  }
+
   /** The engine's clock, for observers that place events in time (telemetry/stats.ts). */
   get clock(): Clock {
     return this.#clock;

@@ -57,7 +57,7 @@ async function scrapeState(engine: Engine): Promise<ScrapeState> {
   for (const [label, t] of Object.entries(targets)) if (t.breaker !== undefined) targetBreakers.set(label, t.breaker.state);
   const providerBreakers = new Map<string, BreakerState>();
   for (const [name, p] of Object.entries(providers)) if (p.breaker !== undefined) providerBreakers.set(name, p.breaker.state);
-  return { targetBreakers, providerBreakers };
+  return { targetBreakers, providerBreakers, pools: engine.poolStats() };
 }
 
 /**

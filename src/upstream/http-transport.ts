@@ -128,6 +128,16 @@ export class PoolRegistry {
     return [...this.#pools.keys()];
   }
 
+  /** Each pool's connections and requests (undici's Pool.stats), by origin, for the metrics. */
+  stats(): Map<string, { connected: number; free: number; pending: number; queued: number; running: number; size: number }> {
+    const out = new Map<string, { connected: number; free: number; pending: number; queued: number; running: number; size: number }>();
+    for (const [origin, pool] of this.#pools) {
+      const { connected, free, pending, queued, running, size } = pool.stats;
+      out.set(origin, { connected, free, pending, queued, running, size });
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();

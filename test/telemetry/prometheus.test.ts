@@ -135,6 +135,11 @@ describe("GET /metrics", () => {
     assert.equal(value(afterwards, "switchyard_target_health_score", { target: "up/gpt-4o-mini" }), 100);
     assert.equal(value(afterwards, "switchyard_breaker_state", { target: "up/gpt-4o-mini", state: "closed" }), 1);
     assert.equal(value(afterwards, "switchyard_breaker_state", { target: "up/gpt-4o-mini", state: "open" }), 0);
+    const origin = new URL(mock.url).origin;
+    for (const state of ["connected", "free", "pending", "queued", "running", "size"]) {
+      assert.equal(typeof value(afterwards, "switchyard_upstream_connections", { origin, state }), "number", `pool ${state}`);
+    }
+    assert.equal(value(afterwards, "switchyard_upstream_connections", { origin, state: "running" }), 0);
   });
 
   test("a model name nobody configured stays out of the labels, and no secret appears", async () => {
