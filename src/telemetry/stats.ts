@@ -21,7 +21,7 @@ import { channel } from "node:diagnostics_channel";
 import type { GatewayConfig, Price } from "../config/types.ts";
 import type { Clock } from "../time/clock.ts";
 import { type AttemptEnd, type AttemptStart, type ConfigReload, configReload, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
-import type { CounterCell } from "./families.ts";
+import type { CounterCell, HistogramCell } from "./families.ts";
 import { MetricFamilies, OTHER } from "./metric-families.ts";
 import { genAiOperation, type Outcome, outcomeOf } from "./outcomes.ts";
 import { ERROR, OK, Rolling, TIMEOUT } from "./rolling.ts";
@@ -48,12 +48,39 @@ export class TargetEntry {
   inFlight = 0;
   /** Created on the first event, so that thousands of idle targets cost nothing. */
   rolling: Rolling | undefined;
+  /** The cells of its successful attempts, the usual case. */
+  attemptsOk: CounterCell | undefined;
+  upstreamOk: HistogramCell | undefined;
 
   constructor(label: string, provider: string, model: string, price: Price | undefined) {
     this.label = label;
     this.provider = provider;
     this.model = model;
     this.price = price;
+  }
+}
+
+/**
+ * The cells one model's requests answered by one target feed, found once
+ * and kept while the status, outcome and operation stay the same (they
+ * nearly always do), so that a request costs one map lookup, not a dozen.
+ */
+class RequestCells {
+  readonly target: string;
+  status = -1;
+  outcome = "";
+  op = "";
+  requests!: CounterCell;
+  duration!: HistogramCell;
+  ttft: HistogramCell | undefined;
+  tokensIn: CounterCell | undefined;
+  tokensOut: CounterCell | undefined;
+  usageIn: HistogramCell | undefined;
+  usageOut: HistogramCell | undefined;
+  cost: CounterCell | undefined;
+
+  constructor(target: string) {
+    this.target = target;
   }
 }
 
@@ -67,6 +94,8 @@ export class ModelEntry {
   retries: CounterCell | undefined;
   hedges: CounterCell | undefined;
   fallbacks: CounterCell | undefined;
+  overhead: HistogramCell | undefined;
+  readonly cells = new Map<string, RequestCells>();
 
   constructor(name: string, targets: Set<string>) {
     this.name = name;
@@ -151,6 +180,24 @@ export class StatsRecorder {
     this.#model(m.model).inFlight++;
   }
 
+  /** The cells for this request's labels, looked up again only when they differ from the last request's. */
+  #cells(model: ModelEntry, targetLabel: string, status: number, outcome: Outcome, op: string): RequestCells {
+    let c = model.cells.get(targetLabel);
+    if (c === undefined) {
+      c = new RequestCells(targetLabel);
+      model.cells.set(targetLabel, c);
+    }
+    if (c.status === status && c.outcome === outcome && c.op === op) return c;
+    const f = this.families;
+    c.status = status;
+    c.outcome = outcome;
+    c.op = op;
+    c.requests = f.requests.cell(model.name, targetLabel, status, outcome);
+    c.duration = f.duration.cell(op, model.name, targetLabel, outcome);
+    c.ttft = c.usageIn = c.usageOut = undefined;
+    return c;
+  }
+
   #requestEnd(e: RequestEnd): void {
     const now = this.clock.now();
     const model = this.#model(e.model);
@@ -160,8 +207,9 @@ export class StatsRecorder {
     const outcome = outcomeOf(e.code);
     const f = this.families;
     const op = genAiOperation(e.op);
-    f.requests.cell(model.name, targetLabel, e.status, outcome).value++;
-    f.duration.observe(f.duration.cell(op, model.name, targetLabel, outcome), e.durationMs / 1000);
+    const cells = this.#cells(model, targetLabel, e.status, outcome, op);
+    cells.requests.value++;
+    f.duration.observe(cells.duration, e.durationMs / 1000);
     const kind = windowKind(outcome);
     if (kind >= 0) {
       const r = (model.rolling ??= new Rolling());
@@ -172,12 +220,10 @@ export class StatsRecorder {
       }
     }
     if (e.stream && e.ttfbMs !== undefined) {
-      f.ttft.observe(f.ttft.cell(op, model.name, targetLabel), e.ttfbMs / 1000);
+      f.ttft.observe((cells.ttft ??= f.ttft.cell(op, model.name, targetLabel)), e.ttfbMs / 1000);
       (model.rolling ??= new Rolling()).ttft(now, e.ttfbMs);
       if (target !== undefined) (target.rolling ??= new Rolling()).ttft(now, e.ttfbMs);
     }
-    const upstreamMs = this.#pending.get(e.requestId);
-    if (upstreamMs !== undefined) this.#pending.delete(e.requestId);
     const records = e.records;
     if (records !== undefined && records.length > 0) {
       let hedges = 0;
@@ -186,20 +232,24 @@ export class StatsRecorder {
       if (retries > 0) (model.retries ??= f.retries.cell(model.name)).value += retries;
       if (hedges > 0) (model.hedges ??= f.hedges.cell(model.name)).value += hedges;
       if (e.target !== undefined && model !== this.other && !model.targets.has(e.target)) (model.fallbacks ??= f.fallbacks.cell(model.name)).value++;
-      if (records.length === 1 && e.ttfbMs !== undefined && upstreamMs !== undefined) {
-        f.overhead.observe(f.overhead.cell(model.name), Math.max(0, e.ttfbMs - upstreamMs) / 1000);
+    }
+    if (this.#pending.size > 0) {
+      const upstreamMs = this.#pending.get(e.requestId);
+      if (upstreamMs !== undefined) {
+        this.#pending.delete(e.requestId);
+        if (records?.length === 1 && e.ttfbMs !== undefined) f.overhead.observe((model.overhead ??= f.overhead.cell(model.name)), Math.max(0, e.ttfbMs - upstreamMs) / 1000);
       }
     }
     const usage = e.usage;
     if (usage !== undefined) {
       const input = usage.inputTokens;
       const output = usage.outputTokens;
-      f.tokens.cell(model.name, targetLabel, "input").value += input;
-      f.tokens.cell(model.name, targetLabel, "output").value += output;
-      f.tokenUsage.observe(f.tokenUsage.cell(op, "input", model.name, targetLabel), input);
-      f.tokenUsage.observe(f.tokenUsage.cell(op, "output", model.name, targetLabel), output);
+      (cells.tokensIn ??= f.tokens.cell(model.name, targetLabel, "input")).value += input;
+      (cells.tokensOut ??= f.tokens.cell(model.name, targetLabel, "output")).value += output;
+      f.tokenUsage.observe((cells.usageIn ??= f.tokenUsage.cell(op, "input", model.name, targetLabel)), input);
+      f.tokenUsage.observe((cells.usageOut ??= f.tokenUsage.cell(op, "output", model.name, targetLabel)), output);
       const price = target?.price;
-      if (price !== undefined) f.cost.cell(model.name, targetLabel).value += (input * price.input + output * price.output) / 1_000_000;
+      if (price !== undefined) (cells.cost ??= f.cost.cell(model.name, targetLabel)).value += (input * price.input + output * price.output) / 1_000_000;
     }
   }
 
@@ -213,7 +263,8 @@ export class StatsRecorder {
     const label = t?.label ?? OTHER;
     const f = this.families;
     if (e.error === undefined) {
-      f.upstream.observe(f.upstream.cell(label, "success"), e.durationMs / 1000);
+      const cell = t === undefined ? f.upstream.cell(label, "success") : (t.upstreamOk ??= f.upstream.cell(label, "success"));
+      f.upstream.observe(cell, e.durationMs / 1000);
       if (this.#pending.size >= MAX_PENDING) this.#pending.clear();
       this.#pending.set(e.requestId, e.durationMs);
       // A committed stream is judged when it ends.
@@ -232,7 +283,9 @@ export class StatsRecorder {
 
   /** An attempt is over: it leaves the target's in-flight count and counts by its outcome. */
   #attemptOutcome(t: TargetEntry | undefined, label: string, outcome: Outcome): void {
-    this.families.attempts.cell(label, outcome).value++;
+    const attempts = this.families.attempts;
+    if (t !== undefined && outcome === "success") (t.attemptsOk ??= attempts.cell(label, outcome)).value++;
+    else attempts.cell(label, outcome).value++;
     if (t === undefined) return;
     if (t.inFlight > 0) t.inFlight--;
     const kind = windowKind(outcome);
