@@ -495,7 +495,7 @@ export const configSchema = strict({
   models: mapOf(model).nullish().describe('The models clients can ask for, by the name they send as "model".'),
   pricing: mapOf(price)
     .nullish()
-    .describe('Prices per million tokens, { input, output }, by "provider/model" or by upstream model name, for strategy: cost. A target\'s own cost wins.'),
+    .describe('Prices per million tokens, { input, output }, by "provider/model" or by upstream model name, for strategy: cost and the estimated cost in the metrics. A target\'s own cost wins.'),
   cache: cache.nullish().describe("The response cache and request coalescing: off unless enabled. See docs/caching.md."),
 });
 
