@@ -15,6 +15,7 @@ import { type Clock, type Random, systemClock } from "../time/clock.ts";
 import { breakerHealth, type HealthTracker, type ProviderHealth, type TargetHealth } from "../upstream/health.ts";
 import type { ListedModel } from "../upstream/model-list.ts";
 import type { TargetStats } from "../upstream/target-stats.ts";
+import type { BreakerView } from "../upstream/breaker.ts";
 import { failover } from "./failover.ts";
 import { counterNames, Generation, type GenerationDeps } from "./generation.ts";
 import { configuredTargets, knownName, serverRestartKeys, type Switch, Switches, type TargetState } from "./switches.ts";
@@ -305,9 +306,16 @@ export class Engine {
     return { providers, targets };
   }
 
+  /** Each breaker's state (providers', and targets' by label), read without probing anything: for the metrics, polled often. */
+  async breakerStates(): Promise<{ providers: Map<string, BreakerView["state"]>; targets: Map<string, BreakerView["state"]> }> {
+    const views = await this.#gen.breakers?.views();
+    const pick = (m: Map<string, BreakerView> | undefined) => new Map([...(m ?? [])].map(([k, v]) => [k, v.state]));
+    return { providers: pick(views?.providers), targets: pick(views?.targets) };
+  }
+
   /** Connection pool use per upstream origin, for the metrics. */
-  poolStats(): ReturnType<PoolRegistry["stats"]> {
-    return this.#pools.stats();
+  poolStats(): ReturnType<Generation["pools"]["stats"]> {
+    return this.#gen.pools.stats();
   }
 
   /** The engine's clock, for observers that place events in time (telemetry/stats.ts). */

@@ -50,14 +50,16 @@ function release(engine: Engine): void {
   byEngine.delete(engine);
 }
 
-/** What only the engine can say at the time of a scrape: breakers and pools. */
-async function scrapeState(engine: Engine): Promise<ScrapeState> {
-  const { providers, targets } = await engine.upstreamHealth();
+/**
+ * What only the engine can say at the time of a scrape: breaker states (of
+ * configured targets only, so that labels stay bounded) and pool use. Read
+ * without probing any upstream: a dashboard polls this every few seconds.
+ */
+async function scrapeState(engine: Engine, stats: StatsRecorder): Promise<ScrapeState> {
+  const { providers, targets } = await engine.breakerStates();
   const targetBreakers = new Map<string, BreakerState>();
-  for (const [label, t] of Object.entries(targets)) if (t.breaker !== undefined) targetBreakers.set(label, t.breaker.state);
-  const providerBreakers = new Map<string, BreakerState>();
-  for (const [name, p] of Object.entries(providers)) if (p.breaker !== undefined) providerBreakers.set(name, p.breaker.state);
-  return { targetBreakers, providerBreakers, pools: engine.poolStats() };
+  for (const [label, state] of targets) if (stats.targets.has(label)) targetBreakers.set(label, state);
+  return { targetBreakers, providerBreakers: providers, pools: engine.poolStats() };
 }
 
 /**
@@ -71,13 +73,13 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
     sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
   add("/metrics", {
-    GET: async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine))),
+    GET: async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine, stats))),
   });
   add("/v1/metrics", {
-    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify(metricsReport(stats, (await scrapeState(engine)).targetBreakers))),
+    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify(metricsReport(stats, (await scrapeState(engine, stats)).targetBreakers))),
   });
   add("/v1/health", {
-    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(stats, (await scrapeState(engine)).targetBreakers) })),
+    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(stats, (await scrapeState(engine, stats)).targetBreakers) })),
   });
   let released = false;
   return () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/server.ts";
+import { statsOf } from "../../src/server/metrics-routes.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 
@@ -149,11 +150,23 @@ describe("GET /v1/health", () => {
   });
 });
 
+describe("polling", () => {
+  test("reading the metrics sends nothing upstream (no probes), however often", async () => {
+    const before = good.requests.length + bad.requests.length;
+    for (let i = 0; i < 5; i++) {
+      for (const path of ["/metrics", "/v1/metrics", "/v1/health"]) assert.equal((await fetch(`${gw.url}${path}`)).status, 200, path);
+    }
+    assert.equal(good.requests.length + bad.requests.length, before);
+  });
+});
+
 describe("server.metrics: false", () => {
   test("serves none of the metrics routes", async () => {
     const off = await startGateway({ server: { metrics: false }, providers: { good: { type: "openai", base_url: good.url } }, models: { chat: { targets: ["good/x"] } } });
     try {
       for (const path of ["/metrics", "/v1/metrics", "/v1/health"]) assert.equal((await fetch(`${off.url}${path}`)).status, 404, path);
+      assert.equal(statsOf(off.engine), undefined, "no recorder, so no subscriber");
+      assert.ok(statsOf(gw.engine) !== undefined);
     } finally {
       await off.close();
     }
