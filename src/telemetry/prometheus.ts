@@ -5,7 +5,7 @@
  * flight per target, health scores, breaker states and upstream connection
  * pools (the last two handed in by the caller, who can reach the engine).
  */
-import { Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { type BreakerState, healthScore } from "./health-score.ts";
 import { OTHER } from "./metric-families.ts";
 import { emptyWindow, WINDOWS } from "./rolling.ts";
@@ -53,6 +53,7 @@ export class PrometheusExporter {
     this.#targetBreaker = gauge("switchyard_breaker_state", "1 for each target's current breaker state (closed, open, half_open), 0 for the others.", ["target", "state"]);
     this.#providerBreaker = gauge("switchyard_provider_breaker_state", "1 for each provider's current breaker state (closed, open, half_open), 0 for the others.", ["provider", "state"]);
     this.#pool = gauge("switchyard_upstream_connections", "Connection pool use per upstream origin: connected, free, pending, queued, running, size.", ["origin", "state"]);
+    processMetrics(this.registry);
   }
 
   /** The whole exposition, with the scrape-time gauges set from `state`. */
@@ -89,4 +90,41 @@ export class PrometheusExporter {
     }
     return this.registry.metrics();
   }
+}
+
+/**
+ * The process's own figures under their usual names, read at scrape time
+ * (no timer, no monitor left running): CPU seconds, resident memory, heap,
+ * start time. Per worker thread, CPU and memory are the whole process's.
+ */
+function processMetrics(registry: Registry): void {
+  const registers = [registry];
+  const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
+  new Counter({
+    name: "process_cpu_seconds_total",
+    help: "User and system CPU time spent, in seconds.",
+    registers,
+    collect() {
+      const { user, system } = process.cpuUsage();
+      this.reset();
+      this.inc((user + system) / 1e6);
+    },
+  });
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  new Gauge({
+    name: "nodejs_heap_size_used_bytes",
+    help: "V8 heap in use, in bytes.",
+    registers,
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
+    },
+  });
+  new Gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds.", registers }).set(startSeconds);
 }

@@ -49,6 +49,10 @@ const EXPECTED: Record<string, [Family["type"], string[]]> = {
   switchyard_breaker_state: ["gauge", ["target", "state"]],
   switchyard_provider_breaker_state: ["gauge", ["provider", "state"]],
   switchyard_upstream_connections: ["gauge", ["origin", "state"]],
+  process_cpu_seconds_total: ["counter", []],
+  process_resident_memory_bytes: ["gauge", []],
+  nodejs_heap_size_used_bytes: ["gauge", []],
+  process_start_time_seconds: ["gauge", []],
 };
 
 let mock: MockUpstream;
@@ -135,6 +139,8 @@ describe("GET /metrics", () => {
     assert.equal(value(afterwards, "switchyard_target_health_score", { target: "up/gpt-4o-mini" }), 100);
     assert.equal(value(afterwards, "switchyard_breaker_state", { target: "up/gpt-4o-mini", state: "closed" }), 1);
     assert.equal(value(afterwards, "switchyard_breaker_state", { target: "up/gpt-4o-mini", state: "open" }), 0);
+    assert.ok(value(afterwards, "process_resident_memory_bytes", {})! > 0);
+    assert.ok(value(afterwards, "process_cpu_seconds_total", {})! >= value(before, "process_cpu_seconds_total", {})!);
     const origin = new URL(mock.url).origin;
     for (const state of ["connected", "free", "pending", "queued", "running", "size"]) {
       assert.equal(typeof value(afterwards, "switchyard_upstream_connections", { origin, state }), "number", `pool ${state}`);
