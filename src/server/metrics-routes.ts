@@ -11,10 +11,12 @@ import type { BreakerState } from "../telemetry/health-score.ts";
 import { healthReport, metricsReport } from "../telemetry/metrics-json.ts";
 import { PrometheusExporter, type ScrapeState } from "../telemetry/prometheus.ts";
 import { StatsRecorder } from "../telemetry/stats.ts";
+import { operatorGuard } from "./admin-auth.ts";
+import { authenticator } from "./auth.ts";
 import { sendBody } from "./respond.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-type AddRoute = (path: string, methods: Record<string, Handler>) => void;
+type AddRoute = (path: string, methods: Record<string, Handler>, open?: boolean) => void;
 
 interface Metrics {
   stats: StatsRecorder;
@@ -69,18 +71,31 @@ async function scrapeState(engine: Engine, stats: StatsRecorder): Promise<Scrape
 export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
   if (engine.config.server.metrics === false) return () => {};
   const { stats, exporter } = acquire(engine);
-  const compression = engine.config.server.compression;
+  const settings = engine.config.server;
+  const compression = settings.compression;
+  // Operator's pages: the admin key when one is set, else a gateway key when there are some (admin-auth.ts).
+  const guard = operatorGuard(settings, authenticator(settings.auth));
+  const guarded = (h: Handler): Handler =>
+    guard === undefined
+      ? h
+      : async (req, res) => {
+          guard(req, res);
+          await h(req, res);
+        };
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
     sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
-  add("/metrics", {
-    GET: async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine, stats))),
-  });
-  add("/v1/metrics", {
-    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify(metricsReport(stats, (await scrapeState(engine, stats)).targetBreakers))),
-  });
-  add("/v1/health", {
-    GET: async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(stats, (await scrapeState(engine, stats)).targetBreakers) })),
-  });
+  // Open to the router's gateway-key check: the guard decides.
+  add("/metrics", { GET: guarded(async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine, stats)))) }, true);
+  add(
+    "/v1/metrics",
+    { GET: guarded(async (req, res) => send(req, res, JSON_TYPE, JSON.stringify(metricsReport(stats, (await scrapeState(engine, stats)).targetBreakers)))) },
+    true,
+  );
+  add(
+    "/v1/health",
+    { GET: guarded(async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(stats, (await scrapeState(engine, stats)).targetBreakers) }))) },
+    true,
+  );
   let released = false;
   return () => {
     if (released) return;

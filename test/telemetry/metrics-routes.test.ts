@@ -160,6 +160,46 @@ describe("polling", () => {
   });
 });
 
+describe("who may read the metrics", () => {
+  const GATEWAY_KEY = "gateway-key-0123456789abcdef";
+  const ADMIN_KEY = "admin-key-0123456789abcdefgh";
+  const config = (admin: boolean) => ({
+    server: { auth: { keys: [GATEWAY_KEY] }, ...(admin ? { admin_key: ADMIN_KEY } : {}) },
+    providers: { good: { type: "openai", base_url: good.url } },
+    models: { chat: { targets: ["good/x"] } },
+  });
+  const status = async (url: string, headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
+
+  test("with an admin key: only the admin key, as a bearer token, x-admin-key or a Basic password", async () => {
+    const g = await startGateway(config(true));
+    try {
+      for (const path of ["/metrics", "/v1/metrics", "/v1/health"]) {
+        const url = `${g.url}${path}`;
+        assert.equal(await status(url), 401, path);
+        assert.equal(await status(url, { authorization: `Bearer ${GATEWAY_KEY}` }), 401, `${path} with a gateway key`);
+        assert.equal(await status(url, { authorization: `Bearer ${ADMIN_KEY}` }), 200, path);
+        assert.equal(await status(url, { "x-admin-key": ADMIN_KEY }), 200, path);
+        assert.equal(await status(url, { authorization: `Basic ${Buffer.from(`ops:${ADMIN_KEY}`).toString("base64")}` }), 200, path);
+      }
+      const res = await fetch(`${g.url}/v1/metrics`);
+      assert.match(res.headers.get("www-authenticate") ?? "", /^Basic/, "a browser is asked to log in");
+    } finally {
+      await g.close();
+    }
+  });
+
+  test("without one: a gateway key, when there are some", async () => {
+    const g = await startGateway(config(false));
+    try {
+      assert.equal(await status(`${g.url}/v1/metrics`), 401);
+      assert.equal(await status(`${g.url}/v1/metrics`, { authorization: `Bearer ${GATEWAY_KEY}` }), 200);
+      assert.equal(await status(`${g.url}/metrics`, { "x-api-key": GATEWAY_KEY }), 200);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe("server.metrics: false", () => {
   test("serves none of the metrics routes", async () => {
     const off = await startGateway({ server: { metrics: false }, providers: { good: { type: "openai", base_url: good.url } }, models: { chat: { targets: ["good/x"] } } });
