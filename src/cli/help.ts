@@ -1,7 +1,7 @@
 export const HELP = `switchyard: a fast, dependable LLM API gateway
 
 Usage:
-  switchyard serve  [--config FILE] [--host HOST] [--port PORT] [--workers N] [--log-level LEVEL]
+  switchyard serve  [--config FILE] [--host HOST] [--port PORT] [--workers N] [--log-level LEVEL] [--log-format FORMAT]
   switchyard check  [--config FILE]
   switchyard schema [--output FILE]
   switchyard mock   [--port 9001] [--latency 0ms] [--ttft 0ms] [--tps 0] [--tokens 12] [--fault SPEC]
@@ -33,6 +33,7 @@ ${CONFIG_OPTION}
   -p, --port PORT        port to listen on, 0 for any free one (server.port; default 4000)
   -w, --workers N        worker threads sharing the port (server.workers; default 1)
       --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (server.log_level; default info)
+      --log-format FORMAT  json or pretty (server.log_format; default json)
   -h, --help             show this help
 
 Options override the config file's values.

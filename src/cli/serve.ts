@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
-import { LOG_LEVELS } from "../config/schema.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../config/schema.ts";
 import { configWarnings } from "../config/warnings.ts";
 import { Engine } from "../engine/gateway.ts";
 import { exposureProblem } from "../server/auth.ts";
@@ -20,6 +20,7 @@ export async function runServe(argv: string[]): Promise<void> {
       host: { type: "string" },
       port: { type: "string", short: "p" },
       "log-level": { type: "string" },
+      "log-format": { type: "string" },
       workers: { type: "string", short: "w" },
     },
     allowPositionals: false,
@@ -40,6 +41,11 @@ export async function runServe(argv: string[]): Promise<void> {
   if (level !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
     config.server.logLevel = level as typeof config.server.logLevel;
+  }
+  const format = values["log-format"];
+  if (format !== undefined) {
+    if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new Error(`--log-format: "${format}" is not one of ${LOG_FORMATS.join(", ")}`);
+    config.server.logFormat = format as typeof config.server.logFormat;
   }
   const exposed = exposureProblem(config.server.host, config.server.auth);
   if (exposed !== undefined) throw new Error(exposed);
