@@ -29,7 +29,12 @@ const JSON_TYPE = "application/json";
 /** One recorder per engine, shared by every front built on it. */
 const byEngine = new WeakMap<Engine, Metrics>();
 
-/** The engine's statistics recorder, created on first use; undefined when `server.metrics` is false. */
+/**
+ * The statistics recorder of an engine whose HTTP front serves the metrics,
+ * for other operator pages that read the same figures (metricsReport,
+ * healthReport) without a request; undefined with `server.metrics: false`
+ * or before a front is built.
+ */
 export function statsOf(engine: Engine): StatsRecorder | undefined {
   return byEngine.get(engine)?.stats;
 }
@@ -84,7 +89,7 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
         };
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
     sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
-  // Open to the router's gateway-key check: the guard decides.
+  // Left open by the router (no gateway-key check there): the guard decides.
   add("/metrics", { GET: guarded(async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine, stats)))) }, true);
   add(
     "/v1/metrics",
