@@ -118,6 +118,8 @@ export class StatsRecorder {
   readonly #unsubscribe: () => void;
   readonly #onQueue: (m: unknown) => void;
   readonly #onReload: (m: unknown) => void;
+  /** The limit queues the config can make (limits/): any other is a direct name's, counted as OTHER. */
+  readonly #queueNames = new Set<string>(["server"]);
 
   constructor(gateway: object, config: GatewayConfig, clock: Clock) {
     this.#gateway = gateway;
@@ -150,6 +152,8 @@ export class StatsRecorder {
       }
       if (!this.models.has(m.name)) this.models.set(m.name, new ModelEntry(m.name, own));
     }
+    for (const p of Object.keys(config.providers)) this.#queueNames.add(`provider:${p}`);
+    for (const label of this.targets.keys()) this.#queueNames.add(`target:${label}`).add(`rate:target:${label}`);
   }
 
   close(): void {
@@ -294,10 +298,16 @@ export class StatsRecorder {
 
   #queue(m: QueueMessage): void {
     if (m.gateway !== this.#gateway) return;
-    this.queues.set(m.queue, m.queued);
+    let name = m.queue;
+    if (this.#queueNames.has(name)) this.queues.set(name, m.queued);
+    else {
+      // A rate window of a direct "provider/model" name: counted together, by its events, so that labels stay bounded.
+      name = name.startsWith("rate:") ? `rate:${OTHER}` : OTHER;
+      this.queues.set(name, Math.max(0, (this.queues.get(name) ?? 0) + (m.event === "wait" ? 1 : -1)));
+    }
     if (m.event === "wait" || m.waitedMs === undefined) return;
     const wait = this.families.queueWait;
-    wait.observe(wait.cell(m.queue, QUEUE_OUTCOME[m.event]), m.waitedMs / 1000);
+    wait.observe(wait.cell(name, QUEUE_OUTCOME[m.event]), m.waitedMs / 1000);
   }
 }
 

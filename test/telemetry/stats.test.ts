@@ -168,6 +168,21 @@ describe("the statistics recorder", () => {
     assert.equal(metric(text, 'switchyard_queue_wait_seconds_sum{queue="provider:a",outcome="timeout"}'), 2);
   });
 
+  test("the queue of a rate window for a direct provider/model name is counted as _other", async () => {
+    const queue = channel("switchyard:queue");
+    queue.publish({ gateway, queue: "rate:target:a/client-made-up-1", event: "wait", queued: 1 });
+    queue.publish({ gateway, queue: "rate:target:a/client-made-up-2", event: "wait", queued: 1 });
+    assert.equal(stats.queued(), 2);
+    queue.publish({ gateway, queue: "rate:target:a/client-made-up-1", event: "admit", queued: 0, waitedMs: 5 });
+    assert.equal(stats.queued(), 1);
+    queue.publish({ gateway, queue: "rate:target:a/m1", event: "wait", queued: 1 });
+    assert.deepEqual([...stats.queues.keys()].sort(), ["rate:_other", "rate:target:a/m1"]);
+    const { PrometheusExporter } = await import("../../src/telemetry/prometheus.ts");
+    const text = await new PrometheusExporter(stats).render();
+    assert.ok(!text.includes("client-made-up"));
+    assert.equal(metric(text, 'switchyard_queue_wait_seconds_count{queue="rate:_other",outcome="admitted"}'), 1);
+  });
+
   test("the series puts each request in its 10-second step, oldest first", () => {
     request("a", "main", [["a/m1", 1]]);
     clock.advance(25_000);
