@@ -93,7 +93,13 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
   add("/metrics", { GET: guarded(async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine, stats)))) }, true);
   add(
     "/v1/metrics",
-    { GET: guarded(async (req, res) => send(req, res, JSON_TYPE, JSON.stringify(metricsReport(stats, (await scrapeState(engine, stats)).targetBreakers)))) },
+    {
+      GET: guarded(async (req, res) => {
+        const idle = new URLSearchParams(req.url!.split("?")[1] ?? "").get("idle");
+        const report = metricsReport(stats, (await scrapeState(engine, stats)).targetBreakers, { idle: idle !== "false" && idle !== "0" });
+        await send(req, res, JSON_TYPE, JSON.stringify(report));
+      }),
+    },
     true,
   );
   add(

@@ -42,31 +42,46 @@ export interface TargetHealthReport {
 
 const NAMES = Object.keys(WINDOWS) as WindowName[];
 
-function windows(rolling: Rolling | undefined, now: number, since: number): Windows {
+/** `idle`: one empty window shared by everything without traffic (thousands of targets, in a big config). */
+function windows(rolling: Rolling | undefined, now: number, since: number, idle: WindowSummary): Windows {
   const out = {} as Windows;
-  for (const name of NAMES) out[name] = rolling === undefined ? emptyWindow() : rolling.window(now, WINDOWS[name], since);
+  for (const name of NAMES) out[name] = rolling === undefined ? idle : rolling.window(now, WINDOWS[name], since);
   return out;
 }
 
+export interface ReportOptions {
+  /**
+   * false: leave out the targets and models without traffic in the last 15
+   * minutes and nothing in flight (whose breaker is not open, for targets).
+   * A config with thousands of targets makes megabytes of zeros otherwise.
+   */
+  idle?: boolean;
+}
+
 /** `breakers`: each target's breaker state, when it has one (read from the engine at the time of the request). */
-export function metricsReport(stats: StatsRecorder, breakers: ReadonlyMap<string, BreakerState> = new Map()): MetricsReport {
+export function metricsReport(stats: StatsRecorder, breakers: ReadonlyMap<string, BreakerState> = new Map(), options: ReportOptions = {}): MetricsReport {
+  const skipIdle = options.idle === false;
   const now = stats.clock.now();
   const since = stats.since;
+  const idle = emptyWindow();
+  const idleSeries = emptySeries();
   const targets: Record<string, TargetMetrics> = {};
   for (const t of stats.targets.values()) {
-    const w = windows(t.rolling, now, since);
+    if (skipIdle && t.inFlight === 0 && breakers.get(t.label) !== "open" && !(t.rolling?.active(now) ?? false)) continue;
+    const w = windows(t.rolling, now, since, idle);
     targets[t.label] = {
       provider: t.provider,
       model: t.model,
       ...w,
       health_score: healthScore(w["5m"], w["15m"], breakers.get(t.label)),
       in_flight: t.inFlight,
-      series: t.rolling === undefined ? emptySeries() : t.rolling.series(now),
+      series: t.rolling === undefined ? idleSeries : t.rolling.series(now),
     };
   }
   const models: Record<string, ModelMetrics> = {};
   for (const m of stats.models.values()) {
-    const w = windows(m.rolling, now, since);
+    if (skipIdle && m.inFlight === 0 && !(m.rolling?.active(now) ?? false)) continue;
+    const w = windows(m.rolling, now, since, idle);
     models[m.name] = { ...w, health_score: healthScore(w["5m"], w["15m"]), in_flight: m.inFlight };
   }
   return {

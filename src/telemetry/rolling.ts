@@ -113,6 +113,13 @@ export class Rolling {
     if (ms > this.#extremes[x + 1]) this.#extremes[x + 1] = ms;
   }
 
+  /** Whether anything was recorded in the last SLOTS steps. */
+  active(now: number): boolean {
+    const epoch = Math.floor(now / STEP_MS);
+    for (let i = 0; i < SLOTS; i++) if (this.#epochs[i] > epoch - SLOTS && this.#epochs[i] <= epoch) return true;
+    return false;
+  }
+
   /**
    * The last `slots` steps, the current partial one included. `since` is when
    * recording began: a window longer than that is measured over what there is.

@@ -136,6 +136,22 @@ describe("GET /v1/metrics", () => {
   });
 });
 
+describe("GET /v1/metrics?idle=false", () => {
+  test("leaves out what had no traffic in the last 15 minutes", async () => {
+    await gw.client.chat.completions.create(chat("chat") as never);
+    const res = await fetch(`${gw.url}/v1/metrics?idle=false`);
+    const r = (await res.json()) as Report;
+    assert.deepEqual(Object.keys(r.targets), ["good/gpt-4o-mini"]);
+    assert.deepEqual(Object.keys(r.models), ["chat"]);
+    assert.equal(r.targets["good/gpt-4o-mini"]["1m"].requests, 1);
+    clock.advance(16 * 60_000);
+    const later = (await (await fetch(`${gw.url}/v1/metrics?idle=false`)).json()) as Report;
+    assert.deepEqual(Object.keys(later.targets), []);
+    const all = await report(gw);
+    assert.equal(Object.keys(all.targets).length, 3, "by default, every configured target");
+  });
+});
+
 describe("GET /v1/health", () => {
   test("gives each configured target its health score", async () => {
     await post(`${gw.url}/v1/chat/completions`, chat("flaky"));
