@@ -6,6 +6,7 @@
  * leaves all of it out: no routes and no subscriber.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { MessagePort } from "node:worker_threads";
 import type { Engine } from "../engine/gateway.ts";
 import type { BreakerState } from "../telemetry/health-score.ts";
 import { healthReport, metricsReport } from "../telemetry/metrics-json.ts";
@@ -14,6 +15,7 @@ import { StatsRecorder } from "../telemetry/stats.ts";
 import { operatorGuard } from "./admin-auth.ts";
 import { authenticator } from "./auth.ts";
 import { sendBody } from "./respond.ts";
+import { workerMetrics } from "./worker-metrics.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 type AddRoute = (path: string, methods: Record<string, Handler>, open?: boolean) => void;
@@ -37,6 +39,20 @@ const byEngine = new WeakMap<Engine, Metrics>();
  */
 export function statsOf(engine: Engine): StatsRecorder | undefined {
   return byEngine.get(engine)?.stats;
+}
+
+/** In a worker thread: how to get every worker's Prometheus series, merged by the main thread (worker-metrics.ts). */
+const acrossWorkers = new WeakMap<Engine, () => Promise<string>>();
+
+/**
+ * In a worker thread (server.workers): `GET /metrics` answers for every
+ * worker, through the main thread on `port`, which asks this one for its
+ * series too. Call once the HTTP front is built.
+ */
+export function shareMetricsAcrossWorkers(engine: Engine, port: MessagePort): void {
+  const m = byEngine.get(engine);
+  if (m === undefined) return;
+  acrossWorkers.set(engine, workerMetrics(port, async () => m.exporter.snapshot(await scrapeState(engine, m.stats))));
 }
 
 function acquire(engine: Engine): Metrics {
@@ -90,7 +106,16 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
     sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
   // Left open by the router (no gateway-key check there): the guard decides.
-  add("/metrics", { GET: guarded(async (req, res) => send(req, res, exporter.contentType, await exporter.render(await scrapeState(engine, stats)))) }, true);
+  add(
+    "/metrics",
+    {
+      GET: guarded(async (req, res) => {
+        const all = acrossWorkers.get(engine);
+        await send(req, res, exporter.contentType, all !== undefined ? await all() : await exporter.render(await scrapeState(engine, stats)));
+      }),
+    },
+    true,
+  );
   add(
     "/v1/metrics",
     {

@@ -8,6 +8,7 @@ import { GatewayError, type ErrorCode } from "../protocol/errors.ts";
 import { loggerFor } from "../telemetry/logger.ts";
 import type { AdminControl, ReloadReport } from "./admin-control.ts";
 import { createHttpServer, listen } from "./http.ts";
+import { shareMetricsAcrossWorkers } from "./metrics-routes.ts";
 import { shutdown } from "./shutdown.ts";
 
 /** One worker thread: its own engine and HTTP server on the shared port, counters in shared memory. */
@@ -63,6 +64,7 @@ const control: AdminControl = {
 };
 
 const server = createHttpServer(engine, logger, control);
+shareMetricsAcrossWorkers(engine, parentPort!);
 // Ahead of the API handler, so every response it writes names the worker that served it.
 const worker = String(data.index);
 server.prependListener("request", (_req, res) => res.setHeader("x-switchyard-worker", worker));

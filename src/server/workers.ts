@@ -11,6 +11,7 @@ import { SlotTable } from "../state/slot-table.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { logReload, oneAtATime, type ReloadReport, reloadConfig } from "./admin-control.ts";
 import type { FromWorker, ToWorker, WorkerData } from "./worker-main.ts";
+import { relayWorkerMetrics } from "./worker-metrics.ts";
 
 export interface WorkerPool {
   url: string;
@@ -134,6 +135,7 @@ export async function startWorkers(config: GatewayConfig, n: number, logger: Log
       };
       const worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2] });
       worker.once("exit", () => channel.port1.close());
+      relayWorkerMetrics(worker, () => workers);
       let ready = false;
       worker.on("message", (msg: FromWorker) => {
         if (msg.type === "listening") {

@@ -45,19 +45,32 @@ export class PrometheusExporter {
   constructor(stats: StatsRecorder) {
     this.#stats = stats;
     for (const f of stats.families.all()) this.registry.registerMetric(f.asMetric());
-    const gauge = <L extends string>(name: string, help: string, labelNames: L[]) => new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+    // How a main thread merges its workers' values: counts add up; what all workers share is taken once.
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], aggregator: "sum" | "first" | "average" = "sum") =>
+      new Gauge<L>({ name, help, labelNames, registers: [this.registry], aggregator });
     this.#requestsInFlight = gauge("switchyard_requests_in_flight", "Client requests under way (streams until they end), by public model.", ["model"]);
     this.#queued = gauge("switchyard_queued_requests", "Requests waiting for a concurrency slot or room in a rate window, by queue.", ["queue"]);
     this.#attemptsInFlight = gauge("switchyard_upstream_in_flight", "Upstream attempts under way (committed streams until they end), by target.", ["target"]);
-    this.#health = gauge("switchyard_target_health_score", "Health score 0-100 per target (docs/observability.md); absent while a target has no traffic.", ["target"]);
-    this.#targetBreaker = gauge("switchyard_breaker_state", "1 for each target's current breaker state (closed, open, half_open), 0 for the others.", ["target", "state"]);
-    this.#providerBreaker = gauge("switchyard_provider_breaker_state", "1 for each provider's current breaker state (closed, open, half_open), 0 for the others.", ["provider", "state"]);
+    this.#health = gauge("switchyard_target_health_score", "Health score 0-100 per target (docs/observability.md); absent while a target has no traffic.", ["target"], "average");
+    this.#targetBreaker = gauge("switchyard_breaker_state", "1 for each target's current breaker state (closed, open, half_open), 0 for the others.", ["target", "state"], "first");
+    this.#providerBreaker = gauge("switchyard_provider_breaker_state", "1 for each provider's current breaker state (closed, open, half_open), 0 for the others.", ["provider", "state"], "first");
     this.#pool = gauge("switchyard_upstream_connections", "Connection pool use per upstream origin: connected, free, pending, queued, running, size.", ["origin", "state"]);
     processMetrics(this.registry);
   }
 
   /** The whole exposition, with the scrape-time gauges set from `state`. */
   async render(state: ScrapeState = {}): Promise<string> {
+    this.#set(state);
+    return this.registry.metrics();
+  }
+
+  /** The same as prom-client's JSON, for a main thread to merge the workers' (prom-client's AggregatorRegistry). */
+  async snapshot(state: ScrapeState = {}): Promise<unknown[]> {
+    this.#set(state);
+    return this.registry.getMetricsAsJSON();
+  }
+
+  #set(state: ScrapeState): void {
     const s = this.#stats;
     this.#requestsInFlight.reset();
     for (const m of s.models.values()) this.#requestsInFlight.set({ model: m.name }, m.inFlight);
@@ -88,7 +101,6 @@ export class PrometheusExporter {
     for (const [origin, use] of state.pools ?? []) {
       for (const [k, v] of Object.entries(use)) this.#pool.set({ origin, state: k }, v);
     }
-    return this.registry.metrics();
   }
 }
 
@@ -104,6 +116,7 @@ function processMetrics(registry: Registry): void {
     name: "process_cpu_seconds_total",
     help: "User and system CPU time spent, in seconds.",
     registers,
+    aggregator: "first",
     collect() {
       const { user, system } = process.cpuUsage();
       this.reset();
@@ -114,6 +127,7 @@ function processMetrics(registry: Registry): void {
     name: "process_resident_memory_bytes",
     help: "Resident memory size in bytes.",
     registers,
+    aggregator: "first",
     collect() {
       this.set(process.memoryUsage.rss());
     },
@@ -126,5 +140,5 @@ function processMetrics(registry: Registry): void {
       this.set(process.memoryUsage().heapUsed);
     },
   });
-  new Gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds.", registers }).set(startSeconds);
+  new Gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds.", registers, aggregator: "first" }).set(startSeconds);
 }
