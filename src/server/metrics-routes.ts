@@ -11,11 +11,11 @@ import type { Engine } from "../engine/gateway.ts";
 import type { BreakerState } from "../telemetry/health-score.ts";
 import { healthReport, metricsReport } from "../telemetry/metrics-json.ts";
 import { PrometheusExporter, type ScrapeState } from "../telemetry/prometheus.ts";
-import { StatsRecorder } from "../telemetry/stats.ts";
+import { mergeStats, StatsRecorder, type StatsView } from "../telemetry/stats.ts";
 import { operatorGuard } from "./admin-auth.ts";
 import { authenticator } from "./auth.ts";
 import { sendBody } from "./respond.ts";
-import { workerMetrics } from "./worker-metrics.ts";
+import { type AcrossWorkers, workerMetrics } from "./worker-metrics.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 type AddRoute = (path: string, methods: Record<string, Handler>, open?: boolean) => void;
@@ -41,8 +41,8 @@ export function statsOf(engine: Engine): StatsRecorder | undefined {
   return byEngine.get(engine)?.stats;
 }
 
-/** In a worker thread: how to get every worker's Prometheus series, merged by the main thread (worker-metrics.ts). */
-const acrossWorkers = new WeakMap<Engine, () => Promise<string>>();
+/** In a worker thread: how to get every worker's figures through the main thread (worker-metrics.ts). */
+const acrossWorkers = new WeakMap<Engine, AcrossWorkers>();
 
 /**
  * In a worker thread (server.workers): `GET /metrics` answers for every
@@ -52,7 +52,13 @@ const acrossWorkers = new WeakMap<Engine, () => Promise<string>>();
 export function shareMetricsAcrossWorkers(engine: Engine, port: MessagePort): void {
   const m = byEngine.get(engine);
   if (m === undefined) return;
-  acrossWorkers.set(engine, workerMetrics(port, async () => m.exporter.snapshot(await scrapeState(engine, m.stats))));
+  acrossWorkers.set(
+    engine,
+    workerMetrics(port, {
+      prometheus: async () => m.exporter.snapshot(await scrapeState(engine, m.stats)),
+      stats: async () => m.stats.state(),
+    }),
+  );
 }
 
 function acquire(engine: Engine): Metrics {
@@ -105,13 +111,18 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
         };
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
     sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
+  /** This recorder, or in a worker thread every worker's merged. */
+  const view = async (): Promise<StatsView> => {
+    const all = acrossWorkers.get(engine);
+    return all === undefined ? stats : mergeStats(stats, await all.stats());
+  };
   // Left open by the router (no gateway-key check there): the guard decides.
   add(
     "/metrics",
     {
       GET: guarded(async (req, res) => {
         const all = acrossWorkers.get(engine);
-        await send(req, res, exporter.contentType, all !== undefined ? await all() : await exporter.render(await scrapeState(engine, stats)));
+        await send(req, res, exporter.contentType, all !== undefined ? await all.prometheus() : await exporter.render(await scrapeState(engine, stats)));
       }),
     },
     true,
@@ -121,7 +132,7 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
     {
       GET: guarded(async (req, res) => {
         const idle = new URLSearchParams(req.url!.split("?")[1] ?? "").get("idle");
-        const report = metricsReport(stats, (await scrapeState(engine, stats)).targetBreakers, { idle: idle !== "false" && idle !== "0" });
+        const report = metricsReport(await view(), (await scrapeState(engine, stats)).targetBreakers, { idle: idle !== "false" && idle !== "0" });
         await send(req, res, JSON_TYPE, JSON.stringify(report));
       }),
     },
@@ -129,7 +140,7 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
   );
   add(
     "/v1/health",
-    { GET: guarded(async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(stats, (await scrapeState(engine, stats)).targetBreakers) }))) },
+    { GET: guarded(async (req, res) => send(req, res, JSON_TYPE, JSON.stringify({ targets: healthReport(await view(), (await scrapeState(engine, stats)).targetBreakers) }))) },
     true,
   );
   let released = false;

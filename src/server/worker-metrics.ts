@@ -1,92 +1,115 @@
 /**
- * `GET /metrics` across worker threads. With `server.workers`, the kernel
- * hands each scrape to one worker, whose own counters alone would make a
- * scraper's rates jump between workers. So a worker asked for /metrics asks
- * the main thread, which collects every worker's series (prom-client's JSON),
- * merges them (AggregatorRegistry: counts add up, what the workers share is
- * taken once) and answers with the text. A worker that does not answer within
- * WAIT_MS is left out. `/v1/metrics` and `/v1/health` stay per worker.
+ * The metrics across worker threads. With `server.workers`, the kernel hands
+ * each request to one worker, whose own figures alone would make a scraper's
+ * rates and a dashboard's charts jump between workers. So a worker asked for
+ * them asks the main thread, which collects every worker's (this one's too)
+ * and hands back: for `GET /metrics`, the Prometheus text merged by
+ * prom-client's AggregatorRegistry (counts add up, what the workers share is
+ * taken once); for `/v1/metrics` and `/v1/health`, each worker's statistics,
+ * which the asking worker merges (telemetry/stats.ts mergeStats). A worker
+ * that does not answer within WAIT_MS is left out.
  */
 import type { MessagePort, Worker } from "node:worker_threads";
 import { AggregatorRegistry } from "prom-client";
+import type { StatsState } from "../telemetry/stats.ts";
 
-/** How long the main thread waits for each worker's series. */
+/** How long the main thread waits for each worker's figures. */
 export const WAIT_MS = 2_000;
 
-type Message =
-  | { type: "metrics:collect"; id: number }
-  | { type: "metrics:get"; id: number }
-  | { type: "metrics:json"; id: number; metrics: unknown[] }
-  | { type: "metrics:text"; id: number; text?: string; error?: string };
+type Kind = "prometheus" | "stats";
 
-const isMessage = (m: unknown): m is Message => typeof m === "object" && m !== null && typeof (m as { type?: unknown }).type === "string" && (m as { type: string }).type.startsWith("metrics:");
+type Message =
+  | { type: "metrics:collect"; id: number; kind: Kind }
+  | { type: "metrics:get"; id: number; kind: Kind }
+  | { type: "metrics:part"; id: number; data: unknown }
+  | { type: "metrics:whole"; id: number; data?: unknown; error?: string };
+
+const isMessage = (m: unknown): m is Message =>
+  typeof m === "object" && m !== null && typeof (m as { type?: unknown }).type === "string" && (m as { type: string }).type.startsWith("metrics:");
 
 let nextRound = 0;
 
-/** Main thread: answers `worker`'s requests for everyone's metrics. `all` gives the workers alive now. */
+/** Main thread: answers `worker`'s requests for everyone's figures. `all` gives the workers alive now. */
 export function relayWorkerMetrics(worker: Worker, all: () => Iterable<Worker>): void {
   worker.on("message", (m: unknown) => {
     if (!isMessage(m) || m.type !== "metrics:collect") return;
-    void gather([...all()]).then(
-      (text) => worker.postMessage({ type: "metrics:text", id: m.id, text } satisfies Message),
-      (err: Error) => worker.postMessage({ type: "metrics:text", id: m.id, error: err.message } satisfies Message),
-    );
+    void gather([...all()], m.kind)
+      .then((parts): unknown => (m.kind === "prometheus" ? prometheusText(parts) : parts))
+      .then(
+        (data) => worker.postMessage({ type: "metrics:whole", id: m.id, data } satisfies Message),
+        (err: Error) => worker.postMessage({ type: "metrics:whole", id: m.id, error: err.message } satisfies Message),
+      );
   });
 }
 
-async function gather(workers: Worker[]): Promise<string> {
+function prometheusText(parts: unknown[]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+}
+
+/** Every worker's answer to a `metrics:get`, those that gave none left out. */
+async function gather(workers: Worker[], kind: Kind): Promise<unknown[]> {
   const round = ++nextRound;
   const answers = await Promise.all(
     workers.map(
       (w) =>
-        new Promise<unknown[] | undefined>((resolve) => {
-          const done = (v: unknown[] | undefined) => {
+        new Promise<unknown>((resolve) => {
+          const done = (v: unknown) => {
             clearTimeout(timer);
             w.off("message", onMessage);
             w.off("exit", onExit);
             resolve(v);
           };
           const onMessage = (m: unknown) => {
-            if (isMessage(m) && m.type === "metrics:json" && m.id === round) done(m.metrics);
+            if (isMessage(m) && m.type === "metrics:part" && m.id === round) done(m.data);
           };
           const onExit = () => done(undefined);
           const timer = setTimeout(() => done(undefined), WAIT_MS);
           w.on("message", onMessage);
           w.on("exit", onExit);
-          w.postMessage({ type: "metrics:get", id: round } satisfies Message);
+          w.postMessage({ type: "metrics:get", id: round, kind } satisfies Message);
         }),
     ),
   );
-  const present = answers.filter((a): a is unknown[] => a !== undefined);
-  return AggregatorRegistry.aggregate(present as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  return answers.filter((a) => a !== undefined);
 }
 
-/**
- * Worker thread: serves the main thread's requests for this worker's series
- * (`snapshot`), and returns the function that asks for everyone's, merged.
- */
-export function workerMetrics(port: MessagePort, snapshot: () => Promise<unknown[]>): () => Promise<string> {
-  const waiting = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
+export interface WorkerSources {
+  /** This worker's series as prom-client JSON. */
+  prometheus(): Promise<unknown[]>;
+  /** This worker's statistics. */
+  stats(): Promise<StatsState>;
+}
+
+export interface AcrossWorkers {
+  prometheus(): Promise<string>;
+  stats(): Promise<StatsState[]>;
+}
+
+/** Worker thread: serves the main thread's requests for this worker's figures, and asks it for everyone's. */
+export function workerMetrics(port: MessagePort, sources: WorkerSources): AcrossWorkers {
+  const waiting = new Map<number, { resolve: (data: unknown) => void; reject: (err: Error) => void }>();
   let next = 0;
   port.on("message", (m: unknown) => {
     if (!isMessage(m)) return;
     if (m.type === "metrics:get") {
-      void snapshot().then(
-        (metrics) => port.postMessage({ type: "metrics:json", id: m.id, metrics } satisfies Message),
-        () => port.postMessage({ type: "metrics:json", id: m.id, metrics: [] } satisfies Message),
+      const source = m.kind === "prometheus" ? sources.prometheus() : sources.stats();
+      void source.then(
+        (data) => port.postMessage({ type: "metrics:part", id: m.id, data } satisfies Message),
+        () => port.postMessage({ type: "metrics:part", id: m.id, data: undefined } satisfies Message),
       );
-    } else if (m.type === "metrics:text") {
+    } else if (m.type === "metrics:whole") {
       const w = waiting.get(m.id);
       if (w === undefined) return;
       waiting.delete(m.id);
-      if (m.text !== undefined) w.resolve(m.text);
-      else w.reject(new Error(`collecting the workers' metrics failed: ${m.error ?? "no answer"}`));
+      if (m.error === undefined) w.resolve(m.data);
+      else w.reject(new Error(`collecting the workers' metrics failed: ${m.error}`));
     }
   });
-  return () =>
-    new Promise<string>((resolve, reject) => {
+  const ask = (kind: Kind) =>
+    new Promise<unknown>((resolve, reject) => {
       const id = ++next;
       waiting.set(id, { resolve, reject });
-      port.postMessage({ type: "metrics:collect", id } satisfies Message);
+      port.postMessage({ type: "metrics:collect", id, kind } satisfies Message);
     });
+  return { prometheus: () => ask("prometheus") as Promise<string>, stats: () => ask("stats") as Promise<StatsState[]> };
 }

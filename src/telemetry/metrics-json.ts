@@ -7,7 +7,7 @@
 import { type BreakerState, healthScore } from "./health-score.ts";
 import { emptySeries, emptyWindow, type Series, WINDOWS, type WindowName, type WindowSummary } from "./rolling.ts";
 import type { Rolling } from "./rolling.ts";
-import type { StatsRecorder } from "./stats.ts";
+import type { StatsView } from "./stats.ts";
 
 type Windows = Record<WindowName, WindowSummary>;
 
@@ -59,7 +59,7 @@ export interface ReportOptions {
 }
 
 /** `breakers`: each target's breaker state, when it has one (read from the engine at the time of the request). */
-export function metricsReport(stats: StatsRecorder, breakers: ReadonlyMap<string, BreakerState> = new Map(), options: ReportOptions = {}): MetricsReport {
+export function metricsReport(stats: StatsView, breakers: ReadonlyMap<string, BreakerState> = new Map(), options: ReportOptions = {}): MetricsReport {
   const skipIdle = options.idle === false;
   const now = stats.clock.now();
   const since = stats.since;
@@ -96,7 +96,7 @@ export function metricsReport(stats: StatsRecorder, breakers: ReadonlyMap<string
 }
 
 /** `GET /v1/health`: each target's score, breaker and last 5 minutes. */
-export function healthReport(stats: StatsRecorder, breakers: ReadonlyMap<string, BreakerState> = new Map()): Record<string, TargetHealthReport> {
+export function healthReport(stats: StatsView, breakers: ReadonlyMap<string, BreakerState> = new Map()): Record<string, TargetHealthReport> {
   const now = stats.clock.now();
   const out: Record<string, TargetHealthReport> = {};
   for (const t of stats.targets.values()) {

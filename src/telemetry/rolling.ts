@@ -62,6 +62,15 @@ const sumTtft = new Uint32Array(BUCKETS);
 
 const round = (v: number | null, digits = 100) => (v === null ? null : Math.round(v * digits) / digits);
 
+/** A copy of a Rolling's arrays: what a worker thread hands over to be merged with the others'. */
+export interface RollingState {
+  epochs: Float64Array;
+  counts: Uint32Array;
+  lat: Uint32Array;
+  ttft: Uint32Array;
+  extremes: Float64Array;
+}
+
 export class Rolling {
   readonly #epochs = new Float64Array(SLOTS).fill(-1);
   readonly #counts = new Uint32Array(SLOTS * COUNTS);
@@ -111,6 +120,37 @@ export class Rolling {
     const x = i * EXTREMES + 2;
     if (ms < this.#extremes[x]) this.#extremes[x] = ms;
     if (ms > this.#extremes[x + 1]) this.#extremes[x + 1] = ms;
+  }
+
+  state(): RollingState {
+    return { epochs: this.#epochs.slice(), counts: this.#counts.slice(), lat: this.#lat.slice(), ttft: this.#ttft.slice(), extremes: this.#extremes.slice() };
+  }
+
+  /** Several threads' recordings as one: each slot sums the states that hold its newest step. */
+  static merged(states: readonly RollingState[]): Rolling {
+    const r = new Rolling();
+    for (let i = 0; i < SLOTS; i++) {
+      let newest = -1;
+      for (const st of states) if (st.epochs[i] > newest) newest = st.epochs[i];
+      if (newest < 0) continue;
+      r.#epochs[i] = newest;
+      const x = i * EXTREMES;
+      r.#extremes[x] = r.#extremes[x + 2] = Infinity;
+      r.#extremes[x + 1] = r.#extremes[x + 3] = -Infinity;
+      for (const st of states) {
+        if (st.epochs[i] !== newest) continue;
+        for (let k = i * COUNTS; k < (i + 1) * COUNTS; k++) r.#counts[k] += st.counts[k];
+        for (let k = i * BUCKETS; k < (i + 1) * BUCKETS; k++) {
+          r.#lat[k] += st.lat[k];
+          r.#ttft[k] += st.ttft[k];
+        }
+        r.#extremes[x] = Math.min(r.#extremes[x], st.extremes[x]);
+        r.#extremes[x + 1] = Math.max(r.#extremes[x + 1], st.extremes[x + 1]);
+        r.#extremes[x + 2] = Math.min(r.#extremes[x + 2], st.extremes[x + 2]);
+        r.#extremes[x + 3] = Math.max(r.#extremes[x + 3], st.extremes[x + 3]);
+      }
+    }
+    return r;
   }
 
   /** Whether anything was recorded in the last SLOTS steps. */

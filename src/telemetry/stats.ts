@@ -24,7 +24,7 @@ import { type AttemptEnd, type AttemptStart, type ConfigReload, configReload, ob
 import type { CounterCell, HistogramCell } from "./families.ts";
 import { MetricFamilies, OTHER } from "./metric-families.ts";
 import { genAiOperation, type Outcome, outcomeOf } from "./outcomes.ts";
-import { ERROR, OK, Rolling, TIMEOUT } from "./rolling.ts";
+import { ERROR, OK, Rolling, type RollingState, TIMEOUT } from "./rolling.ts";
 
 /** The limits' queue events (limits/events.ts), read by channel name: the limits sit above telemetry. */
 interface QueueMessage {
@@ -103,7 +103,56 @@ export class ModelEntry {
   }
 }
 
-export class StatsRecorder {
+/** What the JSON reports read (metrics-json.ts): one recorder, or several workers' merged (mergeStats). */
+export interface StatsView {
+  readonly clock: Clock;
+  readonly since: number;
+  readonly targets: ReadonlyMap<string, { readonly label: string; readonly provider: string; readonly model: string; readonly inFlight: number; readonly rolling: Rolling | undefined }>;
+  readonly models: ReadonlyMap<string, { readonly name: string; readonly inFlight: number; readonly rolling: Rolling | undefined }>;
+  inFlight(): number;
+  queued(): number;
+}
+
+/** A recorder's figures as plain data, for a worker thread to hand over. */
+export interface StatsState {
+  since: number;
+  inFlight: number;
+  queued: number;
+  targets: Array<[label: string, inFlight: number, rolling: RollingState | undefined]>;
+  models: Array<[name: string, inFlight: number, rolling: RollingState | undefined]>;
+}
+
+/** Several workers' figures as one view; `local` (this worker's recorder) gives the clock and the names. */
+export function mergeStats(local: StatsRecorder, states: readonly StatsState[]): StatsView {
+  type Entry = StatsState["targets"][number];
+  const targetsOf = states.map((s) => new Map<string, Entry>(s.targets.map((e) => [e[0], e])));
+  const modelsOf = states.map((s) => new Map<string, Entry>(s.models.map((e) => [e[0], e])));
+  const merge = <E extends { inFlight: number; rolling: Rolling | undefined }>(key: string, entry: E, from: Array<Map<string, Entry>>): E => {
+    let inFlight = 0;
+    const rollings: RollingState[] = [];
+    for (const m of from) {
+      const found = m.get(key);
+      if (found === undefined) continue;
+      inFlight += found[1];
+      if (found[2] !== undefined) rollings.push(found[2]);
+    }
+    return { ...entry, inFlight, rolling: rollings.length === 0 ? undefined : Rolling.merged(rollings) };
+  };
+  const targets = new Map([...local.targets].map(([label, t]) => [label, merge(label, { label, provider: t.provider, model: t.model, inFlight: 0, rolling: undefined as Rolling | undefined }, targetsOf)]));
+  const models = new Map([...local.models].map(([name]) => [name, merge(name, { name, inFlight: 0, rolling: undefined as Rolling | undefined }, modelsOf)]));
+  const inFlight = states.reduce((n, s) => n + s.inFlight, 0);
+  const queued = states.reduce((n, s) => n + s.queued, 0);
+  return {
+    clock: local.clock,
+    since: Math.min(local.since, ...states.map((s) => s.since)),
+    targets,
+    models,
+    inFlight: () => inFlight,
+    queued: () => queued,
+  };
+}
+
+export class StatsRecorder implements StatsView {
   readonly families = new MetricFamilies();
   readonly targets = new Map<string, TargetEntry>();
   readonly models = new Map<string, ModelEntry>();
@@ -174,6 +223,17 @@ export class StatsRecorder {
     let n = 0;
     for (const q of this.queues.values()) n += q;
     return n;
+  }
+
+  /** The figures as plain data (copies), for the main thread to hand to the worker that merges them. */
+  state(): StatsState {
+    return {
+      since: this.since,
+      inFlight: this.inFlight(),
+      queued: this.queued(),
+      targets: [...this.targets.values()].map((t) => [t.label, t.inFlight, t.rolling?.state()]),
+      models: [...this.models.values()].map((m) => [m.name, m.inFlight, m.rolling?.state()]),
+    };
   }
 
   #model(name: string): ModelEntry {

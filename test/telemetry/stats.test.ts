@@ -7,7 +7,7 @@ import { channels, type RequestEnd } from "../../src/telemetry/channels.ts";
 import { healthScore } from "../../src/telemetry/health-score.ts";
 import { healthReport, metricsReport } from "../../src/telemetry/metrics-json.ts";
 import { emptyWindow, type WindowSummary } from "../../src/telemetry/rolling.ts";
-import { StatsRecorder } from "../../src/telemetry/stats.ts";
+import { mergeStats, StatsRecorder } from "../../src/telemetry/stats.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 const config = resolveConfig(
@@ -206,6 +206,37 @@ describe("the statistics recorder", () => {
     clock.advance(10_000);
     assert.equal(metricsReport(stats).targets["a/m1"]["1m"].requests, 0);
     assert.equal(metricsReport(stats).targets["a/m1"]["5m"].requests, 10);
+  });
+});
+
+describe("merging workers' statistics", () => {
+  test("sums counts and in-flight, and reads percentiles over every worker's samples", () => {
+    const otherGateway = {};
+    const other = new StatsRecorder(otherGateway, config, clock);
+    try {
+      // This worker: 1..50 ms; the other: 51..100 ms, and one in flight.
+      for (let i = 1; i <= 50; i++) request(`w1-${i}`, "main", [["a/m1", i]]);
+      for (let i = 51; i <= 100; i++) {
+        channels.requestStart.publish({ gateway: otherGateway, requestId: `w2-${i}`, op: "chat", model: "main", stream: false });
+        channels.requestEnd.publish({ gateway: otherGateway, requestId: `w2-${i}`, model: "main", stream: false, target: "a/m1", status: 200, attempts: 1, durationMs: i });
+      }
+      channels.requestStart.publish({ gateway: otherGateway, requestId: "w2-open", op: "chat", model: "main", stream: false });
+      // Across a structured clone, as between threads.
+      const view = mergeStats(stats, [structuredClone(stats.state()), structuredClone(other.state())]);
+      const m = metricsReport(view).models.main["1m"];
+      assert.equal(m.requests, 100);
+      assert.ok(Math.abs(m.latency_ms.p50! - 50) / 50 < 0.1, `p50 ${m.latency_ms.p50}`);
+      assert.ok(Math.abs(m.latency_ms.p99! - 99) / 99 < 0.1, `p99 ${m.latency_ms.p99}`);
+      assert.equal(view.inFlight(), 1);
+      assert.equal(metricsReport(view).models.main.in_flight, 1);
+      // A step one worker last wrote 15 minutes ago does not add to the current one.
+      clock.advance(15 * 60_000);
+      request("w1-late", "main", [["a/m1", 1]]);
+      const later = mergeStats(stats, [stats.state(), other.state()]);
+      assert.equal(metricsReport(later).models.main["1m"].requests, 1);
+    } finally {
+      other.close();
+    }
   });
 });
 

@@ -26,7 +26,7 @@ after(async () => {
   await pool.close();
 });
 
-test("with several workers, GET /metrics counts every worker's requests, whichever worker answers the scrape", async () => {
+test("with several workers, /metrics, /v1/metrics and /v1/health count every worker's requests, whichever worker answers", async () => {
   const served = new Set<string>();
   let sent = 0;
   while (sent < MAX_CONNECTIONS && (served.size < WORKERS || sent < 6)) {
@@ -52,4 +52,18 @@ test("with several workers, GET /metrics counts every worker's requests, whichev
     assert.ok(start > 1e9 && start < Date.now() / 1000 + 1);
   }
   assert.equal(scrapedBy.size, WORKERS, "each worker answered a scrape");
+
+  const reportedBy = new Set<string>();
+  for (let i = 0; i < MAX_CONNECTIONS && reportedBy.size < WORKERS; i++) {
+    for (const path of ["/v1/metrics", "/v1/health"]) {
+      const res = await fresh(`${pool.url}${path}`);
+      assert.equal(res.status, 200);
+      reportedBy.add(res.headers.get("x-switchyard-worker")!);
+      const body = (await res.json()) as { targets: Record<string, Record<string, { requests: number }>>; models?: Record<string, Record<string, { requests: number }>> };
+      const window = path === "/v1/health" ? "5m" : "1m";
+      assert.equal(body.targets["demo/demo-1"][window].requests, sent, `${path} through worker ${res.headers.get("x-switchyard-worker")}`);
+      if (body.models !== undefined) assert.equal(body.models.chat["1m"].requests, sent);
+    }
+  }
+  assert.equal(reportedBy.size, WORKERS, "each worker answered a report");
 });
