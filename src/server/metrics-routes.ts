@@ -61,6 +61,17 @@ export function shareMetricsAcrossWorkers(engine: Engine, port: MessagePort): vo
   );
 }
 
+/**
+ * What `/v1/metrics` reports from: the engine's recorder, or in a worker
+ * thread every worker's merged; undefined with `server.metrics: false`.
+ */
+export async function statsView(engine: Engine): Promise<StatsView | undefined> {
+  const m = byEngine.get(engine);
+  if (m === undefined) return undefined;
+  const all = acrossWorkers.get(engine);
+  return all === undefined ? m.stats : mergeStats(m.stats, await all.stats());
+}
+
 function acquire(engine: Engine): Metrics {
   let m = byEngine.get(engine);
   if (m === undefined) {
@@ -111,11 +122,7 @@ export function addMetricsRoutes(engine: Engine, add: AddRoute): () => void {
         };
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, text: string) =>
     sendBody(req, res, 200, { "content-type": contentType, "cache-control": "no-store" }, Buffer.from(text), compression);
-  /** This recorder, or in a worker thread every worker's merged. */
-  const view = async (): Promise<StatsView> => {
-    const all = acrossWorkers.get(engine);
-    return all === undefined ? stats : mergeStats(stats, await all.stats());
-  };
+  const view = async (): Promise<StatsView> => (await statsView(engine)) ?? stats;
   // Left open by the router (no gateway-key check there): the guard decides.
   add(
     "/metrics",
