@@ -41,6 +41,12 @@ export class MetricFamilies {
     "Estimated cost from the configured prices (pricing: or targets[].cost, per million tokens), in their currency.",
     ["model", "target"],
   );
+  readonly cache = new CounterFamily(
+    "switchyard_cache_requests_total",
+    "Requests the response cache took, by public model and how: hit, miss, refresh or bypass (a hit makes no upstream attempt).",
+    ["model", "status"],
+  );
+  readonly coalesced = new CounterFamily("switchyard_cache_coalesced_total", "Requests that shared an identical request's upstream call already under way.", ["model"]);
   readonly duration = new HistogramFamily(
     "gen_ai_server_request_duration_seconds",
     "Whole requests as the client saw them: from arrival to the end of the answer (of the stream, for streams).",
@@ -87,6 +93,8 @@ export class MetricFamilies {
       this.fallbacks,
       this.tokens,
       this.cost,
+      this.cache,
+      this.coalesced,
       this.duration,
       this.ttft,
       this.upstream,

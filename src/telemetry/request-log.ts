@@ -1,4 +1,4 @@
-import { observeGateway, type RequestEnd } from "./channels.ts";
+import { type CacheAnswer, observeGateway, type RequestEnd } from "./channels.ts";
 import type { Logger } from "./log.ts";
 
 /** What one request's log line holds. */
@@ -19,7 +19,7 @@ export interface RequestLine {
   ttft_ms?: number;
   tokens_in?: number;
   tokens_out?: number;
-  /** hit, miss or bypass once a response cache exists; left out until then. */
+  /** With the response cache on: miss, refresh or bypass (hits have lines of their own). */
   cache?: string;
 }
 
@@ -46,17 +46,49 @@ export function requestLine(e: RequestEnd): RequestLine {
   return line;
 }
 
+/** Cache statuses of requests still under way; bounded in case an end goes missing. */
+const MAX_PENDING = 10_000;
+
 /**
  * Logs one line per request of `gateway` when it ends: failures at warn (a
  * client that went away is not a failure of the gateway), the rest at info.
- * Nothing is built for a level that is off. Returns the unsubscribe function.
+ * With the response cache on, a request it sent upstream says how (`cache`:
+ * miss, refresh, bypass), and one it answered without an upstream call of
+ * its own (a hit, or one that shared another's call) gets its line when the
+ * cache takes it, as those make no request events. Nothing is built for a
+ * level that is off. Returns the unsubscribe function.
  */
 export function logRequests(log: Logger, gateway: object): () => void {
+  const cacheOf = new Map<string, string>();
   const onEnd = (e: RequestEnd) => {
+    const cache = cacheOf.size === 0 ? undefined : cacheOf.get(e.requestId);
+    if (cache !== undefined) cacheOf.delete(e.requestId);
     const failed = e.code !== undefined && e.code !== "SY_ERR_CLIENT_ABORT";
     if (!failed && log.isLevelEnabled?.("info") === false) return;
-    if (failed) log.warn(requestLine(e), e.message ?? "request failed");
-    else log.info(requestLine(e), "request");
+    const line = requestLine(e);
+    if (cache !== undefined) line.cache = cache;
+    if (failed) log.warn(line, e.message ?? "request failed");
+    else log.info(line, "request");
   };
-  return observeGateway(gateway, { requestEnd: onEnd });
+  const onCache = (c: CacheAnswer) => {
+    if (c.status !== "hit" && !c.coalesced) {
+      if (cacheOf.size >= MAX_PENDING) cacheOf.clear();
+      cacheOf.set(c.requestId, c.status);
+      return;
+    }
+    if (log.isLevelEnabled?.("info") === false) return;
+    const line: CachedLine = { reqId: c.requestId, op: c.op, model: c.model, cache: c.status };
+    if (c.coalesced) line.coalesced = true;
+    log.info(line, c.coalesced ? "request (shared an identical request's upstream call)" : "request (answered from the cache)");
+  };
+  return observeGateway(gateway, { requestEnd: onEnd, cacheAnswer: onCache });
+}
+
+/** The line of a request the cache answered without an upstream call of its own. */
+interface CachedLine {
+  reqId: string;
+  op: string;
+  model: string;
+  cache: string;
+  coalesced?: true;
 }

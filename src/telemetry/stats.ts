@@ -20,7 +20,7 @@
 import { channel } from "node:diagnostics_channel";
 import type { GatewayConfig, Price } from "../config/types.ts";
 import type { Clock } from "../time/clock.ts";
-import { type AttemptEnd, type AttemptStart, type ConfigReload, configReload, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
+import { type AttemptEnd, type AttemptStart, type CacheAnswer, type ConfigReload, configReload, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
 import type { CounterCell, HistogramCell } from "./families.ts";
 import { MetricFamilies, OTHER } from "./metric-families.ts";
 import { genAiOperation, type Outcome, outcomeOf } from "./outcomes.ts";
@@ -181,6 +181,7 @@ export class StatsRecorder implements StatsView {
       attemptStart: (m) => this.#attemptStart(m),
       attemptEnd: (m) => this.#attemptEnd(m),
       streamEnd: (m) => this.#streamEnd(m),
+      cacheAnswer: (m) => this.#cacheAnswer(m),
     });
     this.#onQueue = (m) => this.#queue(m as QueueMessage);
     queueChannel.subscribe(this.#onQueue);
@@ -315,6 +316,12 @@ export class StatsRecorder implements StatsView {
       const price = target?.price;
       if (price !== undefined) (cells.cost ??= f.cost.cell(model.name, targetLabel)).value += (input * price.input + output * price.output) / 1_000_000;
     }
+  }
+
+  #cacheAnswer(c: CacheAnswer): void {
+    const model = this.#model(c.model).name;
+    this.families.cache.cell(model, c.status).value++;
+    if (c.coalesced) this.families.coalesced.cell(model).value++;
   }
 
   #attemptStart(s: AttemptStart): void {

@@ -36,6 +36,8 @@ const EXPECTED: Record<string, [Family["type"], string[]]> = {
   switchyard_fallbacks_total: ["counter", ["model"]],
   switchyard_tokens_total: ["counter", ["model", "target", "type"]],
   switchyard_cost_total: ["counter", ["model", "target"]],
+  switchyard_cache_requests_total: ["counter", ["model", "status"]],
+  switchyard_cache_coalesced_total: ["counter", ["model"]],
   gen_ai_server_request_duration_seconds: ["histogram", ["gen_ai_operation_name", "model", "target", "outcome"]],
   gen_ai_server_time_to_first_token_seconds: ["histogram", ["gen_ai_operation_name", "model", "target"]],
   gen_ai_client_operation_duration_seconds: ["histogram", ["target", "outcome"]],
