@@ -65,7 +65,8 @@ describe("config reload", () => {
     assert.equal(next.headers.get("x-switchyard-target"), "b/y");
     assert.equal(b.requests.length, 1);
     // The statistics count the new target from the reload on.
-    const metrics = (await (await fetch(`${gw.url}/v1/metrics`)).json()) as { targets: Record<string, unknown> };
+    // An operator's page: with server.admin_key set, it takes the admin key.
+    const metrics = (await (await fetch(`${gw.url}/v1/metrics`, { headers: { "x-admin-key": ADMIN_KEY } })).json()) as { targets: Record<string, unknown> };
     assert.ok(metrics.targets["b/y"] !== undefined, JSON.stringify(Object.keys(metrics.targets)));
 
     const text = await pump(clock, res.text());
