@@ -17,7 +17,7 @@ import { metricsReport } from "../../telemetry/metrics-json.ts";
 import { RecentRequests } from "../../telemetry/recent-requests.ts";
 import { type Clock, systemClock } from "../../time/clock.ts";
 import type { Guard } from "../admin-auth.ts";
-import { statsOf } from "../metrics-routes.ts";
+import { statsView } from "../metrics-routes.ts";
 import { json } from "../respond.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 import { EventStreams } from "./events.ts";
@@ -77,7 +77,8 @@ export function addDashboard(add: AddRoute, server: Server, engine: Engine, guar
         const { providers, targets } = await engine.upstreamHealth({ probe: false });
         const state: Record<string, unknown> = { now: clock.now(), providers, targets, queue: engine.limits?.serverQueue() };
         // /v1/metrics' report, from the same breaker reading: one request, under this guard, and no probe.
-        const stats = statsOf(engine);
+        // Every worker's figures, merged through the main thread, as /v1/metrics reports them.
+        const stats = await statsView(engine);
         if (stats !== undefined) {
           const breakers = new Map(Object.entries(targets).flatMap(([label, t]) => (t.breaker === undefined ? [] : [[label, t.breaker.state] as const])));
           state.metrics = metricsReport(stats, breakers);
