@@ -5,7 +5,7 @@
  */
 
 import { ConfigError, problemAt } from "./problems.ts";
-import { normaliseBaseUrl } from "./url.ts";
+import { normaliseBaseUrl, otlpTracesUrl } from "./url.ts";
 import type { Env } from "./interpolate.ts";
 import { ACCOUNT_ID, CLOUDFLARE_ACCOUNT_VAR, isPreset, PRESETS, presetBaseUrl } from "./presets.ts";
 import { DEFAULT_BASE_URLS } from "./provider-urls.ts";
@@ -23,6 +23,7 @@ import type {
   ServerConfig,
   TargetConfig,
   Timeouts,
+  TracingConfig,
 } from "./types.ts";
 
 const SECOND = 1000;
@@ -41,6 +42,7 @@ export interface Defaults {
   readonly healthCheck: Readonly<HealthCheckSettings>;
   readonly retryBudget: Readonly<RetryBudgetSettings>;
   readonly cache: Readonly<CacheConfig>;
+  readonly tracing: Readonly<Pick<TracingConfig, "serviceName" | "sampleRatio">>;
 }
 
 /** Every value the gateway assumes when neither the file nor its `defaults:` section sets one (ms, bytes). */
@@ -77,6 +79,7 @@ export const DEFAULTS: Defaults = Object.freeze({
   retryBudget: Object.freeze({ ratio: 0.2, minPerSecond: 3, window: 10 * SECOND }),
   // coalesce follows `enabled` unless set (see config/cache.ts).
   cache: Object.freeze({ enabled: false, ttl: 10 * MINUTE, maxBytes: 256 * MB, maxEntryBytes: MB, coalesce: false, scope: "shared" as const }),
+  tracing: Object.freeze({ serviceName: "switchyard", sampleRatio: 1 }),
 });
 
 /** A fresh, mutable copy of the server defaults. */
@@ -172,6 +175,30 @@ function envBaseUrl(entry: EnvProvider, env: Env): { url?: string; problem?: str
 }
 
 /**
+ * Without a config file, OpenTelemetry's own variables turn tracing on:
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the traces URL itself) or
+ * OTEL_EXPORTER_OTLP_ENDPOINT (its /v1/traces), and OTEL_SERVICE_NAME.
+ */
+function envTracing(env: Env, problems: string[]): TracingConfig | undefined {
+  const [name, own] = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", true]
+    : ["OTEL_EXPORTER_OTLP_ENDPOINT", false];
+  const value = env[name];
+  if (value === undefined || value.trim() === "") return undefined;
+  const url = normaliseBaseUrl(value);
+  if (url === undefined) {
+    problems.push(problemAt([name], "expected an http:// or https:// URL"));
+    return undefined;
+  }
+  return {
+    url: own ? url : otlpTracesUrl(url),
+    serviceName: env.OTEL_SERVICE_NAME || DEFAULTS.tracing.serviceName,
+    sampleRatio: DEFAULTS.tracing.sampleRatio,
+    headers: {},
+  };
+}
+
+/**
  * The zero-config setup: a `demo` model served by the built-in demo provider,
  * and a provider for every known API key in `env`. Those providers get no
  * models; requests name them directly as `provider/model`.
@@ -187,8 +214,10 @@ export function configFromEnv(env: Env): GatewayConfig {
     if (problem !== undefined) problems.push(problem);
     else if (url !== undefined) providers[entry.name] = envProvider(entry.name, entry.type, url, key);
   }
+  const tracing = envTracing(env, problems);
   if (problems.length > 0) throw new ConfigError(problems, "invalid config (environment):");
   return {
+    ...(tracing === undefined ? {} : { telemetry: { tracing } }),
     server: { ...defaultServer(), auth: envAuth(env), ...(env.SWITCHYARD_ADMIN_KEY ? { adminKey: env.SWITCHYARD_ADMIN_KEY } : {}) },
     providers,
     models: {

@@ -14,6 +14,7 @@ import { ConfigError, problemAt } from "./problems.ts";
 import { checkReferences } from "./references.ts";
 import { configSchema, schemaProblems } from "./schema.ts";
 import type { ConfigFile } from "./schema.ts";
+import { otlpTracesUrl } from "./url.ts";
 import { parseYaml } from "./yaml.ts";
 import { cacheConfig } from "./cache.ts";
 import type {
@@ -29,6 +30,7 @@ import type {
   RetryPolicy,
   TargetConfig,
   Timeouts,
+  TracingConfig,
 } from "./types.ts";
 
 export { ConfigError };
@@ -260,12 +262,24 @@ function provider(name: string, p: ProviderFile, shared: ConfigFile["defaults"],
   return out;
 }
 
+/** Tracing is on only with an endpoint; an empty one (an unset `${VAR:-}`) leaves it off. */
+function tracing(t: ConfigFile["telemetry"]): TracingConfig | undefined {
+  if (t?.otlp_endpoint == null || t.otlp_endpoint === "") return undefined;
+  return {
+    url: otlpTracesUrl(t.otlp_endpoint),
+    serviceName: t.service_name ?? DEFAULTS.tracing.serviceName,
+    sampleRatio: t.sample_ratio ?? DEFAULTS.tracing.sampleRatio,
+    headers: { ...t.headers },
+  };
+}
+
 function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
   const shared = file.defaults;
   const server = file.server;
   const d = DEFAULTS.server;
 
   const providers = Object.entries(file.providers ?? {}).map(([name, p]): [string, ProviderConfig] => [name, provider(name, p, shared, env)]);
+  const traces = tracing(file.telemetry);
 
   const models = Object.entries(file.models ?? {}).map(([name, m]): [string, ModelConfig] => {
     const model: ModelConfig = {
@@ -333,6 +347,7 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
     models: Object.fromEntries(models),
     ...cacheConfig(file.cache),
     ...(file.pricing == null ? {} : { pricing: Object.fromEntries(Object.entries(file.pricing).map(([k, p]) => [k, { ...p }])) }),
+    ...(traces === undefined ? {} : { telemetry: { tracing: traces } }),
     source,
   };
 }

@@ -171,6 +171,11 @@ export const httpUrl = scalar(textOr(HTTP_URL_TEXT, "an http:// or https:// URL"
   return url;
 });
 
+/** An http(s) URL, or "" for none: what `${VAR:-}` gives when the variable is unset. */
+export const httpUrlOrEmpty = scalar({ anyOf: [{ type: "string", maxLength: 0 }, textOr(HTTP_URL_TEXT, "an http:// or https:// URL")] }, (v) =>
+  typeof v === "string" && v.trim() === "" ? "" : httpUrl(v),
+);
+
 /** A web origin as browsers send it (scheme://host[:port], no path), or "*". */
 export const origin = scalar(textOr("^\\*$|^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+/*$", 'an origin such as "https://app.example.com", or "*"'), (v) => {
   if (v === "*") return v;

@@ -27,6 +27,7 @@ import {
   HEADER_NAME,
   headerText,
   httpUrl,
+  httpUrlOrEmpty,
   integer,
   listedSecret,
   nonNegative,
@@ -484,6 +485,18 @@ const defaults = strict({
   retry_budget: retryBudget.nullish().describe(`${RETRY_BUDGET_HELP} For every provider that sets none.`),
 });
 
+const T = D.tracing;
+const telemetry = strict({
+  otlp_endpoint: optional(httpUrlOrEmpty).describe(
+    "The OTLP/HTTP endpoint of an OpenTelemetry collector, such as http://127.0.0.1:4318: setting it turns tracing on, with spans posted as JSON to its /v1/traces. Empty or left out: no tracing, at no cost.",
+  ),
+  service_name: optional(text).describe(`The service.name the spans carry. Default ${T.serviceName}.`),
+  sample_ratio: optional(fraction).describe(
+    `The share of new traces recorded, > 0 and ≤ 1; a request with a traceparent follows its sampled flag. Default ${T.sampleRatio}.`,
+  ),
+  headers: headers.nullish().describe("Headers sent with every export, such as a collector's API key; never logged. Usually references such as ${OTLP_TOKEN}."),
+});
+
 export const configSchema = strict({
   server: server.nullish().describe("Where and how the gateway listens."),
   defaults: defaults
@@ -497,6 +510,7 @@ export const configSchema = strict({
     .nullish()
     .describe('Prices per million tokens, { input, output }, by "provider/model" or by upstream model name, for strategy: cost and the estimated cost in the metrics. A target\'s own cost wins.'),
   cache: cache.nullish().describe("The response cache and request coalescing: off unless enabled. See docs/caching.md."),
+  telemetry: telemetry.nullish().describe("OpenTelemetry tracing: a span per request and per upstream attempt, exported over OTLP/HTTP. Off unless otlp_endpoint is set."),
 });
 
 /** The validated file: snake_case, ms and bytes, anything left out still null/undefined. */

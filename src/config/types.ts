@@ -267,6 +267,8 @@ export interface GatewayConfig {
   pricing?: Record<string, Price>;
   /** The response cache and request coalescing; absent: both off. */
   cache?: CacheConfig;
+  /** Traces and other telemetry export; absent when none is configured. */
+  telemetry?: TelemetryConfig;
   /** Where the config came from: a file path, or "defaults" when built from the environment. */
   source: string;
 }
@@ -286,4 +288,20 @@ export interface CacheConfig {
   coalesce: boolean;
   /** `key`: each gateway key has entries of its own; `shared`: one cache for every caller. */
   scope: "shared" | "key";
+}
+
+export interface TelemetryConfig {
+  /** OpenTelemetry tracing over OTLP/HTTP; absent (off) unless an endpoint is configured. */
+  tracing?: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL spans are posted to (the endpoint with /v1/traces). */
+  url: string;
+  /** The `service.name` resource attribute. */
+  serviceName: string;
+  /** Share of new traces recorded, > 0 and ≤ 1; a client's traceparent decides for its own trace. */
+  sampleRatio: number;
+  /** Headers sent with every export (a collector's credentials, often); never logged. */
+  headers: Record<string, string>;
 }
