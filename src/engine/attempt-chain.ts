@@ -13,6 +13,8 @@ export interface AttemptCall {
   internal: () => ChatRequest;
   /** Client headers for an upstream of the client's own API (see RequestContext). */
   passHeaders?: Record<string, string>;
+  /** Trace context headers (traceparent, tracestate) for the upstream; set by the tracing wrapper, only when tracing is on. */
+  traceHeaders?: Record<string, string>;
   /** Which of the provider's keys to use (provider.keyHeaders); 0 unless a key wrapper chooses. */
   keyIndex?: number;
   stream: boolean;

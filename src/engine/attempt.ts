@@ -68,6 +68,8 @@ async function attempt(a: AttemptCall, now: () => number): Promise<Committed> {
     headers,
     passHeaders: translate ? undefined : a.passHeaders,
   });
+  // A copy: the built headers may be the provider's shared key headers. Translated or not, the upstream joins the trace.
+  if (a.traceHeaders !== undefined) call.headers = { ...call.headers, ...a.traceHeaders };
   let res;
   try {
     res = await target.transport.send(call, signal, target.timeouts);

@@ -11,6 +11,7 @@ import type { Usage } from "../protocol/chat.ts";
 import { channels, type ConfigReload, configReload, type RequestEnd, type RequestStart, type StreamEnd } from "../telemetry/channels.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { logRequests } from "../telemetry/request-log.ts";
+import { Tracing, type TracingOptions } from "../telemetry/tracing.ts";
 import { type Clock, type Random, systemClock } from "../time/clock.ts";
 import { breakerHealth, type HealthTracker, type ProviderHealth, type TargetHealth } from "../upstream/health.ts";
 import type { ListedModel } from "../upstream/model-list.ts";
@@ -37,6 +38,8 @@ export interface EngineOptions {
   directRetry?: RetryPolicy;
   /** Gap between the demo provider's streamed tokens. */
   demoTokenGapMs?: number;
+  /** Replaces tracing's OTLP exporter or id generator (used only when the config turns tracing on). */
+  tracing?: Pick<TracingOptions, "exporter" | "idGenerator">;
   /** Counters shared with other workers: one slot per name of `counterSlots` (each provider's in flight, the limits'). */
   sharedCounters?: SharedArrayBuffer;
   /**
@@ -95,6 +98,8 @@ export class Engine {
   readonly #switches = new Switches();
   /** Shutting down: requests under way finish, /health says so (server/shutdown.ts). */
   draining = false;
+  /** OpenTelemetry tracing; undefined unless `telemetry.otlp_endpoint` is set, and then fronts read the client's traceparent. */
+  readonly tracing: Tracing | undefined;
 
   constructor(config: GatewayConfig, options: EngineOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -106,6 +111,9 @@ export class Engine {
     const slots = new SlotTable(options.counterSlots);
     // Engines given only the buffer number the slots from the config, each alike.
     if (shared !== undefined && options.counterSlots === undefined) slots.assign(counterNames(config));
+    const tracing = config.telemetry?.tracing;
+    // Built once, with the engine: a reload that changes `telemetry` needs a restart.
+    this.tracing = tracing === undefined ? undefined : new Tracing(tracing, this, { now: () => this.#clock.now(), logger: this.#log, ...options.tracing });
     this.#deps = {
       gateway: this,
       clock: this.#clock,
@@ -120,6 +128,7 @@ export class Engine {
       off: this.#switches.off,
       // With the admin API on, targets' in-flight counts are kept for GET /admin/targets.
       keepStats: options.targetStats ?? config.server.adminKey !== undefined,
+      tracing: this.tracing,
     };
     this.#gen = new Generation(config, this.#deps);
     if (this.#log !== silentLogger) this.#unobserve.push(logRequests(this.#log, this));
@@ -201,7 +210,7 @@ export class Engine {
     const { requestId } = ctx;
     const started = this.#clock.now();
     const { requestStart, requestEnd, streamEnd } = channels;
-    if (requestStart.hasSubscribers) requestStart.publish({ gateway: this, requestId, op, model: route.name, stream } satisfies RequestStart);
+    if (requestStart.hasSubscribers) requestStart.publish({ gateway: this, requestId, op, model: route.name, stream, trace: ctx.trace } satisfies RequestStart);
     let ttfbMs: number | undefined;
     const ended = (status: number, records: readonly AttemptRecord[], target?: string, err?: GatewayError, usage?: Usage) => {
       if (!requestEnd.hasSubscribers) return;
@@ -432,5 +441,7 @@ export class Engine {
     await Promise.all([this.#gen, ...this.#retiring].map((g) => g.release()));
     this.cache?.close();
     if (this.#ownsStore) await this.store.close();
+    // Last: requests cut short above have ended their spans by now, and every span is sent before close resolves.
+    await this.tracing?.close();
   }
 }

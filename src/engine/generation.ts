@@ -30,6 +30,8 @@ import { attemptEvents } from "./wrappers/events.ts";
 import { keyRotation } from "./wrappers/keys.ts";
 import { adaptiveFirstByte } from "./wrappers/first-byte.ts";
 import { redaction } from "./wrappers/redaction.ts";
+import { traceAttempts } from "./wrappers/tracing.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 import { type Off, RouteTable } from "./routes.ts";
 
 /** The names of the counter slots a config needs: each provider's in-flight count, then the concurrency limits'. */
@@ -58,6 +60,8 @@ export interface GenerationDeps {
   off: Off | undefined;
   /** Keep per-target statistics even when no strategy reads them (the admin API shows targets in flight). */
   keepStats: boolean;
+  /** OpenTelemetry tracing, when configured: its wrapper joins every generation's attempt chain. */
+  tracing: Tracing | undefined;
 }
 
 /**
@@ -143,6 +147,8 @@ export class Generation {
     // attempt with each key share its slot. Key rotation next, so that each key's try is an attempt of
     // its own for events, health and logs, while the breakers count a refused key only once all are.
     const wrappers = [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(gateway, now), redaction(this.secrets)];
+    // Tracing beside the events (a span per key tried), outside redaction (spans hold redacted messages only).
+    if (deps.tracing !== undefined) wrappers.splice(wrappers.length - 1, 0, traceAttempts(deps.tracing));
     if (this.breakers !== undefined) wrappers.unshift(circuitBreakers(this.breakers));
     // Innermost: it only swaps the first-byte limit the transport is given.
     if (autoFirstByte) wrappers.push(adaptiveFirstByte(this.targets!));

@@ -106,5 +106,7 @@ export function serverRestartKeys(old: GatewayConfig, next: GatewayConfig): stri
   }
   // The response cache is built once, with the engine.
   if (!sameJson(old.cache, next.cache)) changed.push("cache");
+  // So is tracing (its exporter and the fronts' reading of traceparent).
+  if (!sameJson(old.telemetry, next.telemetry)) changed.push("telemetry");
   return changed;
 }

@@ -1,5 +1,6 @@
 import type { CacheInfo } from "../cache/types.ts";
 import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
+import type { TraceHeaders } from "../telemetry/channels.ts";
 
 /** Per-request context the caller (HTTP front or in-process client) passes in. */
 export interface RequestContext {
@@ -24,6 +25,11 @@ export interface RequestContext {
   cacheTtl?: string;
   /** The gateway key that made the request, for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;
+  /**
+   * The client's W3C trace context, the parent of the request's span. Only
+   * read from the client (and only used) while tracing is on (Engine.tracing).
+   */
+  trace?: TraceHeaders;
 }
 
 /** Where a front wants a stream's bytes written: a client socket, in practice. */

@@ -8,6 +8,7 @@ import { checkModelName, validateRequest } from "../engine/validate.ts";
 import { countRequestTokens } from "../limits/tokens.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Operation } from "../providers/types.ts";
+import type { TraceHeaders } from "../telemetry/channels.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import type { AdminControl } from "./admin-control.ts";
 import { adminRoutes } from "./admin-routes.ts";
@@ -50,6 +51,14 @@ function anthropicPassHeaders(req: IncomingMessage): Record<string, string> | un
   if (typeof version === "string") out["anthropic-version"] = version;
   if (typeof beta === "string") out["anthropic-beta"] = beta;
   return out;
+}
+
+/** The client's W3C trace context; only read while tracing is on. A malformed one is dropped by the tracer, which then starts a new trace. */
+function clientTrace(req: IncomingMessage): TraceHeaders | undefined {
+  const traceparent = req.headers.traceparent;
+  if (typeof traceparent !== "string") return undefined;
+  const tracestate = req.headers.tracestate;
+  return typeof tracestate === "string" ? { traceparent, tracestate } : { traceparent };
 }
 
 /** The model list in Anthropic's format (`GET /v1/models` with `anthropic-version`). */
@@ -136,6 +145,8 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     const passHeaders = op === "messages" ? anthropicPassHeaders(req) : undefined;
     const ctx: RequestContext = { requestId, controller, passHeaders };
     if (cached) cacheContext(ctx, req, scoped ? key : undefined);
+    // While tracing is off, no header is looked at.
+    if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const answer = engine.handle(op, parseJson(await readBody(req, maxBody)), ctx);
     const result = cached ? await answer.catch((err: unknown) => failedCached(res, err)) : await answer;

@@ -13,6 +13,12 @@ import type { GatewayConfig } from "../config/types.ts";
 import type { Usage } from "../protocol/chat.ts";
 import type { AttemptRecord } from "../protocol/errors.ts";
 
+/** The W3C Trace Context a client sent (`traceparent`, `tracestate`), read only while tracing is on. */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate?: string;
+}
+
 /** A request arrived and passed validation. */
 export interface RequestStart {
   gateway: object;
@@ -21,6 +27,8 @@ export interface RequestStart {
   /** The public model name the client asked for. */
   model: string;
   stream: boolean;
+  /** The client's trace context, when tracing is on and it sent one. */
+  trace?: TraceHeaders;
 }
 
 /** A request is over: its whole answer was sent, or it failed, or (streams) its stream ended. */

@@ -1,0 +1,61 @@
+/**
+ * What the spans say, in OpenTelemetry's words: the GenAI semantic
+ * conventions where they name a thing, the general ones (HTTP, server,
+ * error) otherwise, and `switchyard.*` for what only a gateway has. The
+ * GenAI names are still "development" status in the conventions package
+ * (its incubating entry point, which may change in any release), so they
+ * are written out here rather than imported from it.
+ */
+import type { Attributes } from "@opentelemetry/api";
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
+import type { Usage } from "../protocol/chat.ts";
+
+export const GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
+export const GEN_AI_PROVIDER_NAME = "gen_ai.provider.name";
+export const GEN_AI_REQUEST_MODEL = "gen_ai.request.model";
+export const GEN_AI_RESPONSE_MODEL = "gen_ai.response.model";
+export const GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
+export const GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+export { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT };
+
+export const SY_REQUEST_ID = "switchyard.request_id";
+/** "provider/model": the target an attempt went to, or that answered the request. */
+export const SY_TARGET = "switchyard.target";
+/** The provider's name in the config (gen_ai.provider.name is its kind). */
+export const SY_PROVIDER = "switchyard.provider";
+export const SY_ATTEMPTS = "switchyard.attempts";
+export const SY_STREAM = "switchyard.stream";
+
+/** The gateway's operations as gen_ai.operation.name values: the three chat APIs are all `chat`. */
+const OPERATIONS: Record<string, string> = {
+  chat: "chat",
+  messages: "chat",
+  responses: "chat",
+  completions: "text_completion",
+  embeddings: "embeddings",
+};
+
+export function operationName(op: string): string {
+  return OPERATIONS[op] ?? op;
+}
+
+/** Provider types whose gen_ai.provider.name differs from the type's own name. */
+const PROVIDER_NAMES: Record<string, string> = {
+  gemini: "gcp.gemini",
+  azure: "azure.ai.openai",
+  mistral: "mistral_ai",
+  xai: "x_ai",
+};
+
+export function providerName(type: string): string {
+  return PROVIDER_NAMES[type] ?? type;
+}
+
+/** The conventions' span name: `{operation} {model}`. */
+export function spanName(op: string, model: string): string {
+  return `${operationName(op)} ${model}`;
+}
+
+export function usageAttributes(usage: Usage): Attributes {
+  return { [GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens, [GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens };
+}
