@@ -1,13 +1,15 @@
 /**
  * What the spans say, in OpenTelemetry's words: the GenAI semantic
  * conventions where they name a thing, the general ones (HTTP, server,
- * error) otherwise, and `switchyard.*` for what only a gateway has. The
- * GenAI names are still "development" status in the conventions package
- * (its incubating entry point, which may change in any release), so they
- * are written out here rather than imported from it.
+ * error, service) otherwise, and `switchyard.*` for what only a gateway has.
+ *
+ * The names are written out rather than imported from
+ * @opentelemetry/semantic-conventions: its GenAI names are still in the
+ * "incubating" entry point, which may change in any release, and the
+ * package would load with the gateway even when tracing is off. A test
+ * holds them equal to the package's.
  */
 import type { Attributes } from "@opentelemetry/api";
-import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
 import type { Usage } from "../protocol/chat.ts";
 
 export const GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
@@ -16,7 +18,11 @@ export const GEN_AI_REQUEST_MODEL = "gen_ai.request.model";
 export const GEN_AI_RESPONSE_MODEL = "gen_ai.response.model";
 export const GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
 export const GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
-export { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT };
+export const ATTR_ERROR_TYPE = "error.type";
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = "http.response.status_code";
+export const ATTR_SERVER_ADDRESS = "server.address";
+export const ATTR_SERVER_PORT = "server.port";
+export const ATTR_SERVICE_NAME = "service.name";
 
 export const SY_REQUEST_ID = "switchyard.request_id";
 /** "provider/model": the target an attempt went to, or that answered the request. */

@@ -1,8 +1,7 @@
-import { ExportResultCode } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { TracingConfig } from "../config/types.ts";
 import type { Logger } from "./log.ts";
+import type { Otel } from "./tracing-sdk.ts";
 
 const MAX_REASON = 200;
 
@@ -16,14 +15,15 @@ const MAX_REASON = 200;
  * recovery once, at info, rather than a line per batch. Neither line names
  * the URL or the headers, which may hold credentials.
  */
-export function otlpExporter(config: TracingConfig, log: Logger | undefined): SpanExporter {
-  const inner = new OTLPTraceExporter({ url: config.url, headers: { ...config.headers } });
+export function otlpExporter(otel: Otel, config: TracingConfig, log: Logger | undefined): SpanExporter {
+  const inner = new otel.exporter.OTLPTraceExporter({ url: config.url, headers: { ...config.headers } });
+  const { SUCCESS } = otel.core.ExportResultCode;
   if (log === undefined) return inner;
   let failing = false;
   return {
     export(spans, done) {
       inner.export(spans, (result) => {
-        if (result.code === ExportResultCode.SUCCESS) {
+        if (result.code === SUCCESS) {
           if (failing) log.info({}, "trace export works again");
           failing = false;
         } else if (!failing) {

@@ -14,39 +14,21 @@
  * or propagator): parents are passed explicitly, so several gateways in one
  * process each export their own spans.
  */
-import {
-  type Attributes,
-  type Context,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-} from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BatchSpanProcessor,
-  type IdGenerator,
-  ParentBasedSampler,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
+import type { W3CTraceContextPropagator } from "@opentelemetry/core";
+import type { IdGenerator, SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { TracingConfig } from "../config/types.ts";
 import type { Usage } from "../protocol/chat.ts";
 import { observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
 import type { Logger } from "./log.ts";
 import { otlpExporter } from "./tracing-export.ts";
+import { type Otel, otel } from "./tracing-sdk.ts";
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
+  ATTR_SERVICE_NAME,
   GEN_AI_OPERATION_NAME,
   GEN_AI_PROVIDER_NAME,
   GEN_AI_REQUEST_MODEL,
@@ -119,9 +101,12 @@ interface RequestTrace {
   shadowed?: RequestTrace;
 }
 
-const propagator = new W3CTraceContextPropagator();
-
 export class Tracing {
+  readonly #otel: Otel;
+  readonly #propagator: W3CTraceContextPropagator;
+  readonly #root: Context;
+  /** SpanStatusCode.ERROR. */
+  readonly #error: number;
   readonly #provider: TracerProvider;
   readonly #tracer: Tracer;
   readonly #now: () => number;
@@ -135,11 +120,16 @@ export class Tracing {
 
   constructor(config: TracingConfig, gateway: object, options: TracingOptions) {
     this.#now = options.now;
-    const exporter = options.exporter ?? otlpExporter(config, options.logger);
-    this.#provider = new TracerProvider({
-      resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
-      spanProcessors: [new BatchSpanProcessor({ exporter })],
+    const o = (this.#otel = otel());
+    const { sdk } = o;
+    this.#propagator = new o.core.W3CTraceContextPropagator();
+    this.#root = o.api.ROOT_CONTEXT;
+    this.#error = o.api.SpanStatusCode.ERROR;
+    const exporter = options.exporter ?? otlpExporter(o, config, options.logger);
+    this.#provider = new sdk.TracerProvider({
+      resource: o.resources.resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
+      sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(config.sampleRatio) }),
+      spanProcessors: [new sdk.BatchSpanProcessor({ exporter })],
       ...(options.idGenerator === undefined ? {} : { idGenerator: options.idGenerator }),
     });
     this.#tracer = this.#provider.getTracer("switchyard");
@@ -151,15 +141,16 @@ export class Tracing {
   }
 
   #requestStart(m: RequestStart): void {
-    const parent = m.trace === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, m.trace, defaultTextMapGetter);
+    const { api } = this.#otel;
+    const parent = m.trace === undefined ? this.#root : this.#propagator.extract(this.#root, m.trace, api.defaultTextMapGetter);
     const attributes: Attributes = {
       [GEN_AI_OPERATION_NAME]: operationName(m.op),
       [GEN_AI_REQUEST_MODEL]: m.model,
       [SY_REQUEST_ID]: m.requestId,
       [SY_STREAM]: m.stream,
     };
-    const span = this.#tracer.startSpan(spanName(m.op, m.model), { kind: SpanKind.SERVER, startTime: this.#now(), attributes }, parent);
-    const rec: RequestTrace = { span, context: trace.setSpan(ROOT_CONTEXT, span) };
+    const span = this.#tracer.startSpan(spanName(m.op, m.model), { kind: api.SpanKind.SERVER, startTime: this.#now(), attributes }, parent);
+    const rec: RequestTrace = { span, context: api.trace.setSpan(this.#root, span) };
     const open = this.#requests.get(m.requestId);
     if (open !== undefined) rec.shadowed = open;
     this.#requests.set(m.requestId, rec);
@@ -183,7 +174,7 @@ export class Tracing {
     if (m.code !== undefined) {
       span.setAttribute(ATTR_ERROR_TYPE, m.code);
       // As HTTP servers' spans have it, a 4xx is the client's doing; a stream failing under a 200 is not.
-      if (m.status >= 500 || m.status < 400) span.setStatus({ code: SpanStatusCode.ERROR, message: m.message });
+      if (m.status >= 500 || m.status < 400) span.setStatus({ code: this.#error, message: m.message });
     }
     const end = this.#now();
     rec.stream?.end(end);
@@ -198,7 +189,7 @@ export class Tracing {
     if (m.usage !== undefined) span.setAttributes(usageAttributes(m.usage));
     if (m.error !== undefined) {
       span.setAttribute(ATTR_ERROR_TYPE, m.error.code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: m.error.message });
+      span.setStatus({ code: this.#error, message: m.error.message });
     }
     span.end(this.#now());
   }
@@ -216,10 +207,12 @@ export class Tracing {
       [SY_REQUEST_ID]: a.requestId,
       ...this.#server(a.origin),
     };
-    const span = this.#tracer.startSpan(spanName(a.op, a.model), { kind: SpanKind.CLIENT, startTime: this.#now(), attributes }, rec?.context ?? ROOT_CONTEXT);
+    const { api } = this.#otel;
+    const span = this.#tracer.startSpan(spanName(a.op, a.model), { kind: api.SpanKind.CLIENT, startTime: this.#now(), attributes }, rec?.context ?? this.#root);
     const headers: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
+    this.#propagator.inject(api.trace.setSpan(this.#root, span), headers, api.defaultTextMapSetter);
     const now = this.#now;
+    const error = this.#error;
     const open = this.#attempts;
     open.add(span);
     return {
@@ -228,7 +221,7 @@ export class Tracing {
         if (!open.delete(span)) return;
         span.setAttribute(ATTR_ERROR_TYPE, f.code);
         if (f.status !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, f.status);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: f.message });
+        span.setStatus({ code: error, message: f.message });
         span.end(now());
       },
       committed(status, usage) {
@@ -278,21 +271,20 @@ export class Tracing {
   async #close(): Promise<void> {
     this.#unobserve();
     const end = this.#now();
-    for (const span of this.#attempts) cutShort(span, end);
+    const cutShort = (span: Span) => {
+      span.setAttribute(ATTR_ERROR_TYPE, "SY_ERR_SHUTTING_DOWN");
+      span.setStatus({ code: this.#error, message: "the gateway shut down before this ended" });
+      span.end(end);
+    };
+    for (const span of this.#attempts) cutShort(span);
     this.#attempts.clear();
     for (const latest of this.#requests.values()) {
       for (let rec: RequestTrace | undefined = latest; rec !== undefined; rec = rec.shadowed) {
-        if (rec.stream !== undefined) cutShort(rec.stream, end);
-        cutShort(rec.span, end);
+        if (rec.stream !== undefined) cutShort(rec.stream);
+        cutShort(rec.span);
       }
     }
     this.#requests.clear();
     await this.#provider.shutdown();
   }
-}
-
-function cutShort(span: Span, end: number): void {
-  span.setAttribute(ATTR_ERROR_TYPE, "SY_ERR_SHUTTING_DOWN");
-  span.setStatus({ code: SpanStatusCode.ERROR, message: "the gateway shut down before this ended" });
-  span.end(end);
 }

@@ -1,8 +1,8 @@
 /**
  * OpenTelemetry tracing against a local OTLP/HTTP receiver: the request's
  * span continues the client's trace, each upstream attempt is its child, and
- * the upstream is sent the attempt's own traceparent. With tracing off,
- * nothing of it exists and no traceparent goes upstream.
+ * the upstream is sent the attempt's own traceparent. (Tracing off:
+ * tracing-off.test.ts, in a process of its own.)
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -242,41 +242,6 @@ describe("tracing on", () => {
     assert.equal(sent.flags, "00");
     await gw.engine.tracing!.flush();
     assert.equal(receiver.spans.filter((s) => s.traceId === unsampled).length, 0);
-  });
-});
-
-describe("tracing off", () => {
-  let upstream: MockUpstream;
-  let gw: TestGateway;
-
-  before(async () => {
-    upstream = await startMockUpstream();
-    gw = await startGateway({
-      providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
-      models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
-      // An unset ${OTLP_ENDPOINT:-} leaves the endpoint empty: tracing stays off.
-      telemetry: { otlp_endpoint: "${OTLP_ENDPOINT:-}" },
-    });
-  });
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-  });
-
-  test("no tracer exists, and the client's traceparent does not go upstream", async () => {
-    assert.equal(gw.engine.config.telemetry, undefined);
-    assert.equal(gw.engine.tracing, undefined);
-    await gw.client.chat.completions.create(chat("chat") as never, { headers: { traceparent: TRACEPARENT, tracestate: "vendor=x" } });
-    const seen = upstream.requests[0].headers;
-    assert.equal(seen.traceparent, undefined);
-    assert.equal(seen.tracestate, undefined);
-  });
-
-  test("streams send none either", async () => {
-    upstream.reset();
-    const stream = await gw.client.chat.completions.create({ ...chat("chat"), stream: true } as never, { headers: { traceparent: TRACEPARENT } });
-    for await (const _ of stream as unknown as AsyncIterable<unknown>);
-    assert.equal(upstream.requests[0].headers.traceparent, undefined);
   });
 });
 
