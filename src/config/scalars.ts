@@ -172,7 +172,7 @@ export const httpUrl = scalar(textOr(HTTP_URL_TEXT, "an http:// or https:// URL"
 });
 
 /** An http(s) URL, or "" for none: what `${VAR:-}` gives when the variable is unset. */
-export const httpUrlOrEmpty = scalar({ anyOf: [{ type: "string", maxLength: 0 }, textOr(HTTP_URL_TEXT, "an http:// or https:// URL")] }, (v) =>
+export const httpUrlOrEmpty = scalar({ anyOf: [{ type: "string", pattern: "^\\s*$" }, textOr(HTTP_URL_TEXT, "an http:// or https:// URL")] }, (v) =>
   typeof v === "string" && v.trim() === "" ? "" : httpUrl(v),
 );
 
