@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
 import { observeGateway } from "../../src/telemetry/channels.ts";
 import type { Engine } from "../../src/engine/gateway.ts";
@@ -209,6 +210,19 @@ describe("tracing on", () => {
     const { attempts } = await traceOf(TRACE_ID);
     assert.equal(attempts[0].attributes["gen_ai.provider.name"], "anthropic");
     assert.deepEqual(parsed(primary.requests[0].headers.traceparent), { traceId: TRACE_ID, spanId: attempts[0].spanId, flags: "01" });
+  });
+
+  test("an Anthropic client's Messages request is traced the same way, as a chat", async () => {
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "client-key-not-forwarded", maxRetries: 0 });
+    const msg = await client.messages.create(
+      { model: "translated", max_tokens: 64, messages: [{ role: "user", content: "hi" }] },
+      { headers: { traceparent: TRACEPARENT } },
+    );
+    const { request, attempts } = await traceOf(TRACE_ID);
+    assert.equal(request.attributes["gen_ai.operation.name"], "chat");
+    assert.equal(request.attributes["gen_ai.usage.output_tokens"], msg.usage.output_tokens);
+    assert.equal(attempts[0].attributes["gen_ai.provider.name"], "anthropic");
+    assert.equal(parsed(primary.requests[0].headers.traceparent).spanId, attempts[0].spanId);
   });
 
   test("without a traceparent the request span starts a trace, and the upstream joins it", async () => {
