@@ -244,8 +244,9 @@ export class Tracing {
     let attrs = this.#servers.get(origin);
     if (attrs === undefined) {
       attrs = {};
-      if (URL.canParse(origin)) {
-        const url = new URL(origin);
+      const url = URL.canParse(origin) ? new URL(origin) : undefined;
+      // Only a network upstream has an address (the demo provider's origin is no URL to call).
+      if (url?.protocol === "http:" || url?.protocol === "https:") {
         attrs[ATTR_SERVER_ADDRESS] = url.hostname;
         attrs[ATTR_SERVER_PORT] = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
       }

@@ -379,7 +379,7 @@ describe("switchyard CLI", { concurrency: true }, () => {
       assert.equal(r.code, 0, r.stderr);
       const written = JSON.parse(await readFile(out, "utf8")) as { $schema: string; properties: Record<string, unknown> };
       assert.equal(written.$schema, "http://json-schema.org/draft-07/schema#");
-      assert.deepEqual(Object.keys(written.properties), ["server", "defaults", "providers", "models", "pricing", "cache"]);
+      assert.deepEqual(Object.keys(written.properties), ["server", "defaults", "providers", "models", "pricing", "cache", "telemetry"]);
     });
   });
 
