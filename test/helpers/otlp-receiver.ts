@@ -30,6 +30,8 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[];
   /** The headers of every export request. */
   requests: IncomingMessage["headers"][];
+  /** While set, exports are refused with this status (and their spans not kept). */
+  refuseWith: number | undefined;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,17 @@ const nanosToMs = (v: string | number) => Number(BigInt(v) / 1_000_000n);
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: IncomingMessage["headers"][] = [];
+  const receiver: OtlpReceiver = {
+    url: "",
+    spans,
+    requests,
+    refuseWith: undefined,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -66,6 +79,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       requests.push(req.headers);
+      if (receiver.refuseWith !== undefined) {
+        res.writeHead(receiver.refuseWith, { "content-type": "application/json" }).end('{"message":"refused by the test"}');
+        return;
+      }
       const raw = Buffer.concat(chunks);
       const body = JSON.parse((req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8"));
       for (const rs of body.resourceSpans ?? []) {
@@ -92,14 +109,6 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  receiver.url = `http://127.0.0.1:${port}`;
+  return receiver;
 }

@@ -292,3 +292,48 @@ describe("closing the engine", () => {
     }
   });
 });
+
+describe("a collector that refuses spans", () => {
+  test("is reported once at warn (no URL, no headers), its recovery once at info; requests go on", async () => {
+    const receiver = await startOtlpReceiver();
+    const upstream = await startMockUpstream();
+    const lines: Array<{ level: string; obj: object; msg?: string }> = [];
+    const logger = {
+      debug: () => {},
+      info: (obj: object, msg?: string) => lines.push({ level: "info", obj, msg }),
+      warn: (obj: object, msg?: string) => lines.push({ level: "warn", obj, msg }),
+      error: (obj: object, msg?: string) => lines.push({ level: "error", obj, msg }),
+    };
+    const gw = await startGateway(
+      {
+        providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
+        models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
+        telemetry: { otlp_endpoint: receiver.url, headers: { authorization: "Bearer collector-secret" } },
+      },
+      { logger },
+    );
+    const flush = () => gw.engine.tracing!.flush().catch(() => {});
+    const exportLines = () => lines.filter((l) => /trace export/.test(l.msg ?? ""));
+    try {
+      receiver.refuseWith = 400;
+      for (let i = 0; i < 2; i++) {
+        await gw.client.chat.completions.create(chat("chat") as never);
+        await flush();
+      }
+      assert.equal(receiver.requests.length, 2, "both batches were offered");
+      assert.deepEqual(exportLines().map((l) => l.level), ["warn"]);
+      const text = JSON.stringify(exportLines());
+      assert.ok(!text.includes("collector-secret") && !text.includes(receiver.url), text);
+
+      receiver.refuseWith = undefined;
+      await gw.client.chat.completions.create(chat("chat") as never);
+      await flush();
+      assert.deepEqual(exportLines().map((l) => l.level), ["warn", "info"]);
+      assert.equal(receiver.spans.length, 2, "the request after recovery was exported");
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await receiver.close();
+    }
+  });
+});
