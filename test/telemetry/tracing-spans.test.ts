@@ -156,3 +156,21 @@ describe("spans from events", () => {
     assert.equal(channels.requestStart.hasSubscribers, false, "close unsubscribed");
   });
 });
+
+test("sample_ratio records that share of new traces, decided on the trace id", async () => {
+  await tracing.close();
+  // The ratio sampler compares the trace id's 32-bit words, XORed, with ratio × 2³²: the first id is under half, the second over.
+  const ids = ["00000000000000000000000000000001", "000000000000000000000000ffffffff"];
+  let n = 0;
+  const idGenerator = { generateTraceId: () => ids[n++], generateSpanId: () => (n + 1).toString(16).padStart(16, "0") };
+  tracing = new Tracing({ ...CONFIG, sampleRatio: 0.5 }, gateway, { now: () => clock.now(), exporter: memory, idGenerator });
+  for (const id of ["in", "out"]) {
+    start(id);
+    const a = attempt(id);
+    assert.match(a.headers.traceparent, id === "in" ? /-01$/ : /-00$/, "the upstream learns the decision");
+    a.committed(200, undefined);
+    end(id);
+  }
+  const all = await spans();
+  assert.deepEqual([...new Set(all.map((s) => s.attributes["switchyard.request_id"]))], ["in"]);
+});
