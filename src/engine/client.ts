@@ -1,5 +1,6 @@
 import { sseData } from "../protocol/sse.ts";
 import type { Operation } from "../providers/types.ts";
+import type { TraceHeaders } from "../telemetry/channels.ts";
 import type { ProviderHealth } from "../upstream/health.ts";
 import type { Engine } from "./gateway.ts";
 import type { GatewayResult } from "./types.ts";
@@ -44,6 +45,8 @@ export interface ChunkStream<T> extends AsyncIterable<T>, AsyncDisposable {
 export interface CallOptions {
   signal?: AbortSignal;
   requestId?: string;
+  /** The caller's W3C trace context, the parent of the request's span when the config turns tracing on. */
+  trace?: TraceHeaders;
 }
 
 type Create<Req, Res, Chunk> = {
@@ -84,7 +87,7 @@ export interface Gateway {
 
 export function clientFor(engine: Engine): Gateway {
   const request = (op: Operation, body: unknown, opts: CallOptions = {}) =>
-    engine.handle(op, body, { requestId: opts.requestId ?? engine.newRequestId(), signal: opts.signal });
+    engine.handle(op, body, { requestId: opts.requestId ?? engine.newRequestId(), signal: opts.signal, trace: opts.trace });
   const create =
     (op: Operation) =>
     async (body: JsonObject, opts?: CallOptions): Promise<never> => {

@@ -174,3 +174,24 @@ test("sample_ratio records that share of new traces, decided on the trace id", a
   const all = await spans();
   assert.deepEqual([...new Set(all.map((s) => s.attributes["switchyard.request_id"]))], ["in"]);
 });
+
+test("in process: createGateway traces into a given exporter, under the caller's trace context", async () => {
+  const { createGateway } = await import("../../src/engine/create.ts");
+  const got: ReadableSpan[] = [];
+  const exporter: SpanExporter = { export: (s, done) => (got.push(...s), done({ code: 0 })), shutdown: async () => {} };
+  const gw = await createGateway(
+    { providers: { demo: { type: "demo" } }, models: { chat: { targets: ["demo/demo-1"] } }, telemetry: { otlp_endpoint: "http://127.0.0.1:9" } },
+    { env: {}, demoTokenGapMs: 0, tracing: { exporter } },
+  );
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  await gw.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }, { trace: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+  await gw.close();
+  assert.deepEqual(
+    got.map((s) => [s.name, s.spanContext().traceId]),
+    [
+      ["chat demo-1", traceId],
+      ["chat chat", traceId],
+    ],
+  );
+  assert.equal(got[0].attributes["server.address"], undefined, "the demo provider has no address");
+});
