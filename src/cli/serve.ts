@@ -89,6 +89,7 @@ export async function runServe(argv: string[]): Promise<void> {
       auth: config.server.auth.keys.length > 0 ? config.server.auth.keys.map((k) => k.name) : "off",
       providers: Object.keys(config.providers),
       models: Object.keys(config.models).slice(0, 20),
+      ...(config.telemetry?.tracing === undefined ? {} : { tracing: collectorOf(config.telemetry.tracing.url) }),
     },
     `switchyard listening on ${url}`,
   );
@@ -106,4 +107,10 @@ export async function runServe(argv: string[]): Promise<void> {
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Where spans go, without any credentials the URL may carry. */
+function collectorOf(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
