@@ -217,7 +217,9 @@ export class ResponseCache {
 
   #publish(req: CacheRequest, op: string, model: string, status: CacheAnswer["status"], coalesced: boolean): void {
     if (!channels.cacheAnswer.hasSubscribers) return;
-    channels.cacheAnswer.publish({ gateway: this.#deps.gateway, requestId: req.requestId, op, model, status, coalesced } satisfies CacheAnswer);
+    const m: CacheAnswer = { gateway: this.#deps.gateway, requestId: req.requestId, op, model, status, coalesced };
+    if (req.trace !== undefined) m.trace = req.trace;
+    channels.cacheAnswer.publish(m);
   }
 
   /** The stats row of a model name. */
@@ -239,6 +241,7 @@ export class ResponseCache {
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
     const own: CacheRequest = { requestId: req.requestId, controller: flight.controller };
     if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
+    if (req.trace !== undefined) own.trace = req.trace;
     const { rec } = flight;
     const settle = () => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);

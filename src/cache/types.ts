@@ -4,6 +4,7 @@
  * ByteSink and ByteStream (engine/types.ts) have the same shape.
  */
 import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
+import type { TraceHeaders } from "../telemetry/channels.ts";
 
 export interface Sink {
   write(chunk: Uint8Array): boolean;
@@ -41,6 +42,8 @@ export interface Answer {
 export interface CacheRequest {
   requestId: string;
   passHeaders?: Record<string, string>;
+  /** The client's trace context (only while tracing is on): a miss's upstream call carries it on. */
+  trace?: TraceHeaders;
   signal?: AbortSignal;
   controller?: AbortController;
   /** The client's Cache-Control header, when it sent one. */

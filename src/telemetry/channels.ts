@@ -112,6 +112,8 @@ export interface CacheAnswer {
   status: "hit" | "miss" | "bypass" | "refresh";
   /** It shared an upstream call already under way. */
   coalesced: boolean;
+  /** The client's trace context, when tracing is on and it sent one. */
+  trace?: TraceHeaders;
 }
 
 /** A gateway now serves a new config (a reload); requests under way finish on the old one. */

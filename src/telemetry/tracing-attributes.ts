@@ -31,6 +31,8 @@ export const SY_TARGET = "switchyard.target";
 export const SY_PROVIDER = "switchyard.provider";
 export const SY_ATTEMPTS = "switchyard.attempts";
 export const SY_STREAM = "switchyard.stream";
+/** How the response cache answered a request it served without an upstream call of its own: `hit` or `coalesced`. */
+export const SY_CACHE = "switchyard.cache";
 
 /** The gateway's operations as gen_ai.operation.name values: the three chat APIs are all `chat`. */
 const OPERATIONS: Record<string, string> = {

@@ -19,7 +19,7 @@ import type { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { IdGenerator, SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { TracingConfig } from "../config/types.ts";
 import type { Usage } from "../protocol/chat.ts";
-import { observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
+import { type CacheAnswer, observeGateway, type RequestEnd, type RequestStart, type StreamEnd } from "./channels.ts";
 import type { Logger } from "./log.ts";
 import { otlpExporter } from "./tracing-export.ts";
 import { type Otel, otel } from "./tracing-sdk.ts";
@@ -36,6 +36,7 @@ import {
   operationName,
   providerName,
   SY_ATTEMPTS,
+  SY_CACHE,
   SY_PROVIDER,
   SY_REQUEST_ID,
   SY_STREAM,
@@ -137,12 +138,35 @@ export class Tracing {
       requestStart: (m) => this.#requestStart(m),
       requestEnd: (m) => this.#requestEnd(m),
       streamEnd: (m) => this.#streamEnd(m),
+      cacheAnswer: (m) => this.#cacheAnswer(m),
     });
+  }
+
+  #parentOf(m: { trace?: RequestStart["trace"] }): Context {
+    return m.trace === undefined ? this.#root : this.#propagator.extract(this.#root, m.trace, this.#otel.api.defaultTextMapGetter);
+  }
+
+  /**
+   * A request the cache answered without starting one of its own (a hit, or
+   * one sharing another's upstream call) publishes no request events: its
+   * span is made here, marked with how it was answered, and ends at once.
+   */
+  #cacheAnswer(m: CacheAnswer): void {
+    if (m.status !== "hit" && !m.coalesced) return;
+    const attributes: Attributes = {
+      [GEN_AI_OPERATION_NAME]: operationName(m.op),
+      [GEN_AI_REQUEST_MODEL]: m.model,
+      [SY_REQUEST_ID]: m.requestId,
+      [SY_CACHE]: m.status === "hit" ? "hit" : "coalesced",
+    };
+    const now = this.#now();
+    const span = this.#tracer.startSpan(spanName(m.op, m.model), { kind: this.#otel.api.SpanKind.SERVER, startTime: now, attributes }, this.#parentOf(m));
+    span.end(now);
   }
 
   #requestStart(m: RequestStart): void {
     const { api } = this.#otel;
-    const parent = m.trace === undefined ? this.#root : this.#propagator.extract(this.#root, m.trace, api.defaultTextMapGetter);
+    const parent = this.#parentOf(m);
     const attributes: Attributes = {
       [GEN_AI_OPERATION_NAME]: operationName(m.op),
       [GEN_AI_REQUEST_MODEL]: m.model,

@@ -195,3 +195,12 @@ test("in process: createGateway traces into a given exporter, under the caller's
   );
   assert.equal(got[0].attributes["server.address"], undefined, "the demo provider has no address");
 });
+
+test("a request sharing another's upstream call gets a span marked coalesced, under its own client's trace", async () => {
+  const traceId = "6af7651916cd43dd8448eb211c80319c";
+  channels.cacheAnswer.publish({ gateway, requestId: "follower", op: "chat", model: "chat", status: "miss", coalesced: true, trace: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+  channels.cacheAnswer.publish({ gateway, requestId: "leader", op: "chat", model: "chat", status: "miss", coalesced: false });
+  const all = await spans();
+  assert.equal(all.length, 1, "a request that goes upstream itself gets its span from the request events");
+  assert.deepEqual([all[0].spanContext().traceId, all[0].parentSpanContext?.spanId, all[0].attributes["switchyard.cache"]], [traceId, "00f067aa0ba902b7", "coalesced"]);
+});

@@ -337,3 +337,37 @@ describe("a collector that refuses spans", () => {
     }
   });
 });
+
+describe("with the response cache", () => {
+  test("a miss carries the client's trace upstream; a hit gets a request span of its own, marked, without attempts", async () => {
+    const receiver = await startOtlpReceiver();
+    const upstream = await startMockUpstream();
+    const gw = await startGateway({
+      providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
+      models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
+      cache: { enabled: true },
+      telemetry: { otlp_endpoint: receiver.url },
+    });
+    try {
+      const traceparent = (span: string) => ({ headers: { traceparent: `00-${TRACE_ID}-${span}-01` } });
+      await gw.client.chat.completions.create(chat("chat") as never, traceparent("1111111111111111"));
+      await gw.client.chat.completions.create(chat("chat") as never, traceparent("2222222222222222"));
+      assert.equal(upstream.requests.length, 1, "the second was answered from the cache");
+      await gw.engine.tracing!.flush();
+      const spans = receiver.spans.filter((s) => s.traceId === TRACE_ID);
+      const miss = spans.find((s) => s.kind === SERVER && s.parentSpanId === "1111111111111111");
+      const hit = spans.find((s) => s.kind === SERVER && s.parentSpanId === "2222222222222222");
+      assert.ok(miss !== undefined && hit !== undefined, JSON.stringify(spans.map((s) => [s.name, s.parentSpanId])));
+      assert.equal(hit.attributes["switchyard.cache"], "hit");
+      assert.equal(miss.attributes["switchyard.cache"], undefined);
+      const attempts = spans.filter((s) => s.kind === CLIENT);
+      assert.equal(attempts.length, 1);
+      assert.equal(attempts[0].parentSpanId, miss.spanId);
+      assert.equal(parsed(upstream.requests[0].headers.traceparent).spanId, attempts[0].spanId);
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await receiver.close();
+    }
+  });
+});
