@@ -30,7 +30,14 @@ export function maskedConfig(config: GatewayConfig): unknown {
     auth: { ...config.server.auth, keys: config.server.auth.keys.map((k) => ({ name: k.name, key: MASK })) },
   };
   if (config.server.adminKey !== undefined) server.adminKey = MASK;
-  return scrub({ ...config, server, providers }, known);
+  const out: Record<string, unknown> = { ...config, server, providers };
+  const tracing = config.telemetry?.tracing;
+  // Every export header is a collector's credential, whatever its name (x-honeycomb-team …).
+  if (tracing !== undefined) {
+    const headers = Object.fromEntries(Object.keys(tracing.headers).map((h) => [h, MASK]));
+    out.telemetry = { ...config.telemetry, tracing: { ...tracing, url: maskUrl(tracing.url), headers } };
+  }
+  return scrub(out, known);
 }
 
 function maskUrl(url: string): string {

@@ -95,3 +95,20 @@ test("the attribute names are OpenTelemetry's", () => {
   assert.equal(names.operationName("completions"), incubating.GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION);
   assert.equal(names.operationName("embeddings"), incubating.GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS);
 });
+
+test("the admin API's effective config masks the export headers and a password in the collector URL", async () => {
+  const { maskedConfig, MASK } = await import("../../src/server/admin-config.ts");
+  const config = resolveConfig(withTelemetry({ otlp_endpoint: "https://gw:pa55word@otel.example.com", headers: { "x-honeycomb-team": "team-secret" } }), { env: {} });
+  const shown = maskedConfig(config) as { telemetry: { tracing: { url: string; headers: Record<string, string> } } };
+  assert.deepEqual(shown.telemetry.tracing.headers, { "x-honeycomb-team": MASK });
+  assert.ok(!JSON.stringify(shown).includes("pa55word") && !JSON.stringify(shown).includes("team-secret"));
+  assert.equal(config.telemetry?.tracing?.headers["x-honeycomb-team"], "team-secret", "the config itself is untouched");
+});
+
+test("a reload that changes the telemetry section says it needs a restart", async () => {
+  const { serverRestartKeys } = await import("../../src/engine/switches.ts");
+  const off = resolveConfig(minimal(), { env: {} });
+  const on = resolveConfig(withTelemetry({ otlp_endpoint: "http://127.0.0.1:4318" }), { env: {} });
+  assert.deepEqual(serverRestartKeys(off, on), ["telemetry"]);
+  assert.deepEqual(serverRestartKeys(on, on), []);
+});
