@@ -9,10 +9,18 @@ import type { ChatRequest } from "../protocol/chat.ts";
 
 type CountTokens = (text: string) => number;
 let loading: Promise<CountTokens> | undefined;
+/** The tokenizer once its tables are loaded, for counting without a promise. */
+let loaded: CountTokens | undefined;
 
 function tokenizer(): Promise<CountTokens> {
-  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => cached((text: string) => m.countTokens(text)));
+  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => (loaded = cached((text: string) => m.countTokens(text))));
   return loading;
+}
+
+/** Counts at once, when the tokenizer has loaded (undefined before). */
+export function tokenizerNow(): { request(req: ChatRequest): number; text(text: string): number } | undefined {
+  const count = loaded;
+  return count === undefined ? undefined : { request: (req) => requestTokens(count, req), text: count };
 }
 
 /** Whether anything in this process has asked for the tokenizer yet (its tables load once, on that first ask). */
@@ -67,16 +75,17 @@ const PER_MESSAGE = 3;
 /** The assistant's reply is primed with a few tokens. */
 const PER_REQUEST = 3;
 
-function contentText(content: ChatRequest["messages"][number]["content"]): { text: string; images: number } {
-  if (typeof content === "string") return { text: content, images: 0 };
-  if (!Array.isArray(content)) return { text: "", images: 0 };
+/** Tokens of a message's content: its texts, and each image at a flat rate. */
+function contentTokens(count: CountTokens, content: ChatRequest["messages"][number]["content"]): number {
+  if (typeof content === "string") return count(content);
+  if (!Array.isArray(content)) return 0;
   let text = "";
   let images = 0;
   for (const p of content) {
     if (p.type === "text") text += p.text;
     else images++;
   }
-  return { text, images };
+  return count(text) + images * IMAGE_TOKENS;
 }
 
 /** Tokens an image counts for when its size is unknown: a typical tile-based estimate. */
@@ -84,13 +93,15 @@ const IMAGE_TOKENS = 765;
 
 /** Input tokens of a chat request: messages (text, tool calls, tool results, reasoning), the system prompt and tool definitions. */
 export async function countRequestTokens(req: ChatRequest): Promise<number> {
-  const count = await tokenizer();
+  return requestTokens(await tokenizer(), req);
+}
+
+function requestTokens(count: CountTokens, req: ChatRequest): number {
   let total = PER_REQUEST;
   for (const m of req.messages) {
-    const { text, images } = contentText(m.content);
-    total += PER_MESSAGE + count(text) + images * IMAGE_TOKENS;
-    for (const t of m.tool_calls ?? []) total += count(t.function.name) + count(t.function.arguments) + PER_MESSAGE;
-    for (const r of m.reasoning ?? []) total += count(r.text);
+    total += PER_MESSAGE + contentTokens(count, m.content);
+    if (m.tool_calls !== undefined) for (const t of m.tool_calls) total += count(t.function.name) + count(t.function.arguments) + PER_MESSAGE;
+    if (m.reasoning !== undefined) for (const r of m.reasoning) total += count(r.text);
   }
   if (req.tools !== undefined && req.tools.length > 0) total += count(JSON.stringify(req.tools));
   return total;

@@ -1,5 +1,6 @@
 import { DEFAULTS } from "../config/defaults.ts";
 import type { ProviderConfig, RetryBudgetSettings } from "../config/types.ts";
+import { type ImmediateStore, immediateStore } from "../state/memory-store.ts";
 import type { Store } from "../state/store.ts";
 
 /**
@@ -34,9 +35,12 @@ export class RetryBudgets implements RetryBudget {
   readonly #budgets = new Map<string, Budget>();
   readonly #store: Store;
   readonly #onError: (err: unknown) => void;
+  /** The store, when it answers at once: a request is then counted without a promise. */
+  readonly #immediate: ImmediateStore | undefined;
 
   constructor(providers: Iterable<ProviderConfig>, store: Store, onError: (err: unknown) => void = () => {}) {
     this.#store = store;
+    this.#immediate = immediateStore(store);
     this.#onError = onError;
     for (const p of providers) {
       if (p.retryBudget === false) continue;
@@ -61,8 +65,14 @@ export class RetryBudgets implements RetryBudget {
   request(provider: string): void {
     const b = this.#budgets.get(provider);
     if (b === undefined) return;
-    // Counted without holding the request back: a memory store has counted it before this returns.
-    this.#store.windowTake(b.requests, 1, b.limit, b.windowMs).catch(this.#onError);
+    // Counted without holding the request back.
+    if (this.#immediate !== undefined) {
+      try {
+        this.#immediate.windowTakeNow(b.requests, 1, b.limit, b.windowMs);
+      } catch (err) {
+        this.#onError(err);
+      }
+    } else this.#store.windowTake(b.requests, 1, b.limit, b.windowMs).catch(this.#onError);
   }
 
   async retry(provider: string): Promise<boolean> {

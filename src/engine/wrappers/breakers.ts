@@ -1,5 +1,7 @@
-import type { Breakers } from "../../upstream/breakers.ts";
-import type { AttemptWrapper } from "../attempt-chain.ts";
+import { GatewayError } from "../../protocol/errors.ts";
+import { type Admission, type Breakers, NO_BREAKER } from "../../upstream/breakers.ts";
+import type { AttemptCall, AttemptWrapper } from "../attempt-chain.ts";
+import type { Committed } from "../attempt.ts";
 
 /**
  * Circuit breakers around each attempt (upstream/breakers.ts): an attempt on
@@ -9,19 +11,34 @@ import type { AttemptWrapper } from "../attempt-chain.ts";
  * inside it. A failure is recorded before it propagates, so the retry that
  * follows already sees a breaker it opened; a success is recorded without
  * holding the response back.
+ *
+ * With a store that answers at once (memory), a closed breaker is asked and
+ * told without a promise of its own: the wrapper adds one `then` to the
+ * attempt and nothing else.
  */
 export function circuitBreakers(breakers: Breakers): AttemptWrapper {
-  return (next) => async (call) => {
-    const admission = await breakers.admit(call.target);
-    if (admission === undefined) return next(call);
-    let committed;
-    try {
-      committed = await next(call);
-    } catch (err) {
-      await breakers.record(admission, err);
-      throw err;
-    }
-    void breakers.record(admission);
-    return committed;
+  return (next) => {
+    const watched = (call: AttemptCall, admission: Admission): Promise<Committed> =>
+      next(call).then(
+        (committed) => {
+          void breakers.recordSoon(admission);
+          return committed;
+        },
+        async (err: unknown) => {
+          await breakers.recordSoon(admission, err);
+          throw err;
+        },
+      );
+    const slow = async (call: AttemptCall): Promise<Committed> => {
+      const admission = await breakers.admit(call.target);
+      return admission === undefined ? next(call) : watched(call, admission);
+    };
+    return (call) => {
+      const now = breakers.admitNow(call.target);
+      if (now === NO_BREAKER) return next(call);
+      if (now === undefined) return slow(call);
+      if (now instanceof GatewayError) return Promise.reject(now);
+      return watched(call, now);
+    };
   };
 }
