@@ -26,6 +26,7 @@ import { STRATEGIES_WITH_STATS } from "../routing/strategies/index.ts";
 import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
 import { sendAttempt } from "./attempt.ts";
 import { circuitBreakers } from "./wrappers/breakers.ts";
+import { StreamEnds } from "../limits/stream-ends.ts";
 import { attemptEvents } from "./wrappers/events.ts";
 import { keyRotation } from "./wrappers/keys.ts";
 import { adaptiveFirstByte } from "./wrappers/first-byte.ts";
@@ -143,7 +144,9 @@ export class Generation {
     // attempt with each key share its slot. Key rotation next, so that each key's try is an attempt of
     // its own for events, health and logs, while the breakers count a refused key only once all are.
     const wrappers = [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(gateway, now), redaction(this.secrets)];
-    if (this.breakers !== undefined) wrappers.unshift(circuitBreakers(this.breakers));
+    // The breakers judge a committed stream when it ends.
+    const streamEnds = this.breakers === undefined ? undefined : new StreamEnds(gateway);
+    if (this.breakers !== undefined) wrappers.unshift(circuitBreakers(this.breakers, streamEnds!));
     // Innermost: it only swaps the first-byte limit the transport is given.
     if (autoFirstByte) wrappers.push(adaptiveFirstByte(this.targets!));
     this.attempt = composeAttempt(sendAttempt(now), wrappers);
@@ -156,6 +159,7 @@ export class Generation {
     if (this.targets !== undefined) this.#observers.push(observeTargets(this.targets, gateway));
     this.#resources = [() => this.models.close()];
     if (this.limits !== undefined) this.#resources.push(this.limits.close);
+    if (streamEnds !== undefined) this.#resources.push(() => streamEnds.close());
   }
 
   /** Rebuilds the route table (a target switched off or on at runtime); requests under way keep the routes they resolved. */

@@ -3,7 +3,7 @@ import type { BreakerSettings, ProviderConfig } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Store } from "../state/store.ts";
 import { Breaker, type BreakerView, type Pass } from "./breaker.ts";
-import { verdicts } from "./outcomes.ts";
+import { streamVerdicts, verdicts, type Verdicts } from "./outcomes.ts";
 
 /** What the breakers need to know of a target. */
 export interface BreakerTarget {
@@ -155,10 +155,15 @@ export class Breakers {
     return true;
   }
 
-  /** Tells the breakers how an admitted attempt ended, at once where they can; the rest goes the long way. */
-  recordSoon(admission: Admission, err?: unknown): Promise<void> | undefined {
+  /**
+   * Tells the breakers how an admitted attempt ended, at once where they can;
+   * the rest goes the long way. `stream`: a committed stream has ended, with
+   * `err` as what broke it (see streamVerdicts).
+   */
+  recordSoon(admission: Admission, err?: unknown, stream = false): Promise<void> | undefined {
     const { target, provider } = admission;
-    const v = verdicts(err, target?.breaker.settings.count429 ?? false);
+    const count429 = target?.breaker.settings.count429 ?? false;
+    const v: Verdicts = stream ? streamVerdicts(err, count429) : verdicts(err, count429);
     try {
       const pDone = provider === undefined || provider.breaker.recordNow(provider.pass, v.provider);
       const tDone = target === undefined || target.breaker.recordNow(target.pass, v.target);
