@@ -182,7 +182,7 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, run: Run):
       run.admitted = true;
     }
     if (wait > 0) await sleep(clock, wait, signal);
-    const hedgeMs = n + 1 < route.retry.attempts ? deps.hedge?.delay(route.name, state.target.label) : undefined;
+    const hedgeMs = n + 1 < route.retry.attempts ? deps.hedge?.delay(route.name, state.target.label, stream) : undefined;
     const outcomes = hedgeMs === undefined ? [await attemptOn(state, signal)] : await hedged(deps, run, states, state, hedgeMs, signal, attemptOn);
     for (const o of outcomes) {
       if ("committed" in o) return { committed: o.committed, target: o.state.target, attempts: run.attempts };

@@ -124,7 +124,8 @@ export class Generation {
     if (config.cache?.enabled === true) this.health.reportTtlMs = HEALTH_REPORT_TTL_MS;
     for (const m of Object.values(config.models)) for (const t of m.targets) if (t.cost !== undefined) this.prices.set(`${t.provider}/${t.model}`, t.cost);
     const autoFirstByte = Object.values(config.providers).some((p) => p.timeouts.firstByteAuto === true);
-    const statsRead = autoFirstByte || Object.values(config.models).some((m) => m.strategy !== undefined && STRATEGIES_WITH_STATS.has(m.strategy));
+    const statsRead =
+      autoFirstByte || Hedges.usesStats(Object.values(config.models)) || Object.values(config.models).some((m) => m.strategy !== undefined && STRATEGIES_WITH_STATS.has(m.strategy));
     // The statistics are by label, not by config: a reload carries them over.
     this.targets = statsRead || deps.keepStats ? (previous?.targets ?? new TargetStats()) : undefined;
     this.routes = new RouteTable(config, runtimes, deps.directRetry ?? DEFAULTS.retry, this.targets, deps.off);
@@ -137,7 +138,7 @@ export class Generation {
     this.#knowTargets();
     const budgets = new RetryBudgets(providers, store, stateError);
     this.budget = budgets.size > 0 ? budgets : undefined;
-    const hedges = new Hedges(Object.values(config.models), gateway);
+    const hedges = new Hedges(Object.values(config.models), this.targets);
     this.hedge = hedges.size > 0 ? hedges : undefined;
     // Breakers first: an ejected target is passed over before it takes a slot or room in a window. Limits
     // next: a request they pass over or hold in a queue has not begun an attempt, and the tries of one
@@ -155,7 +156,7 @@ export class Generation {
     const check = (name: string, signal: AbortSignal) => this.health.check(name, signal, (body) => this.models.offer(name, body));
     this.#checks = new HealthChecks(providers, check, this.breakers, clock, deps.random);
     this.#checks.start();
-    this.#observers = [observeTraffic(this.health, gateway), () => hedges.close(), () => this.#checks.close()];
+    this.#observers = [observeTraffic(this.health, gateway), () => this.#checks.close()];
     if (this.targets !== undefined) this.#observers.push(observeTargets(this.targets, gateway));
     this.#resources = [() => this.models.close()];
     if (this.limits !== undefined) this.#resources.push(this.limits.close);
