@@ -1,6 +1,6 @@
 import type { ChatRequest } from "../protocol/chat.ts";
 import { FRONT_API } from "../providers/types.ts";
-import { countRequestTokens, countTextTokens, tokenizerNow } from "./tokens.ts";
+import { countRequestTokens, countTextTokens, type RoughCount, roughRequestTokens, tokenizerNow } from "./tokens.ts";
 import type { LimitedCall } from "./types.ts";
 
 /** Counts without a promise. */
@@ -45,6 +45,22 @@ export class TokenEstimates {
       this.#byBody.set(call.body, p);
     }
     return p;
+  }
+
+  /** The exact count, when this body has been counted already. */
+  known(call: LimitedCall): number | undefined {
+    const known = this.#byBody.get(call.body);
+    return typeof known === "number" ? known : undefined;
+  }
+
+  /** A count without the tokenizer (tokens.ts: roughRequestTokens), for chat requests; undefined otherwise. */
+  rough(call: LimitedCall): RoughCount | undefined {
+    if (FRONT_API[call.op] === undefined) return undefined;
+    try {
+      return roughRequestTokens(call.internal());
+    } catch {
+      return undefined;
+    }
   }
 
   /** The estimate at once, when it is known or the counter can count at once; undefined: ask of(). */

@@ -1,9 +1,9 @@
 import type { Limits } from "../config/types.ts";
 import { GatewayError, isGatewayError } from "../protocol/errors.ts";
-import type { Usage } from "../protocol/chat.ts";
 import { type Clock, sleep } from "../time/clock.ts";
 import type { AdaptiveLimits } from "./adaptive.ts";
 import type { TokenEstimates } from "./estimate.ts";
+import type { RoughCount } from "./tokens.ts";
 import { publishQueue } from "./events.ts";
 import type { StreamEnds } from "./stream-ends.ts";
 import type { LimitedCall, LimitedFn, LimitedResult, LimitWrapper } from "./types.ts";
@@ -123,7 +123,8 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
 
   /** Takes from every window of the plan, or none: the takes before a refusal are given back. */
   const tryAdmit = async (plan: RatePlan, tokens: number): Promise<Held[] | Refusal> => {
-    if (windows.immediate) return tryAdmitNow(plan, tokens);
+    // Without a bound the answer is always one.
+    if (windows.immediate) return tryAdmitNow(plan, tokens)!;
     const no = upstreamSays(plan, tokens, clock.now());
     if (no !== undefined) return no;
     const held: Held[] = [];
@@ -139,8 +140,13 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
     return held;
   };
 
-  /** tryAdmit at once, with a store that answers at once. */
-  const tryAdmitNow = (plan: RatePlan, tokens: number): Held[] | Refusal => {
+  /**
+   * tryAdmit at once, with a store that answers at once. With `bound` (the
+   * count is a rough estimate, and the exact one is at most `bound`), a token
+   * window left with less room than the exact count might need is no answer:
+   * the takes are given back and undefined says to count exactly.
+   */
+  const tryAdmitNow = (plan: RatePlan, tokens: number, bound?: number): Held[] | Refusal | undefined => {
     const no = upstreamSays(plan, tokens, clock.now());
     if (no !== undefined) return no;
     const held: Held[] = [];
@@ -150,6 +156,10 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
         const r = windows.takeNow(w, sw.tokens ? tokens : 1);
         if (typeof r === "number") return refused(held, scope, sw, w, r);
         held.push({ take: r, tokens: sw.tokens });
+        if (sw.tokens && bound !== undefined && r.remaining < bound - tokens) {
+          for (const h of held) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
+          return undefined;
+        }
       }
     }
     quotas.spend(plan.label, tokens);
@@ -190,32 +200,48 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
     }
   };
 
-  /** Usage above the estimate is taken after the fact; below it, given back. */
-  const settle = async (plan: RatePlan, estimate: number, usage: Usage | undefined): Promise<void> => {
-    if (usage === undefined) return;
-    const diff = usage.inputTokens + usage.outputTokens - estimate;
-    if (diff === 0) return;
+  /** Tokens used above the estimate are taken after the fact; below it, given back. */
+  const settle = (plan: RatePlan, estimate: number, used: number | undefined): Promise<void> | undefined => {
+    if (used === undefined) return undefined;
+    const diff = used - estimate;
+    if (diff === 0) return undefined;
+    let later: Promise<void> | undefined;
     for (const scope of plan.scopes) {
       for (const sw of windowsOf(scope)) {
         if (!sw.tokens) continue;
         if (diff < 0) windows.giveBack(sw.key, -diff, sw.windowMs);
         else if (windows.immediate) windows.addNow(current(scope, sw, adaptive), diff);
-        else await windows.add(current(scope, sw, adaptive), diff);
+        else later = Promise.all([later, windows.add(current(scope, sw, adaptive), diff)]).then(() => {});
       }
+    }
+    return later;
+  };
+
+  /**
+   * Once the answer is in: its usage settles the estimate. When the upstream
+   * reports none, a rough estimate is replaced by the exact count of the
+   * prompt, which is all that is known then.
+   */
+  const settled = (plan: RatePlan, call: LimitedCall, estimate: number, rough: boolean, result: LimitedResult): void => {
+    try {
+      const usage = result.usage();
+      if (usage !== undefined) void settle(plan, estimate, usage.inputTokens + usage.outputTokens)?.catch(() => {});
+      else if (rough) void estimates.of(call).then((exact) => settle(plan, estimate, exact)).catch(() => {});
+    } catch {
+      // Settling is bookkeeping: it never fails the request.
     }
   };
 
   /** The attempt, once admitted: what it used is settled however it ends. */
-  const admitted = <C extends LimitedCall, R extends LimitedResult>(next: LimitedFn<C, R>, call: C, plan: RatePlan, tokens: number, held: Held[]): Promise<R> => {
+  const admitted = <C extends LimitedCall, R extends LimitedResult>(next: LimitedFn<C, R>, call: C, plan: RatePlan, tokens: number, held: Held[], rough = false): Promise<R> => {
     const label = plan.label;
     return next(call).then(
       (committed) => {
         quotas.update(label, committed.headers, clock.now());
         adaptive.succeeded(plan.adapts.id);
         if (plan.tokens) {
-          const done = () => void settle(plan, tokens, committed.usage()).catch(() => {});
-          if (committed.rest !== undefined) ends.hold(call.requestId, label, call.signal, done);
-          else done();
+          if (committed.rest !== undefined) ends.hold(call.requestId, label, call.signal, () => settled(plan, call, tokens, rough, committed));
+          else settled(plan, call, tokens, rough, committed);
         }
         return committed;
       },
@@ -242,13 +268,23 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
     return (call: C) => {
       const plan = deps.plan(call.target.label, call.target.provider.config.name);
       if (plan === undefined) return next(call);
-      // With a store that answers at once and a count already known, a window with room costs no promise.
+      // With a store that answers at once, a window with room costs no promise. A chat prompt not counted
+      // yet is estimated roughly; the tokenizer runs only when a tpm window is too near its limit for the
+      // rough figure to decide, and the upstream's usage settles the estimate either way.
       if (windows.immediate) {
-        const tokens = plan.tokens ? estimates.now(call) : 0;
+        let tokens: number | undefined = 0;
+        let rough: RoughCount | undefined;
+        if (plan.tokens) {
+          tokens = estimates.known(call);
+          if (tokens === undefined) {
+            rough = estimates.rough(call);
+            tokens = rough !== undefined ? rough.estimate : estimates.now(call);
+          }
+        }
         if (tokens !== undefined) {
-          const r = tryAdmitNow(plan, tokens);
-          if (Array.isArray(r)) return admitted(next, call, plan, tokens, r);
-          // Refused, with nothing taken: the long way decides between passing over and waiting.
+          const r = tryAdmitNow(plan, tokens, rough?.bound);
+          if (Array.isArray(r)) return admitted(next, call, plan, tokens, r, rough !== undefined);
+          // Refused (nothing taken), or too near the limit to tell: the long way counts exactly and decides.
         }
       }
       return waiting(call, plan);

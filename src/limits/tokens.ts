@@ -111,3 +111,46 @@ function requestTokens(count: CountTokens, req: ChatRequest): number {
 export async function countTextTokens(text: string): Promise<number> {
   return (await tokenizer())(text);
 }
+
+/** Tokens a UTF-16 code unit can cost at most: a byte-level BPE token covers at least one UTF-8 byte, and a unit encodes to at most three. */
+const MAX_TOKENS_PER_UNIT = 3;
+/** Characters per token in ordinary text: the rough rule. */
+const CHARS_PER_TOKEN = 4;
+
+/** A count without the tokenizer: a rough estimate, and a bound the exact count cannot exceed. */
+export interface RoughCount {
+  estimate: number;
+  bound: number;
+}
+
+/**
+ * The input tokens of a chat request without running the tokenizer: its
+ * characters over 4, and a bound on the exact count from its length alone.
+ * Reads only string lengths, so it costs next to nothing however long the
+ * history; undefined for requests with tool definitions (whose text is not
+ * at hand without serialising them).
+ */
+export function roughRequestTokens(req: ChatRequest): RoughCount | undefined {
+  if (req.tools !== undefined && req.tools.length > 0) return undefined;
+  let chars = 0;
+  let fixed = PER_REQUEST;
+  for (const m of req.messages) {
+    fixed += PER_MESSAGE;
+    const content = m.content;
+    if (typeof content === "string") chars += content.length;
+    else if (Array.isArray(content)) {
+      for (const p of content) {
+        if (p.type === "text") chars += p.text.length;
+        else fixed += IMAGE_TOKENS;
+      }
+    }
+    if (m.tool_calls !== undefined) {
+      for (const t of m.tool_calls) {
+        chars += t.function.name.length + t.function.arguments.length;
+        fixed += PER_MESSAGE;
+      }
+    }
+    if (m.reasoning !== undefined) for (const r of m.reasoning) chars += r.text.length;
+  }
+  return { estimate: fixed + Math.ceil(chars / CHARS_PER_TOKEN), bound: fixed + MAX_TOKENS_PER_UNIT * chars };
+}

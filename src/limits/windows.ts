@@ -1,11 +1,17 @@
 import { type ImmediateStore, immediateStore } from "../state/memory-store.ts";
 import type { Store, WindowTake } from "../state/store.ts";
 
-/** One take from one window: what it cost after credits, so that it can be given back. */
+/**
+ * One take from one window, so that it can be given back: all it cost, the
+ * part credits covered included (those units stand in the window unused
+ * again once the take is given back).
+ */
 export interface Take {
   key: string;
   cost: number;
   windowMs: number;
+  /** What the window could still admit after this take. */
+  remaining: number;
 }
 
 export interface Window {
@@ -62,7 +68,7 @@ export class RateWindows {
   #taken(w: Window, cost: number, covered: number, r: WindowTake): Take | number {
     if (!r.allowed) return Math.max(1, r.retryAfterMs);
     if (covered > 0) this.#use(w.key, covered);
-    return { key: w.key, cost: cost - covered, windowMs: w.windowMs };
+    return { key: w.key, cost, windowMs: w.windowMs, remaining: r.remaining };
   }
 
   /** Takes up to `cost` more after the fact (usage above the estimate): what fits, since the call was made anyway. */
