@@ -70,7 +70,9 @@ export class MemoryStore implements Store, ImmediateStore {
 
   resetCountNow(key: string): void {
     checkKey(key);
-    this.#counters.delete(key, this.#now());
+    const now = this.#now();
+    // A counter already at 0 (a breaker's row of failures, after every success) is left without a write.
+    if (this.#counters.get(key, now) !== undefined) this.#counters.delete(key, now);
   }
 
   async get(key: string): Promise<string | undefined> {
