@@ -77,6 +77,8 @@ export class Generation {
   readonly limits: GatewayLimits | undefined;
   readonly breakers: Breakers | undefined;
   readonly budget: RetryBudget | undefined;
+  /** Every provider's budget, for the health report (budget is these, when any is on). */
+  readonly budgets: RetryBudgets;
   readonly hedge: Hedging | undefined;
   readonly attempt: AttemptFn;
   readonly models: UpstreamModels;
@@ -138,6 +140,7 @@ export class Generation {
     this.#knowTargets();
     const budgets = new RetryBudgets(providers, store, stateError);
     this.budget = budgets.size > 0 ? budgets : undefined;
+    this.budgets = budgets;
     const hedges = new Hedges(Object.values(config.models), this.targets);
     this.hedge = hedges.size > 0 ? hedges : undefined;
     // Breakers first: an ejected target is passed over before it takes a slot or room in a window. Limits

@@ -21,6 +21,19 @@ export interface RetryBudget {
   retry(provider: string): Promise<boolean>;
 }
 
+/** A provider's retry budget as /health/upstream shows it: its settings, and its current window. */
+export interface RetryBudgetReport {
+  ratio: number;
+  min_per_second: number;
+  window_s: number;
+  /** Requests first sent to the provider in the window (weighted as the sliding window counts them). */
+  requests: number;
+  /** Retries and hedges its failures or slowness were allowed in the window. */
+  retries: number;
+  /** How many the window allows now. */
+  allowed: number;
+}
+
 interface Budget {
   settings: RetryBudgetSettings;
   windowMs: number;
@@ -55,6 +68,30 @@ export class RetryBudgets implements RetryBudget {
         retries: `budget:${p.name}:retries`,
       });
     }
+  }
+
+  /** Each provider's budget and how much of it the current window has used, for /health/upstream. */
+  async report(): Promise<Map<string, RetryBudgetReport>> {
+    const out = new Map<string, RetryBudgetReport>();
+    await Promise.all(
+      [...this.#budgets].map(async ([name, b]) => {
+        try {
+          const [requests, retries] = await Promise.all([this.#store.windowTake(b.requests, 0, b.limit, b.windowMs), this.#store.windowTake(b.retries, 0, b.limit, b.windowMs)]);
+          const seen = b.limit - requests.remaining;
+          out.set(name, {
+            ratio: b.settings.ratio,
+            min_per_second: b.settings.minPerSecond,
+            window_s: b.windowMs / 1000,
+            requests: seen,
+            retries: b.limit - retries.remaining,
+            allowed: Math.max(b.floor, Math.floor(b.settings.ratio * seen)),
+          });
+        } catch (err) {
+          this.#onError(err);
+        }
+      }),
+    );
+    return out;
   }
 
   /** Whether any provider has a budget: none, and failover is not given one. */

@@ -87,6 +87,10 @@ describe("retry budget in a full outage", () => {
     assert.ok(sent <= REQUESTS * 1.2, `${sent} attempts for ${REQUESTS} requests`);
     assert.ok(sent > REQUESTS, "some retries were within budget");
     assert.equal(attempts[0], 1, "no request seen yet: no retry");
+    const health = (await (await fetch(`${gw.url}/health/upstream`)).json()) as { providers: Record<string, { retry_budget?: Record<string, number> }> };
+    const budgetA = health.providers.a.retry_budget!;
+    assert.deepEqual([budgetA.ratio, budgetA.min_per_second, budgetA.window_s], [0.2, 0, 10], "each provider's budget shows in /health/upstream");
+    assert.ok(budgetA.requests > 0 && budgetA.retries <= budgetA.allowed, JSON.stringify(budgetA));
   });
 
   test("a spent budget answers at once: no backoff is waited", async (t) => {
