@@ -101,6 +101,10 @@ describe("chaos: one healthy target among failing ones", () => {
           { provider: "healthy", model: "m", priority: 2 },
         ];
         return {
+          // Connections the client keeps alive between requests stay open for the whole run: on a machine
+          // loaded enough to hold a request past the default 5 s, the server closing one just as the client
+          // reuses it fails the request with a connection error that is no part of what is tested here.
+          server: { timeouts: { keep_alive: "10m" } },
           providers: {
             flaky: { type: "openai", base_url: url.flaky, timeouts: SHORT },
             dead: { type: "openai", base_url: url.dead, timeouts: SHORT },
