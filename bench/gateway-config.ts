@@ -5,7 +5,7 @@
  */
 import type { Flavour } from "./flavours.ts";
 import { FLAVOURS } from "./flavours.ts";
-import type { GuardedSettings } from "./guarded.ts";
+import { BARE_DEFAULTS, type GuardedSettings } from "./guarded.ts";
 
 export interface GatewayConfigOptions {
   port: number;
@@ -20,6 +20,8 @@ export interface GatewayConfigOptions {
   guarded?: GuardedSettings;
   /** The top-level `cache:` section (bench/cache-scenarios.ts). */
   cache?: Record<string, unknown>;
+  /** Every mechanism off, those on by default included (bench/guarded.ts: BARE_DEFAULTS). */
+  bare?: boolean;
 }
 
 /** Pool large enough that thousands of concurrent streams are never queued inside the gateway. */
@@ -48,7 +50,7 @@ export function gatewayConfig(o: GatewayConfigOptions): string {
   }
   const config = {
     server: { host: "127.0.0.1", port: o.port, log_level: "silent", workers: o.workers, ...g?.server },
-    defaults: { pool: { connections: POOL_CONNECTIONS } },
+    defaults: { pool: { connections: POOL_CONNECTIONS }, ...(o.bare === true ? BARE_DEFAULTS : {}) },
     providers,
     models,
     ...(o.cache === undefined ? {} : { cache: o.cache }),

@@ -25,6 +25,15 @@ export const GUARDED_MODEL: Block = { strategy: "least-busy" };
 
 export const GUARDED_SERVER: Block = { max_in_flight: 1_000_000 };
 
+/**
+ * The "bare" gateway's defaults: every mechanism that is on by default
+ * switched off (breakers, retry budgets); health checks, limits, hedging and
+ * first_byte: auto are off unless configured. The honest baseline to price
+ * the guarded gateway against, since the plain one already runs breakers and
+ * budgets.
+ */
+export const BARE_DEFAULTS: Block = { breaker: false, retry_budget: false };
+
 export interface GuardedSettings {
   provider: Block;
   model: Block;

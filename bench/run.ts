@@ -61,6 +61,9 @@ async function startTargets(ctx: Context, o: Options, mocks: Mocks): Promise<{ t
   if (wanted("switchyard-5k")) {
     add(await startGateway(ctx, mocks, { id: "switchyard-5k", label: "Switchyard, 1,000 models / 5,000 targets", workers: o.workers[0], extraModels: 1000 }));
   }
+  if (wanted("switchyard-bare")) {
+    add(await startGateway(ctx, mocks, { id: "switchyard-bare", label: "Switchyard, every resilience mechanism off", workers: o.workers[0], extraModels: 0, bare: true }));
+  }
   if (wanted("switchyard-guarded")) {
     const guarded = guardedSettings();
     log(`switchyard-guarded: resilience settings applied: ${guarded.applied.join(", ") || "none"}`);
@@ -151,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
   }
   await stopAll();
 
-  const goals = checkGoals(results, passthrough, "switchyard", "switchyard-5k", "switchyard-guarded");
+  const goals = checkGoals(results, passthrough, "switchyard", "switchyard-5k", "switchyard-guarded", "switchyard-bare");
   const finished = new Date();
   const name = `${stamp(started)}${o.quick ? "-quick" : ""}`;
   const outDir = o.outDir ?? `${BENCH_DIR}/results`;

@@ -252,7 +252,8 @@ function manyOpen(o: Options, count: number): Scenario {
 
 /**
  * The cost of the resilience mechanisms: the throughput scenario against the
- * plain gateway and against the same config with every mechanism on
+ * same config with every mechanism off (the bare gateway), as it comes
+ * (breakers and retry budgets on by default), and with every mechanism on
  * (bench/guarded.ts), interleaved round by round.
  */
 function resilience(o: Options, driver: Driver): Scenario {
@@ -261,13 +262,13 @@ function resilience(o: Options, driver: Driver): Scenario {
     driver,
     "resilience-c64",
     "Resilience on, 64 connections",
-    "Non-streaming 1 KB requests over 64 connections, to the plain gateway and to the same config with breakers, health checks, concurrency and rpm/tpm limits, first_byte: auto and a least-busy strategy switched on.",
+    "Non-streaming 1 KB requests over 64 connections, to the same config with every resilience mechanism off (bare), as it comes (breakers and retry budgets on by default), and with breakers, health checks, concurrency and rpm/tpm limits, first_byte: auto and a least-busy strategy switched on (guarded).",
     KB,
     64,
     false,
     o.warmEvery,
   );
-  return { ...base, onlyTargets: ["switchyard", "switchyard-guarded"] };
+  return { ...base, onlyTargets: ["switchyard-bare", "switchyard", "switchyard-guarded"] };
 }
 
 export function buildScenarios(o: Options, driver: Driver): Scenario[] {

@@ -27,7 +27,7 @@ export interface Target {
   flavours: readonly Flavour[];
   /** The 1,000-model / 5,000-target gateway, which takes part only where routing cost matters. */
   largeConfig: boolean;
-  /** The gateway with every resilience mechanism on, which takes part only in the scenario that prices them. */
+  /** The gateway with every resilience mechanism on, or every one off: they take part only in the scenario that prices them. */
   guarded?: boolean;
   /** Chat-completions URL for a flavour. */
   url(f: Flavour): string;
@@ -176,6 +176,8 @@ export interface GatewayOptions {
   guarded?: GuardedSettings;
   /** The response cache on, with these settings, and these headers on every request (bench/cache-scenarios.ts). */
   cache?: { settings: Record<string, unknown>; headers: Record<string, string> };
+  /** Every resilience mechanism off, the default ones included. */
+  bare?: boolean;
 }
 
 export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions): Promise<Target> {
@@ -183,7 +185,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
   const file = `${ctx.tmp}/${o.id}.yaml`;
   writeFileSync(
     file,
-    gatewayConfig({ port, workers: o.workers, mocks: mocks.baseUrls, extraModels: o.extraModels, targetsPerModel: 5, extraProviders: 10, guarded: o.guarded, cache: o.cache?.settings }),
+    gatewayConfig({ port, workers: o.workers, mocks: mocks.baseUrls, extraModels: o.extraModels, targetsPerModel: 5, extraProviders: 10, guarded: o.guarded, cache: o.cache?.settings, bare: o.bare }),
   );
   const base = `http://127.0.0.1:${port}`;
   const launch = async () => {
@@ -205,8 +207,8 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     kind: "switchyard",
     flavours: large ? ["plain"] : FLAVOURS,
     largeConfig: large,
-    // Like the guarded gateway, a cached one takes part only in the scenarios that name it.
-    guarded: o.guarded !== undefined || o.cache !== undefined,
+    // Like the guarded gateway, a cached or a bare one takes part only in the scenarios that name it.
+    guarded: o.guarded !== undefined || o.cache !== undefined || o.bare === true,
     url: () => `${base}/v1/chat/completions`,
     models: (f) => (large && f === "plain" ? extra : [f]),
     headers: () => ({ ...o.cache?.headers }),
@@ -223,6 +225,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     startupMs: first.ms,
     notes: [
       ...(large ? [`config with ${o.extraModels + FLAVOURS.length} models and ${o.extraModels * 5 + FLAVOURS.length} targets; requests cycle over the ${o.extraModels} extra models`] : []),
+      ...(o.bare === true ? ["every resilience mechanism off: defaults.breaker: false, defaults.retry_budget: false; no limits, health checks, hedging or first_byte: auto"] : []),
       ...(o.guarded === undefined
         ? []
         : [

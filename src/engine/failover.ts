@@ -174,12 +174,15 @@ async function tryRoute(deps: FailoverDeps, route: Route, call: Call, run: Run):
     }
     if (state === undefined) return undefined;
     if (run.last !== undefined && !run.admitted) {
-      // A retry: decided before the backoff, so a spent budget answers at once.
-      if (deps.budget !== undefined && !(await deps.budget.retry(run.blame!))) throw budgetSpent(run);
+      // A retry: decided before the backoff, so a spent budget answers at once. An upstream's 429 asks for
+      // less load on that target, not for none anywhere: moving to a target not yet tried is no retry of the
+      // failing call and costs no budget, so a rate-limited target never fails a request a healthy one can serve.
+      const elsewhere = run.last.status === 429 && state.tried === 0;
+      if (!elsewhere && deps.budget !== undefined && !(await deps.budget.retry(run.blame!))) throw budgetSpent(run);
       run.admitted = true;
     }
     if (wait > 0) await sleep(clock, wait, signal);
-    const hedgeMs = n + 1 < route.retry.attempts ? deps.hedge?.delay(route.name, state.target.label) : undefined;
+    const hedgeMs = n + 1 < route.retry.attempts ? deps.hedge?.delay(route.name, state.target.label, stream) : undefined;
     const outcomes = hedgeMs === undefined ? [await attemptOn(state, signal)] : await hedged(deps, run, states, state, hedgeMs, signal, attemptOn);
     for (const o of outcomes) {
       if ("committed" in o) return { committed: o.committed, target: o.state.target, attempts: run.attempts };

@@ -17,6 +17,7 @@ import { breakerHealth, type HealthTracker, type ProviderHealth, type TargetHeal
 import type { ListedModel } from "../upstream/model-list.ts";
 import type { TargetStats } from "../upstream/target-stats.ts";
 import type { BreakerView } from "../upstream/breaker.ts";
+import type { RetryBudgetReport } from "../routing/retry-budget.ts";
 import { failover } from "./failover.ts";
 import { counterNames, Generation, type GenerationDeps } from "./generation.ts";
 import { configuredTargets, knownName, serverRestartKeys, type Switch, Switches, type TargetState } from "./switches.ts";
@@ -68,8 +69,8 @@ export interface AdminEntry {
   breaker?: ReturnType<typeof breakerHealth>;
 }
 
-/** A provider's health, with its limits when it has any. */
-export type ProviderReport = ProviderHealth & { limits?: ProviderLimitsReport };
+/** A provider's health, with its limits when it has any, and its retry budget unless switched off. */
+export type ProviderReport = ProviderHealth & { limits?: ProviderLimitsReport; retry_budget?: RetryBudgetReport };
 
 /**
  * The routing engine: request → route → attempts → response. It knows nothing
@@ -291,8 +292,9 @@ export class Engine {
    */
   async upstreamHealth(opts: { probe?: boolean } = {}): Promise<{ providers: Record<string, ProviderReport>; targets: Record<string, TargetHealth> }> {
     const gen = this.#gen;
-    const [health, views] = await Promise.all([gen.health.report(opts), gen.breakers?.views()]);
+    const [health, views, budgets] = await Promise.all([gen.health.report(opts), gen.breakers?.views(), gen.budgets.report()]);
     const providers: Record<string, ProviderReport> = health;
+    for (const [name, b] of budgets) if (providers[name] !== undefined) providers[name].retry_budget = b;
     for (const [name, l] of Object.entries(gen.limits?.report() ?? {})) if (providers[name] !== undefined) providers[name].limits = l;
     for (const [name, view] of views?.providers ?? []) if (providers[name] !== undefined) providers[name].breaker = breakerHealth(view);
     // Switched off at runtime (the admin API): shown as disabled, like a provider the config switches off.

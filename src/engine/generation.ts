@@ -26,6 +26,7 @@ import { STRATEGIES_WITH_STATS } from "../routing/strategies/index.ts";
 import { type AttemptFn, composeAttempt } from "./attempt-chain.ts";
 import { sendAttempt } from "./attempt.ts";
 import { circuitBreakers } from "./wrappers/breakers.ts";
+import { StreamEnds } from "../limits/stream-ends.ts";
 import { attemptEvents } from "./wrappers/events.ts";
 import { keyRotation } from "./wrappers/keys.ts";
 import { adaptiveFirstByte } from "./wrappers/first-byte.ts";
@@ -80,6 +81,8 @@ export class Generation {
   readonly limits: GatewayLimits | undefined;
   readonly breakers: Breakers | undefined;
   readonly budget: RetryBudget | undefined;
+  /** Every provider's budget, for the health report (budget is these, when any is on). */
+  readonly budgets: RetryBudgets;
   readonly hedge: Hedging | undefined;
   readonly attempt: AttemptFn;
   readonly models: UpstreamModels;
@@ -127,7 +130,8 @@ export class Generation {
     if (config.cache?.enabled === true) this.health.reportTtlMs = HEALTH_REPORT_TTL_MS;
     for (const m of Object.values(config.models)) for (const t of m.targets) if (t.cost !== undefined) this.prices.set(`${t.provider}/${t.model}`, t.cost);
     const autoFirstByte = Object.values(config.providers).some((p) => p.timeouts.firstByteAuto === true);
-    const statsRead = autoFirstByte || Object.values(config.models).some((m) => m.strategy !== undefined && STRATEGIES_WITH_STATS.has(m.strategy));
+    const statsRead =
+      autoFirstByte || Hedges.usesStats(Object.values(config.models)) || Object.values(config.models).some((m) => m.strategy !== undefined && STRATEGIES_WITH_STATS.has(m.strategy));
     // The statistics are by label, not by config: a reload carries them over.
     this.targets = statsRead || deps.keepStats ? (previous?.targets ?? new TargetStats()) : undefined;
     this.routes = new RouteTable(config, runtimes, deps.directRetry ?? DEFAULTS.retry, this.targets, deps.off);
@@ -140,7 +144,8 @@ export class Generation {
     this.#knowTargets();
     const budgets = new RetryBudgets(providers, store, stateError);
     this.budget = budgets.size > 0 ? budgets : undefined;
-    const hedges = new Hedges(Object.values(config.models), gateway);
+    this.budgets = budgets;
+    const hedges = new Hedges(Object.values(config.models), this.targets);
     this.hedge = hedges.size > 0 ? hedges : undefined;
     // Breakers first: an ejected target is passed over before it takes a slot or room in a window. Limits
     // next: a request they pass over or hold in a queue has not begun an attempt, and the tries of one
@@ -149,7 +154,9 @@ export class Generation {
     const wrappers = [...(this.limits?.wrappers ?? []), keyRotation(keys), attemptEvents(gateway, now), redaction(this.secrets)];
     // Tracing beside the events (a span per key tried), outside redaction (spans hold redacted messages only).
     if (deps.tracing !== undefined) wrappers.splice(wrappers.length - 1, 0, traceAttempts(deps.tracing));
-    if (this.breakers !== undefined) wrappers.unshift(circuitBreakers(this.breakers));
+    // The breakers judge a committed stream when it ends.
+    const streamEnds = this.breakers === undefined ? undefined : new StreamEnds(gateway);
+    if (this.breakers !== undefined) wrappers.unshift(circuitBreakers(this.breakers, streamEnds!));
     // Innermost: it only swaps the first-byte limit the transport is given.
     if (autoFirstByte) wrappers.push(adaptiveFirstByte(this.targets!));
     this.attempt = composeAttempt(sendAttempt(now), wrappers);
@@ -158,10 +165,11 @@ export class Generation {
     const check = (name: string, signal: AbortSignal) => this.health.check(name, signal, (body) => this.models.offer(name, body));
     this.#checks = new HealthChecks(providers, check, this.breakers, clock, deps.random);
     this.#checks.start();
-    this.#observers = [observeTraffic(this.health, gateway), () => hedges.close(), () => this.#checks.close()];
+    this.#observers = [observeTraffic(this.health, gateway), () => this.#checks.close()];
     if (this.targets !== undefined) this.#observers.push(observeTargets(this.targets, gateway));
     this.#resources = [() => this.models.close()];
     if (this.limits !== undefined) this.#resources.push(this.limits.close);
+    if (streamEnds !== undefined) this.#resources.push(() => streamEnds.close());
   }
 
   /** Rebuilds the route table (a target switched off or on at runtime); requests under way keep the routes they resolved. */

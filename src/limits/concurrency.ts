@@ -2,7 +2,7 @@ import { GatewayError } from "../protocol/errors.ts";
 import type { Clock } from "../time/clock.ts";
 import type { SlotQueue } from "./queue.ts";
 import type { StreamEnds } from "./stream-ends.ts";
-import type { LimitWrapper } from "./types.ts";
+import type { LimitedCall, LimitedFn, LimitedResult, LimitWrapper } from "./types.ts";
 import type { RequestWaits } from "./waits.ts";
 
 export interface ConcurrencyQueues {
@@ -33,52 +33,73 @@ export interface ConcurrencyDeps {
  */
 export function concurrencyLimits(queues: ConcurrencyQueues, deps: ConcurrencyDeps): LimitWrapper {
   const { clock, waits, ends } = deps;
-  return (next) => async (call) => {
-    const label = call.target.label;
-    const provider = call.target.provider.config.name;
-    const target = queues.targets.get(label);
-    const own = queues.providers.get(provider);
-    const started = clock.now();
-    const held: SlotQueue[] = [];
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const heldMs = clock.now() - started;
-      for (let i = held.length - 1; i >= 0; i--) held[i].release(heldMs);
+  return <C extends LimitedCall, R extends LimitedResult>(next: LimitedFn<C, R>): LimitedFn<C, R> => {
+    /** Waits for the slots not yet held (from `from` on, in the order of `order`), then makes the call. */
+    const waiting = async (call: C, order: Array<SlotQueue | undefined>, from: number, hold: Hold): Promise<R> => {
+      const label = call.target.label;
+      const provider = call.target.provider.config.name;
+      try {
+        for (let i = from; i < order.length; i++) {
+          const q = order[i];
+          if (q === undefined) continue;
+          if (!q.tryAcquire()) {
+            const now = clock.now();
+            // The gateway-wide limit is the same for every target: there it just waits.
+            if (q !== queues.server && waits.passOver(call.signal, label)) throw atLimit(q);
+            await q.acquire(call.signal, waits.deadline(call.signal, now, queues.queueTimeout(label, provider)));
+          }
+          hold.held.push(q);
+        }
+      } catch (err) {
+        hold.release();
+        throw err;
+      }
+      return held(call, hold);
     };
-    try {
+    const held = (call: C, hold: Hold): Promise<R> =>
+      next(call).then(
+        (committed) => {
+          if (committed.rest !== undefined) ends.hold(call.requestId, call.target.label, call.signal, hold.release);
+          else hold.release();
+          return committed;
+        },
+        (err: unknown) => {
+          hold.release();
+          throw err;
+        },
+      );
+    return (call: C) => {
       // Always target, provider, server: one order everywhere, so two requests never wait on each other's slots.
-      for (const q of [target, own]) {
+      const order = [queues.targets.get(call.target.label), queues.providers.get(call.target.provider.config.name), queues.server];
+      const hold = new Hold(clock);
+      for (let i = 0; i < order.length; i++) {
+        const q = order[i];
         if (q === undefined) continue;
-        if (!q.tryAcquire()) {
-          const now = clock.now();
-          if (waits.passOver(call.signal, label)) throw atLimit(q);
-          await q.acquire(call.signal, waits.deadline(call.signal, now, queues.queueTimeout(label, provider)));
-        }
-        held.push(q);
+        if (!q.tryAcquire()) return waiting(call, order, i, hold);
+        hold.held.push(q);
       }
-      const server = queues.server;
-      if (server !== undefined) {
-        if (!server.tryAcquire()) {
-          await server.acquire(call.signal, waits.deadline(call.signal, clock.now(), queues.queueTimeout(label, provider)));
-        }
-        held.push(server);
-      }
-    } catch (err) {
-      release();
-      throw err;
-    }
-    let committed;
-    try {
-      committed = await next(call);
-    } catch (err) {
-      release();
-      throw err;
-    }
-    if (committed.rest !== undefined) ends.hold(call.requestId, label, call.signal, release);
-    else release();
-    return committed;
+      return held(call, hold);
+    };
+  };
+}
+
+/** The slots one attempt holds, given back once, on whichever path ends it. */
+class Hold {
+  readonly held: SlotQueue[] = [];
+  readonly #clock: Clock;
+  readonly #started: number;
+  #released = false;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.#started = clock.now();
+  }
+
+  readonly release = (): void => {
+    if (this.#released) return;
+    this.#released = true;
+    const heldMs = this.#clock.now() - this.#started;
+    for (let i = this.held.length - 1; i >= 0; i--) this.held[i].release(heldMs);
   };
 }
 

@@ -1,15 +1,23 @@
 import type { ChatRequest } from "../protocol/chat.ts";
 import { FRONT_API } from "../providers/types.ts";
-import { countRequestTokens, countTextTokens } from "./tokens.ts";
+import { countRequestTokens, countTextTokens, type RoughCount, roughRequestTokens, tokenizerNow } from "./tokens.ts";
 import type { LimitedCall } from "./types.ts";
+
+/** Counts without a promise. */
+export interface CountNow {
+  request(req: ChatRequest): number;
+  text(text: string): number;
+}
 
 /** Counts tokens; the default loads the real tokenizer on first use (tokens.ts). */
 export interface TokenCounter {
   request(req: ChatRequest): Promise<number>;
   text(text: string): Promise<number>;
+  /** The same counts at once, when they can be had so (the tokenizer has loaded); absent or undefined: only the promises. */
+  now?(): CountNow | undefined;
 }
 
-export const tokenizerCounter: TokenCounter = { request: countRequestTokens, text: countTextTokens };
+export const tokenizerCounter: TokenCounter = { request: countRequestTokens, text: countTextTokens, now: tokenizerNow };
 
 /** Bytes per token of JSON a tokenizer could not be used on: the rough rule, only as a last resort. */
 const BYTES_PER_TOKEN = 4;
@@ -21,14 +29,17 @@ const BYTES_PER_TOKEN = 4;
  */
 export class TokenEstimates {
   readonly #counter: TokenCounter;
-  readonly #byBody = new WeakMap<object, Promise<number>>();
+  /** The count of each body, or the promise of it while the tokenizer loads. */
+  readonly #byBody = new WeakMap<object, number | Promise<number>>();
 
   constructor(counter: TokenCounter = tokenizerCounter) {
     this.#counter = counter;
   }
 
   of(call: LimitedCall): Promise<number> {
-    let p = this.#byBody.get(call.body);
+    const known = this.now(call);
+    if (known !== undefined) return Promise.resolve(known);
+    let p = this.#byBody.get(call.body) as Promise<number> | undefined;
     if (p === undefined) {
       p = this.#count(call);
       this.#byBody.set(call.body, p);
@@ -36,19 +47,61 @@ export class TokenEstimates {
     return p;
   }
 
-  async #count(call: LimitedCall): Promise<number> {
-    const { body, op } = call;
+  /** The exact count, when this body has been counted already. */
+  known(call: LimitedCall): number | undefined {
+    const known = this.#byBody.get(call.body);
+    return typeof known === "number" ? known : undefined;
+  }
+
+  /** A count without the tokenizer (tokens.ts: roughRequestTokens), for chat requests; undefined otherwise. */
+  rough(call: LimitedCall): RoughCount | undefined {
+    if (FRONT_API[call.op] === undefined) return undefined;
     try {
-      if (FRONT_API[op] !== undefined) return await this.#counter.request(call.internal());
-      const input = op === "embeddings" ? body.input : body.prompt;
-      const ids = tokenIds(input);
-      if (ids !== undefined) return ids;
-      const text = inputText(input);
-      if (text !== undefined) return await this.#counter.text(text);
+      return roughRequestTokens(call.internal());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The estimate at once, when it is known or the counter can count at once; undefined: ask of(). */
+  now(call: LimitedCall): number | undefined {
+    const known = this.#byBody.get(call.body);
+    if (typeof known === "number") return known;
+    if (known !== undefined) return undefined;
+    const counter = this.#counter.now?.();
+    if (counter === undefined) return undefined;
+    const n = this.#countWith(call, (r) => counter.request(r), (t) => counter.text(t));
+    if (typeof n !== "number") return undefined;
+    this.#byBody.set(call.body, n);
+    return n;
+  }
+
+  async #count(call: LimitedCall): Promise<number> {
+    const n = await this.#countWith(call, (r) => this.#counter.request(r), (t) => this.#counter.text(t));
+    this.#byBody.set(call.body, n);
+    return n;
+  }
+
+  /** One count, with a counter that answers at once or with promises (the answer is then one too). */
+  #countWith<T extends number | Promise<number>>(call: LimitedCall, request: (req: ChatRequest) => T, text: (t: string) => T): T | number {
+    const { body, op } = call;
+    const bySize = () => Math.ceil(JSON.stringify(body).length / BYTES_PER_TOKEN);
+    let counted: T;
+    try {
+      if (FRONT_API[op] !== undefined) counted = request(call.internal());
+      else {
+        const input = op === "embeddings" ? body.input : body.prompt;
+        const ids = tokenIds(input);
+        if (ids !== undefined) return ids;
+        const t = inputText(input);
+        if (t === undefined) return bySize();
+        counted = text(t);
+      }
     } catch {
       // A body the codec cannot read (it passes through as it is): fall back to its size.
+      return bySize();
     }
-    return Math.ceil(JSON.stringify(body).length / BYTES_PER_TOKEN);
+    return typeof counted === "number" ? counted : (counted.catch(bySize) as T);
   }
 }
 

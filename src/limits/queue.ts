@@ -19,6 +19,7 @@ export interface QueueReport {
   queued: number;
   /** Requests that had to wait, since start. */
   waited: number;
+  /** Requests that waited here until queue_timeout, since start. */
   timeouts: number;
   wait_ms_last?: number;
   wait_ms_max?: number;
@@ -77,10 +78,9 @@ export class SlotQueue {
     if (this.tryAcquire()) return Promise.resolve();
     if (signal.aborted) return Promise.reject(signal.reason);
     const now = this.#clock.now();
-    if (deadline <= now) {
-      this.#timeouts++;
-      return Promise.reject(this.#timeoutError(0));
-    }
+    // Its time to wait is up before it began here (it waited elsewhere, or came back after timing out): not
+    // one more timeout of this queue, where it never waited.
+    if (deadline <= now) return Promise.reject(this.#timeoutError(0));
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { resolve, reject, since: now, timer: undefined, signal, onAbort: () => {} };
       w.timer = this.#clock.setTimeout(() => {

@@ -1,12 +1,12 @@
 import type { Limits } from "../config/types.ts";
 import { GatewayError, isGatewayError } from "../protocol/errors.ts";
-import type { Usage } from "../protocol/chat.ts";
 import { type Clock, sleep } from "../time/clock.ts";
 import type { AdaptiveLimits } from "./adaptive.ts";
 import type { TokenEstimates } from "./estimate.ts";
+import type { RoughCount } from "./tokens.ts";
 import { publishQueue } from "./events.ts";
 import type { StreamEnds } from "./stream-ends.ts";
-import type { LimitWrapper } from "./types.ts";
+import type { LimitedCall, LimitedFn, LimitedResult, LimitWrapper } from "./types.ts";
 import type { UpstreamQuotas } from "./upstream-quota.ts";
 import type { RequestWaits } from "./waits.ts";
 import type { RateWindows, Take, Window } from "./windows.ts";
@@ -87,7 +87,9 @@ function windowsOf(scope: RateScope): ScopeWindow[] {
 
 /** A window as it stands now: the scope's effective share of its limit. */
 function current(scope: RateScope, w: ScopeWindow, adaptive: AdaptiveLimits): Window {
-  return { key: w.key, limit: adaptive.effective(scope.id, w.limit), windowMs: w.windowMs };
+  const limit = adaptive.effective(scope.id, w.limit);
+  // Nothing learnt (the common case): the scope's own window, with nothing allocated.
+  return limit === w.limit ? w : { key: w.key, limit, windowMs: w.windowMs };
 }
 
 /**
@@ -104,23 +106,60 @@ function current(scope: RateScope, w: ScopeWindow, adaptive: AdaptiveLimits): Wi
 export function rateLimits(deps: RateDeps): LimitWrapper {
   const { clock, windows, adaptive, quotas, estimates, waits, ends } = deps;
 
-  /** Takes from every window of the plan, or none: the takes before a refusal are given back. */
-  const tryAdmit = async (plan: RatePlan, tokens: number): Promise<Held[] | Refusal> => {
-    const now = clock.now();
+  /** Before any window: what the upstream itself asked for; a refusal, or undefined when it lets the request go on. */
+  const upstreamSays = (plan: RatePlan, tokens: number, now: number): Refusal | undefined => {
     const paused = adaptive.pausedFor(plan.label, now);
     if (paused > 0) return { waitMs: paused, what: `target "${plan.label}" (its upstream's Retry-After)` };
     const upstream = quotas.waitFor(plan.label, tokens, now);
     if (upstream > 0) return { waitMs: upstream, what: `target "${plan.label}" (its upstream's x-ratelimit headers)` };
+    return undefined;
+  };
+
+  /** A window refused: the takes before it are given back. */
+  const refused = (held: Held[], scope: RateScope, sw: ScopeWindow, w: Window, waitMs: number): Refusal => {
+    for (const h of held) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
+    return { waitMs, what: `${scope.what} (${sw.name} ${w.limit})` };
+  };
+
+  /** Takes from every window of the plan, or none: the takes before a refusal are given back. */
+  const tryAdmit = async (plan: RatePlan, tokens: number): Promise<Held[] | Refusal> => {
+    // Without a bound the answer is always one.
+    if (windows.immediate) return tryAdmitNow(plan, tokens)!;
+    const no = upstreamSays(plan, tokens, clock.now());
+    if (no !== undefined) return no;
     const held: Held[] = [];
     for (const scope of plan.scopes) {
       for (const sw of windowsOf(scope)) {
         const w = current(scope, sw, adaptive);
         const r = await windows.take(w, sw.tokens ? tokens : 1);
-        if (typeof r === "number") {
-          for (const h of held) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
-          return { waitMs: r, what: `${scope.what} (${sw.name} ${w.limit})` };
-        }
+        if (typeof r === "number") return refused(held, scope, sw, w, r);
         held.push({ take: r, tokens: sw.tokens });
+      }
+    }
+    quotas.spend(plan.label, tokens);
+    return held;
+  };
+
+  /**
+   * tryAdmit at once, with a store that answers at once. With `bound` (the
+   * count is a rough estimate, and the exact one is at most `bound`), a token
+   * window left with less room than the exact count might need is no answer:
+   * the takes are given back and undefined says to count exactly.
+   */
+  const tryAdmitNow = (plan: RatePlan, tokens: number, bound?: number): Held[] | Refusal | undefined => {
+    const no = upstreamSays(plan, tokens, clock.now());
+    if (no !== undefined) return no;
+    const held: Held[] = [];
+    for (const scope of plan.scopes) {
+      for (const sw of windowsOf(scope)) {
+        const w = current(scope, sw, adaptive);
+        const r = windows.takeNow(w, sw.tokens ? tokens : 1);
+        if (typeof r === "number") return refused(held, scope, sw, w, r);
+        held.push({ take: r, tokens: sw.tokens });
+        if (sw.tokens && bound !== undefined && r.remaining < bound - tokens) {
+          for (const h of held) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
+          return undefined;
+        }
       }
     }
     quotas.spend(plan.label, tokens);
@@ -161,48 +200,95 @@ export function rateLimits(deps: RateDeps): LimitWrapper {
     }
   };
 
-  /** Usage above the estimate is taken after the fact; below it, given back. */
-  const settle = async (plan: RatePlan, estimate: number, usage: Usage | undefined): Promise<void> => {
-    if (usage === undefined) return;
-    const diff = usage.inputTokens + usage.outputTokens - estimate;
-    if (diff === 0) return;
+  /** Tokens used above the estimate are taken after the fact; below it, given back. */
+  const settle = (plan: RatePlan, estimate: number, used: number | undefined): Promise<void> | undefined => {
+    if (used === undefined) return undefined;
+    const diff = used - estimate;
+    if (diff === 0) return undefined;
+    let later: Promise<void> | undefined;
     for (const scope of plan.scopes) {
       for (const sw of windowsOf(scope)) {
         if (!sw.tokens) continue;
-        if (diff > 0) await windows.add(current(scope, sw, adaptive), diff);
-        else windows.giveBack(sw.key, -diff, sw.windowMs);
+        if (diff < 0) windows.giveBack(sw.key, -diff, sw.windowMs);
+        else if (windows.immediate) windows.addNow(current(scope, sw, adaptive), diff);
+        else later = Promise.all([later, windows.add(current(scope, sw, adaptive), diff)]).then(() => {});
       }
+    }
+    return later;
+  };
+
+  /**
+   * Once the answer is in: its usage settles the estimate. When the upstream
+   * reports none, a rough estimate is replaced by the exact count of the
+   * prompt, which is all that is known then.
+   */
+  const settled = (plan: RatePlan, call: LimitedCall, estimate: number, rough: boolean, result: LimitedResult): void => {
+    try {
+      const usage = result.usage();
+      if (usage !== undefined) void settle(plan, estimate, usage.inputTokens + usage.outputTokens)?.catch(() => {});
+      else if (rough) void estimates.of(call).then((exact) => settle(plan, estimate, exact)).catch(() => {});
+    } catch {
+      // Settling is bookkeeping: it never fails the request.
     }
   };
 
-  return (next) => async (call) => {
-    const label = call.target.label;
-    const plan = deps.plan(label, call.target.provider.config.name);
-    if (plan === undefined) return next(call);
-    const tokens = plan.tokens ? await estimates.of(call) : 0;
-    const held = await admit(plan, tokens, call.signal);
-    let committed;
-    try {
-      committed = await next(call);
-    } catch (err) {
-      const e = isGatewayError(err) ? err : undefined;
-      // Not sent: nothing was used. Sent and failed: the request counts, its tokens were not spent.
-      for (const h of held) if (e?.skipped === true || h.tokens) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
-      if (e !== undefined && e.status === 429 && e.code !== "SY_ERR_RATE_LIMITED") {
-        adaptive.throttled(plan.adapts.id);
-        if (e.retryAfterMs !== undefined) adaptive.pause(label, clock.now() + e.retryAfterMs);
+  /** The attempt, once admitted: what it used is settled however it ends. */
+  const admitted = <C extends LimitedCall, R extends LimitedResult>(next: LimitedFn<C, R>, call: C, plan: RatePlan, tokens: number, held: Held[], rough = false): Promise<R> => {
+    const label = plan.label;
+    return next(call).then(
+      (committed) => {
+        quotas.update(label, committed.headers, clock.now());
+        adaptive.succeeded(plan.adapts.id);
+        if (plan.tokens) {
+          if (committed.rest !== undefined) ends.hold(call.requestId, label, call.signal, () => settled(plan, call, tokens, rough, committed));
+          else settled(plan, call, tokens, rough, committed);
+        }
+        return committed;
+      },
+      (err: unknown) => {
+        const e = isGatewayError(err) ? err : undefined;
+        // Not sent: nothing was used. Sent and failed: the request counts, its tokens were not spent.
+        for (const h of held) if (e?.skipped === true || h.tokens) windows.giveBack(h.take.key, h.take.cost, h.take.windowMs);
+        if (e !== undefined && e.status === 429 && e.code !== "SY_ERR_RATE_LIMITED") {
+          adaptive.throttled(plan.adapts.id);
+          if (e.retryAfterMs !== undefined) adaptive.pause(label, clock.now() + e.retryAfterMs);
+        }
+        throw err;
+      },
+    );
+  };
+
+  return <C extends LimitedCall, R extends LimitedResult>(next: LimitedFn<C, R>): LimitedFn<C, R> => {
+    /** The long way: the count may need the tokenizer to load, and a full window a wait. */
+    const waiting = async (call: C, plan: RatePlan): Promise<R> => {
+      const tokens = plan.tokens ? await estimates.of(call) : 0;
+      const held = await admit(plan, tokens, call.signal);
+      return admitted(next, call, plan, tokens, held);
+    };
+    return (call: C) => {
+      const plan = deps.plan(call.target.label, call.target.provider.config.name);
+      if (plan === undefined) return next(call);
+      // With a store that answers at once, a window with room costs no promise. A chat prompt not counted
+      // yet is estimated roughly; the tokenizer runs only when a tpm window is too near its limit for the
+      // rough figure to decide, and the upstream's usage settles the estimate either way.
+      if (windows.immediate) {
+        let tokens: number | undefined = 0;
+        let rough: RoughCount | undefined;
+        if (plan.tokens) {
+          tokens = estimates.known(call);
+          if (tokens === undefined) {
+            rough = estimates.rough(call);
+            tokens = rough !== undefined ? rough.estimate : estimates.now(call);
+          }
+        }
+        if (tokens !== undefined) {
+          const r = tryAdmitNow(plan, tokens, rough?.bound);
+          if (Array.isArray(r)) return admitted(next, call, plan, tokens, r, rough !== undefined);
+          // Refused (nothing taken), or too near the limit to tell: the long way counts exactly and decides.
+        }
       }
-      throw err;
-    }
-    quotas.update(label, committed.headers, clock.now());
-    adaptive.succeeded(plan.adapts.id);
-    if (plan.tokens) {
-      const result = committed;
-      const done = () => void settle(plan, tokens, result.usage()).catch(() => {});
-      if (result.rest !== undefined) ends.hold(call.requestId, label, call.signal, done);
-      else done();
-    }
-    return committed;
+      return waiting(call, plan);
+    };
   };
 }
 

@@ -3,7 +3,8 @@ import type { StreamEnd } from "../telemetry/channels.ts";
 
 interface Hold {
   label: string;
-  done: () => void;
+  signal: AbortSignal;
+  done: (failure?: unknown) => void;
 }
 
 /**
@@ -23,7 +24,7 @@ export class StreamEnds {
     if (e.gateway !== this.#gateway) return;
     const holds = this.#pending.get(e.requestId);
     if (holds === undefined) return;
-    for (const h of holds) if (h.label === e.target) h.done();
+    for (const h of holds) if (h.label === e.target) h.done(e.completed ? undefined : (h.signal.reason ?? e.error));
   };
 
   constructor(gateway: object) {
@@ -31,26 +32,33 @@ export class StreamEnds {
     subscribe("switchyard:stream:end", this.#onEnd);
   }
 
-  /** Calls `done` once: when the stream of this request from `label` ends, or `signal` aborts. */
-  hold(requestId: string, label: string, signal: AbortSignal, done: () => void): void {
+  /**
+   * Calls `done` once: when the stream of this request from `label` ends, or
+   * `signal` aborts. A stream that did not complete passes what ended it: the
+   * engine aborts the request's signal with the stream's failure (or the
+   * client's leaving, the deadline) before it reports the end.
+   */
+  hold(requestId: string, label: string, signal: AbortSignal, done: (failure?: unknown) => void): void {
     let holds = this.#pending.get(requestId);
     if (holds === undefined) {
       holds = new Set();
       this.#pending.set(requestId, holds);
     }
     const set = holds;
+    const onAbort = () => h.done(signal.reason);
     const h: Hold = {
       label,
-      done: () => {
-        signal.removeEventListener("abort", h.done);
+      signal,
+      done: (failure) => {
+        signal.removeEventListener("abort", onAbort);
         if (!set.delete(h)) return;
         if (set.size === 0 && this.#pending.get(requestId) === set) this.#pending.delete(requestId);
-        done();
+        done(failure);
       },
     };
     set.add(h);
-    if (signal.aborted) h.done();
-    else signal.addEventListener("abort", h.done, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   }
 
   /** Holds not yet ended (a test's check that nothing is left behind). */

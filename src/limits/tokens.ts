@@ -9,10 +9,18 @@ import type { ChatRequest } from "../protocol/chat.ts";
 
 type CountTokens = (text: string) => number;
 let loading: Promise<CountTokens> | undefined;
+/** The tokenizer once its tables are loaded, for counting without a promise. */
+let loaded: CountTokens | undefined;
 
 function tokenizer(): Promise<CountTokens> {
-  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => cached((text: string) => m.countTokens(text)));
+  loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => (loaded = cached((text: string) => m.countTokens(text))));
   return loading;
+}
+
+/** Counts at once, when the tokenizer has loaded (undefined before). */
+export function tokenizerNow(): { request(req: ChatRequest): number; text(text: string): number } | undefined {
+  const count = loaded;
+  return count === undefined ? undefined : { request: (req) => requestTokens(count, req), text: count };
 }
 
 /** Whether anything in this process has asked for the tokenizer yet (its tables load once, on that first ask). */
@@ -67,16 +75,17 @@ const PER_MESSAGE = 3;
 /** The assistant's reply is primed with a few tokens. */
 const PER_REQUEST = 3;
 
-function contentText(content: ChatRequest["messages"][number]["content"]): { text: string; images: number } {
-  if (typeof content === "string") return { text: content, images: 0 };
-  if (!Array.isArray(content)) return { text: "", images: 0 };
+/** Tokens of a message's content: its texts, and each image at a flat rate. */
+function contentTokens(count: CountTokens, content: ChatRequest["messages"][number]["content"]): number {
+  if (typeof content === "string") return count(content);
+  if (!Array.isArray(content)) return 0;
   let text = "";
   let images = 0;
   for (const p of content) {
     if (p.type === "text") text += p.text;
     else images++;
   }
-  return { text, images };
+  return count(text) + images * IMAGE_TOKENS;
 }
 
 /** Tokens an image counts for when its size is unknown: a typical tile-based estimate. */
@@ -84,13 +93,15 @@ const IMAGE_TOKENS = 765;
 
 /** Input tokens of a chat request: messages (text, tool calls, tool results, reasoning), the system prompt and tool definitions. */
 export async function countRequestTokens(req: ChatRequest): Promise<number> {
-  const count = await tokenizer();
+  return requestTokens(await tokenizer(), req);
+}
+
+function requestTokens(count: CountTokens, req: ChatRequest): number {
   let total = PER_REQUEST;
   for (const m of req.messages) {
-    const { text, images } = contentText(m.content);
-    total += PER_MESSAGE + count(text) + images * IMAGE_TOKENS;
-    for (const t of m.tool_calls ?? []) total += count(t.function.name) + count(t.function.arguments) + PER_MESSAGE;
-    for (const r of m.reasoning ?? []) total += count(r.text);
+    total += PER_MESSAGE + contentTokens(count, m.content);
+    if (m.tool_calls !== undefined) for (const t of m.tool_calls) total += count(t.function.name) + count(t.function.arguments) + PER_MESSAGE;
+    if (m.reasoning !== undefined) for (const r of m.reasoning) total += count(r.text);
   }
   if (req.tools !== undefined && req.tools.length > 0) total += count(JSON.stringify(req.tools));
   return total;
@@ -99,4 +110,47 @@ export async function countRequestTokens(req: ChatRequest): Promise<number> {
 /** Tokens of plain text. */
 export async function countTextTokens(text: string): Promise<number> {
   return (await tokenizer())(text);
+}
+
+/** Tokens a UTF-16 code unit can cost at most: a byte-level BPE token covers at least one UTF-8 byte, and a unit encodes to at most three. */
+const MAX_TOKENS_PER_UNIT = 3;
+/** Characters per token in ordinary text: the rough rule. */
+const CHARS_PER_TOKEN = 4;
+
+/** A count without the tokenizer: a rough estimate, and a bound the exact count cannot exceed. */
+export interface RoughCount {
+  estimate: number;
+  bound: number;
+}
+
+/**
+ * The input tokens of a chat request without running the tokenizer: its
+ * characters over 4, and a bound on the exact count from its length alone.
+ * Reads only string lengths, so it costs next to nothing however long the
+ * history; undefined for requests with tool definitions (whose text is not
+ * at hand without serialising them).
+ */
+export function roughRequestTokens(req: ChatRequest): RoughCount | undefined {
+  if (req.tools !== undefined && req.tools.length > 0) return undefined;
+  let chars = 0;
+  let fixed = PER_REQUEST;
+  for (const m of req.messages) {
+    fixed += PER_MESSAGE;
+    const content = m.content;
+    if (typeof content === "string") chars += content.length;
+    else if (Array.isArray(content)) {
+      for (const p of content) {
+        if (p.type === "text") chars += p.text.length;
+        else fixed += IMAGE_TOKENS;
+      }
+    }
+    if (m.tool_calls !== undefined) {
+      for (const t of m.tool_calls) {
+        chars += t.function.name.length + t.function.arguments.length;
+        fixed += PER_MESSAGE;
+      }
+    }
+    if (m.reasoning !== undefined) for (const r of m.reasoning) chars += r.text.length;
+  }
+  return { estimate: fixed + Math.ceil(chars / CHARS_PER_TOKEN), bound: fixed + MAX_TOKENS_PER_UNIT * chars };
 }

@@ -37,9 +37,16 @@ function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The header names, built once rather than on every answer. */
+const NAMES = {
+  requests: { remaining: "x-ratelimit-remaining-requests", reset: "x-ratelimit-reset-requests" },
+  tokens: { remaining: "x-ratelimit-remaining-tokens", reset: "x-ratelimit-reset-tokens" },
+} as const;
+
 function quota(headers: Headers, kind: "requests" | "tokens", now: number): Quota | undefined {
-  const remaining = header(headers, `x-ratelimit-remaining-${kind}`);
-  const reset = header(headers, `x-ratelimit-reset-${kind}`);
+  const remaining = header(headers, NAMES[kind].remaining);
+  if (remaining === undefined) return undefined;
+  const reset = header(headers, NAMES[kind].reset);
   if (remaining === undefined || reset === undefined) return undefined;
   const n = Number(remaining);
   const after = parseReset(reset);

@@ -1,5 +1,6 @@
 import { DEFAULTS } from "../config/defaults.ts";
 import type { ProviderConfig, RetryBudgetSettings } from "../config/types.ts";
+import { type ImmediateStore, immediateStore } from "../state/memory-store.ts";
 import type { Store } from "../state/store.ts";
 
 /**
@@ -20,6 +21,19 @@ export interface RetryBudget {
   retry(provider: string): Promise<boolean>;
 }
 
+/** A provider's retry budget as /health/upstream shows it: its settings, and its current window. */
+export interface RetryBudgetReport {
+  ratio: number;
+  min_per_second: number;
+  window_s: number;
+  /** Requests first sent to the provider in the window (weighted as the sliding window counts them). */
+  requests: number;
+  /** Retries and hedges its failures or slowness were allowed in the window. */
+  retries: number;
+  /** How many the window allows now. */
+  allowed: number;
+}
+
 interface Budget {
   settings: RetryBudgetSettings;
   windowMs: number;
@@ -34,9 +48,12 @@ export class RetryBudgets implements RetryBudget {
   readonly #budgets = new Map<string, Budget>();
   readonly #store: Store;
   readonly #onError: (err: unknown) => void;
+  /** The store, when it answers at once: a request is then counted without a promise. */
+  readonly #immediate: ImmediateStore | undefined;
 
   constructor(providers: Iterable<ProviderConfig>, store: Store, onError: (err: unknown) => void = () => {}) {
     this.#store = store;
+    this.#immediate = immediateStore(store);
     this.#onError = onError;
     for (const p of providers) {
       if (p.retryBudget === false) continue;
@@ -53,6 +70,30 @@ export class RetryBudgets implements RetryBudget {
     }
   }
 
+  /** Each provider's budget and how much of it the current window has used, for /health/upstream. */
+  async report(): Promise<Map<string, RetryBudgetReport>> {
+    const out = new Map<string, RetryBudgetReport>();
+    await Promise.all(
+      [...this.#budgets].map(async ([name, b]) => {
+        try {
+          const [requests, retries] = await Promise.all([this.#store.windowTake(b.requests, 0, b.limit, b.windowMs), this.#store.windowTake(b.retries, 0, b.limit, b.windowMs)]);
+          const seen = b.limit - requests.remaining;
+          out.set(name, {
+            ratio: b.settings.ratio,
+            min_per_second: b.settings.minPerSecond,
+            window_s: b.windowMs / 1000,
+            requests: seen,
+            retries: b.limit - retries.remaining,
+            allowed: Math.max(b.floor, Math.floor(b.settings.ratio * seen)),
+          });
+        } catch (err) {
+          this.#onError(err);
+        }
+      }),
+    );
+    return out;
+  }
+
   /** Whether any provider has a budget: none, and failover is not given one. */
   get size(): number {
     return this.#budgets.size;
@@ -61,8 +102,14 @@ export class RetryBudgets implements RetryBudget {
   request(provider: string): void {
     const b = this.#budgets.get(provider);
     if (b === undefined) return;
-    // Counted without holding the request back: a memory store has counted it before this returns.
-    this.#store.windowTake(b.requests, 1, b.limit, b.windowMs).catch(this.#onError);
+    // Counted without holding the request back.
+    if (this.#immediate !== undefined) {
+      try {
+        this.#immediate.windowTakeNow(b.requests, 1, b.limit, b.windowMs);
+      } catch (err) {
+        this.#onError(err);
+      }
+    } else this.#store.windowTake(b.requests, 1, b.limit, b.windowMs).catch(this.#onError);
   }
 
   async retry(provider: string): Promise<boolean> {

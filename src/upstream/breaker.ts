@@ -1,4 +1,5 @@
 import type { BreakerSettings } from "../config/types.ts";
+import { type ImmediateStore, immediateStore } from "../state/memory-store.ts";
 import type { Store } from "../state/store.ts";
 
 /** What a breaker's state looks like from outside. */
@@ -62,6 +63,14 @@ export class Breaker {
   readonly #countLimit: number;
   #lastRaw: string | undefined;
   #last: Stored | undefined;
+  /** The store, when it answers at once: the closed breaker's everyday calls then take no promise. */
+  readonly #immediate: ImmediateStore | undefined;
+  /** The closed period whose counter keys and pass are kept below, so an attempt builds no strings. */
+  #gen = 0;
+  #closed: Pass = CLOSED_GEN0;
+  #attemptsKey: string;
+  #failuresKey: string;
+  #rowKey: string;
 
   constructor(key: string, settings: BreakerSettings, store: Store, now: () => number) {
     this.key = key;
@@ -70,6 +79,55 @@ export class Breaker {
     this.#now = now;
     this.#windowMs = Math.max(1, Math.round(settings.window));
     this.#countLimit = Math.floor(Number.MAX_SAFE_INTEGER / (2 * this.#windowMs));
+    this.#immediate = immediateStore(store);
+    this.#attemptsKey = `${key}:0:attempts`;
+    this.#failuresKey = `${key}:0:failures`;
+    this.#rowKey = `${key}:0:row`;
+  }
+
+  /** Points the kept keys and pass at closed period `gen`. */
+  #period(gen: number): void {
+    if (gen === this.#gen) return;
+    this.#gen = gen;
+    this.#closed = { kind: "closed", gen };
+    const prefix = `${this.key}:${gen}`;
+    this.#attemptsKey = `${prefix}:attempts`;
+    this.#failuresKey = `${prefix}:failures`;
+    this.#rowKey = `${prefix}:row`;
+  }
+
+  #closedPass(gen: number): Pass {
+    this.#period(gen);
+    return this.#closed;
+  }
+
+  /**
+   * pass() answered at once, when the store can (the memory store) and the
+   * breaker is closed, or open with time to go: undefined when it must go the
+   * long way (half-open probes, a shared store).
+   */
+  passNow(): Pass | undefined {
+    const store = this.#immediate;
+    if (store === undefined) return undefined;
+    const raw = store.getNow(this.key);
+    if (raw === undefined) return CLOSED_GEN0;
+    const s = this.#parse(raw);
+    if (s.phase === "closed") return this.#closedPass(s.gen);
+    const now = this.#now();
+    if (s.phase === "open" && now < s.until!) return { kind: "open", retryAfterMs: s.until! - now, phase: "open" };
+    return undefined;
+  }
+
+  /** record() done at once for a success while closed, when the store can; false when it must go the long way. */
+  recordNow(pass: Pass, verdict: Verdict): boolean {
+    // Nothing to record: an attempt that never passed, or one with no verdict while closed.
+    if (pass.kind === "open" || (pass.kind === "closed" && verdict === "neutral")) return true;
+    const store = this.#immediate;
+    if (store === undefined || pass.kind !== "closed" || verdict !== "success") return false;
+    this.#period(pass.gen);
+    store.windowTakeNow(this.#attemptsKey, 1, this.#countLimit, this.#windowMs);
+    store.resetCountNow(this.#rowKey);
+    return true;
   }
 
   get settings(): BreakerSettings {
@@ -81,7 +139,7 @@ export class Breaker {
     let raw = await this.#store.get(this.key);
     if (raw === undefined) return CLOSED_GEN0;
     let s = this.#parse(raw);
-    if (s.phase === "closed") return { kind: "closed", gen: s.gen };
+    if (s.phase === "closed") return this.#closedPass(s.gen);
     const now = this.#now();
     if (s.phase === "open") {
       if (now < s.until!) return { kind: "open", retryAfterMs: s.until! - now, phase: "open" };
@@ -190,19 +248,21 @@ export class Breaker {
 
   async #closedSuccess(gen: number): Promise<void> {
     const store = this.#store;
-    const prefix = `${this.key}:${gen}`;
-    await store.windowTake(`${prefix}:attempts`, 1, this.#countLimit, this.#windowMs);
-    await store.resetCount(`${prefix}:row`);
+    this.#period(gen);
+    const rowKey = this.#rowKey;
+    await store.windowTake(this.#attemptsKey, 1, this.#countLimit, this.#windowMs);
+    await store.resetCount(rowKey);
   }
 
   async #closedFailure(gen: number): Promise<void> {
     const store = this.#store;
     const { consecutive, failureRate, minRequests } = this.#settings;
     const window = this.#windowMs;
-    const prefix = `${this.key}:${gen}`;
-    const attempts = await store.windowTake(`${prefix}:attempts`, 1, this.#countLimit, window);
-    const failures = await store.windowTake(`${prefix}:failures`, 1, this.#countLimit, window);
-    const row = await store.incr(`${prefix}:row`, 1, window);
+    this.#period(gen);
+    const [attemptsKey, failuresKey, rowKey] = [this.#attemptsKey, this.#failuresKey, this.#rowKey];
+    const attempts = await store.windowTake(attemptsKey, 1, this.#countLimit, window);
+    const failures = await store.windowTake(failuresKey, 1, this.#countLimit, window);
+    const row = await store.incr(rowKey, 1, window);
     const seen = this.#countLimit - attempts.remaining;
     const failed = this.#countLimit - failures.remaining;
     const tripped = (consecutive > 0 && row >= consecutive) || (seen >= minRequests && failed >= failureRate * seen);

@@ -3,7 +3,7 @@ import type { BreakerSettings, ProviderConfig } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Store } from "../state/store.ts";
 import { Breaker, type BreakerView, type Pass } from "./breaker.ts";
-import { verdicts } from "./outcomes.ts";
+import { streamVerdicts, verdicts, type Verdicts } from "./outcomes.ts";
 
 /** What the breakers need to know of a target. */
 export interface BreakerTarget {
@@ -19,6 +19,9 @@ export interface Admission {
   target?: { breaker: Breaker; pass: Pass };
   provider?: { breaker: Breaker; pass: Pass };
 }
+
+/** admitNow's answer for a target without any breaker. */
+export const NO_BREAKER = Symbol("no breaker");
 
 const settingsOf = (s: BreakerSettings | false | undefined): BreakerSettings | undefined => (s === false ? undefined : (s ?? DEFAULTS.breaker));
 
@@ -77,6 +80,32 @@ export class Breakers {
   }
 
   /**
+   * admit() decided at once, where every breaker of `t` can answer at once
+   * (see Breaker.passNow): an admission, the refusal to throw, NO_BREAKER
+   * when `t` has none, or undefined to take the long way. Takes no probe, so
+   * a refusal has nothing to give back.
+   */
+  admitNow(t: BreakerTarget): Admission | GatewayError | typeof NO_BREAKER | undefined {
+    const pb = this.#providers.get(t.provider.config.name);
+    const tb = this.target(t);
+    if (pb === undefined && tb === undefined) return NO_BREAKER;
+    let pp: Pass | undefined;
+    let tp: Pass | undefined;
+    try {
+      if (pb !== undefined && (pp = pb.passNow()) === undefined) return undefined;
+      if (tb !== undefined && (tp = tb.passNow()) === undefined) return undefined;
+    } catch {
+      return undefined;
+    }
+    const refused = refusal(pp, `provider "${t.provider.config.name}"`) ?? refusal(tp, `target ${t.label}`);
+    if (refused !== undefined) return refused;
+    const admission: Admission = {};
+    if (pp !== undefined) admission.provider = { breaker: pb!, pass: pp };
+    if (tp !== undefined) admission.target = { breaker: tb!, pass: tp };
+    return admission;
+  }
+
+  /**
    * Lets an attempt on `t` through, or throws the skip error of the first
    * breaker that is open: no network call is made. A store that fails lets
    * the attempt through unwatched rather than failing the request.
@@ -103,9 +132,8 @@ export class Breakers {
   }
 
   /** Tells the breakers how an admitted attempt ended (`err` undefined: it was committed to). */
-  async record(admission: Admission, err?: unknown): Promise<void> {
+  async record(admission: Admission, err?: unknown, v = verdicts(err, admission.target?.breaker.settings.count429 ?? false)): Promise<void> {
     const { target, provider } = admission;
-    const v = verdicts(err, target?.breaker.settings.count429 ?? false);
     try {
       await Promise.all([
         provider === undefined ? undefined : provider.breaker.record(provider.pass, v.provider),
@@ -125,6 +153,26 @@ export class Breakers {
     if (b === undefined) return false;
     await b.reset();
     return true;
+  }
+
+  /**
+   * Tells the breakers how an admitted attempt ended, at once where they can;
+   * the rest goes the long way. `stream`: a committed stream has ended, with
+   * `err` as what broke it (see streamVerdicts).
+   */
+  recordSoon(admission: Admission, err?: unknown, stream = false): Promise<void> | undefined {
+    const { target, provider } = admission;
+    const count429 = target?.breaker.settings.count429 ?? false;
+    const v: Verdicts = stream ? streamVerdicts(err, count429) : verdicts(err, count429);
+    try {
+      const pDone = provider === undefined || provider.breaker.recordNow(provider.pass, v.provider);
+      const tDone = target === undefined || target.breaker.recordNow(target.pass, v.target);
+      if (pDone && tDone) return undefined;
+      return this.record({ provider: pDone ? undefined : provider, target: tDone ? undefined : target }, err, v);
+    } catch (e) {
+      this.#onError(e);
+      return undefined;
+    }
   }
 
   /** Breaker state per provider and per target, for /health/upstream. */

@@ -62,3 +62,18 @@ export function verdicts(err: unknown, count429: boolean): Verdicts {
   if (err.status === 429 && !count429) return { target: "neutral", provider };
   return { target: err.retryable ? "failure" : "neutral", provider };
 }
+
+/**
+ * How a committed stream that ended judges its target. Once the upstream has
+ * answered, what breaks the stream after that (a reset, a stall, an error
+ * event of a 5xx kind, malformed data) is the target's failure, retryable or
+ * not; client errors and 429s are judged as before the commit, and what ended
+ * it from our side (the client, the deadline, shutdown) says nothing.
+ */
+export function streamVerdicts(err: unknown, count429: boolean): Verdicts {
+  if (err === undefined) return SUCCESS;
+  if (!isGatewayError(err) || OURS.has(err.code)) return NEUTRAL;
+  const v = verdicts(err, count429);
+  if (v.target !== "neutral" || (err.status < 500 && ANSWERED.has(err.code))) return v;
+  return { target: "failure", provider: v.provider };
+}

@@ -8,7 +8,8 @@
  *
  * Streamed and whole answers are kept apart: a whole answer's time includes
  * the generation, a stream's only its first token, and a limit learnt from
- * streams would cut long whole answers short.
+ * streams would cut long whole answers short. Hedging's `after: p95` reads
+ * the same percentile.
  */
 
 /** Weight of the newest sample in the moving average. */
@@ -32,6 +33,8 @@ export interface TargetView {
   latency(target: string, stream: boolean): number | undefined;
   /** clamp(p95 × 2, 10s, 10m) of recent commit times; undefined until MIN_SAMPLES have been seen. */
   firstByteLimit(target: string, stream: boolean): number | undefined;
+  /** The 95th percentile of recent commit times (hedge: { after: p95 }); undefined until MIN_SAMPLES have been seen. */
+  firstByteP95(target: string, stream: boolean): number | undefined;
 }
 
 class Series {
@@ -39,7 +42,7 @@ class Series {
   readonly #samples = new Float64Array(SAMPLE_WINDOW);
   #count = 0;
   #next = 0;
-  #limit: number | undefined;
+  #p95: number | undefined;
   #stale = false;
 
   sample(ms: number): void {
@@ -59,14 +62,19 @@ class Series {
     return this.#count;
   }
 
-  /** Recomputed at most once per new sample, when first read. */
-  limit(): number | undefined {
+  /** The 95th percentile of the recent samples; recomputed at most once per new sample, when first read. */
+  p95(): number | undefined {
     if (this.#count < MIN_SAMPLES) return undefined;
     if (this.#stale) {
-      this.#limit = Math.round(Math.min(AUTO_MAX_MS, Math.max(AUTO_MIN_MS, AUTO_FACTOR * percentile(this.#samples.subarray(0, this.#count), 0.95))));
+      this.#p95 = percentile(this.#samples.subarray(0, this.#count), 0.95);
       this.#stale = false;
     }
-    return this.#limit;
+    return this.#p95;
+  }
+
+  limit(): number | undefined {
+    const p95 = this.p95();
+    return p95 === undefined ? undefined : Math.round(Math.min(AUTO_MAX_MS, Math.max(AUTO_MIN_MS, AUTO_FACTOR * p95)));
   }
 }
 
@@ -160,6 +168,10 @@ export class TargetStats implements TargetView {
 
   firstByteLimit(target: string, stream: boolean): number | undefined {
     return this.#targets.get(target)?.series(stream).limit();
+  }
+
+  firstByteP95(target: string, stream: boolean): number | undefined {
+    return this.#targets.get(target)?.series(stream).p95();
   }
 
   /** For the health report. */

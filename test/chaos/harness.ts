@@ -1,17 +1,22 @@
 /**
- * The chaos harness: an engine (no HTTP front, so every socket left is an
- * upstream one) in front of several mock upstreams whose faults the test
- * decides request by request, a runner that keeps a fixed number of
- * requests in flight, and a record of every attempt per target.
+ * The chaos harness: an engine in front of several mock upstreams whose
+ * faults the test decides request by request, a runner that keeps a fixed
+ * number of requests in flight, and a record of every attempt per target.
+ * Requests go to the engine itself (no HTTP front, so every socket left is
+ * an upstream one), or with `http: true` through the HTTP front on a port of
+ * its own, sent by the official OpenAI client as any client would.
  *
  * The engine runs on a fake clock: its deadlines, backoffs and Retry-After
  * waits move only when a test says so. Connect, first-byte and idle limits
  * are the HTTP client's own timers; where a fault needs one of them to fire,
  * the provider sets it short.
  */
+import { randomUUID } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import OpenAI from "openai";
 import { resolveConfig } from "../../src/config/load.ts";
 import { Engine } from "../../src/engine/gateway.ts";
+import { createHttpServer, listen, type RunningServer } from "../../src/server/http.ts";
 import { startMockUpstream, type MockUpstream, type RecordedRequest } from "../../src/mock/index.ts";
 import { type AttemptRecord, isGatewayError } from "../../src/protocol/errors.ts";
 import type { AttemptEnd } from "../../src/telemetry/channels.ts";
@@ -29,6 +34,8 @@ export interface ChaosOptions {
   refusedUrl: string;
   /** Seeds the engine's randomness (orders, exploration, jitter). */
   seed: number;
+  /** Through the HTTP front (a real server on port 0) rather than to the engine in process. */
+  http?: boolean;
 }
 
 export interface Outcome {
@@ -58,7 +65,11 @@ export class Chaos {
   /** Faults injected, by spec, per mock. */
   readonly injected: Record<string, Record<string, number>> = {};
   engine!: Engine;
+  /** The HTTP front and a client of it, with `http: true`. */
+  front?: { running: RunningServer; client: OpenAI };
   readonly #unsubscribe: Array<() => void> = [];
+  /** Each request's attempts as the attempt events tell them, by request id (the HTTP front sends only their count). */
+  readonly #byRequest = new Map<string, AttemptRecord[]>();
 
   static async start(o: ChaosOptions): Promise<Chaos> {
     const chaos = new Chaos();
@@ -84,6 +95,10 @@ export class Chaos {
     const config = resolveConfig(o.config(urls), { env: {}, source: "chaos" });
     chaos.engine = new Engine(config, { clock: chaos.clock, random: seededRandom(o.seed) });
     chaos.#observe();
+    if (o.http === true) {
+      const running = await listen(createHttpServer(chaos.engine), "127.0.0.1", 0);
+      chaos.front = { running, client: new OpenAI({ baseURL: `${running.url}/v1`, apiKey: "chaos", maxRetries: 0, timeout: 600_000 }) };
+    }
     return chaos;
   }
 
@@ -91,7 +106,12 @@ export class Chaos {
     const gateway = this.engine;
     const onEnd = (m: unknown) => {
       const e = m as AttemptEnd;
-      if (e.gateway === gateway) this.attempts.push({ target: e.target, code: e.error?.code });
+      if (e.gateway !== gateway) return;
+      this.attempts.push({ target: e.target, code: e.error?.code });
+      if (this.front === undefined) return;
+      const list = this.#byRequest.get(e.requestId) ?? [];
+      list.push({ target: e.target, status: e.status, code: e.error?.code, message: e.error?.message ?? "ok", durationMs: e.durationMs });
+      this.#byRequest.set(e.requestId, list);
     };
     subscribe("switchyard:attempt:end", onEnd);
     this.#unsubscribe.push(() => unsubscribe("switchyard:attempt:end", onEnd));
@@ -110,6 +130,7 @@ export class Chaos {
 
   /** One request, read to its end (a stream to its last event). */
   async send(model: string, stream: boolean): Promise<Outcome> {
+    if (this.front !== undefined) return this.#sendHttp(this.front.client, model, stream);
     const body = { model, stream, messages: [{ role: "user", content: "chaos" }] };
     let result;
     try {
@@ -135,6 +156,38 @@ export class Chaos {
     return { ...base, ok: text.trimEnd().endsWith("data: [DONE]") && !text.includes('data: {"error"') };
   }
 
+  /** One request through the HTTP front, with the OpenAI client; its attempts from the attempt events. */
+  async #sendHttp(client: OpenAI, model: string, stream: boolean): Promise<Outcome> {
+    const requestId = randomUUID();
+    const messages = [{ role: "user" as const, content: "chaos" }];
+    const options = { headers: { "x-request-id": requestId } };
+    const attempts = () => {
+      const list = this.#byRequest.get(requestId) ?? [];
+      this.#byRequest.delete(requestId);
+      return list;
+    };
+    let target: string | undefined;
+    try {
+      if (!stream) {
+        const { data, response } = await client.chat.completions.create({ model, messages }, options).withResponse();
+        target = response.headers.get("x-switchyard-target") ?? undefined;
+        return { model, stream, status: response.status, target, attempts: attempts(), ok: response.status === 200 && data.choices.length > 0 };
+      }
+      const { data, response } = await client.chat.completions.create({ model, messages, stream: true }, options).withResponse();
+      target = response.headers.get("x-switchyard-target") ?? undefined;
+      let chunks = 0;
+      for await (const _chunk of data) chunks++;
+      return { model, stream, status: response.status, target, attempts: attempts(), ok: chunks > 0 };
+    } catch (err) {
+      if (!(err instanceof OpenAI.APIError)) throw err;
+      const body = err.error as { switchyard_code?: string; message?: string } | undefined;
+      const failed: Outcome = { model, stream, ok: false, status: err.status ?? 0, code: body?.switchyard_code, message: body?.message ?? err.message, target, attempts: attempts() };
+      const retryAfter = err.headers?.get("retry-after");
+      if (retryAfter != null) failed.retryAfterMs = Number(retryAfter) * 1000;
+      return failed;
+    }
+  }
+
   /**
    * Sends every request, `concurrency` at a time, and answers each one's
    * outcome in the same order. The engine's clock moves `tickMs` before each
@@ -157,6 +210,7 @@ export class Chaos {
 
   async close(): Promise<void> {
     for (const stop of this.#unsubscribe) stop();
+    await this.front?.running.close();
     await this.engine.close();
     for (const mock of Object.values(this.mocks)) await mock.close();
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { countRequestTokens, countTextTokens } from "../../src/limits/tokens.ts";
+import { countRequestTokens, countTextTokens, roughRequestTokens } from "../../src/limits/tokens.ts";
 
 test("text is counted with the o200k_base tokenizer, not characters divided by four", async () => {
   assert.equal(await countTextTokens("hello world"), 2);
@@ -31,4 +31,20 @@ test("long texts seen again are counted from the cache, with the same answer", a
   assert.notEqual(await countTextTokens(`${long} And Oslo.`), first, "a different text is counted anew");
   const req = { model: "m", messages: [{ role: "user" as const, content: long }] };
   assert.equal(await countRequestTokens(req), await countRequestTokens(structuredClone(req)));
+});
+
+test("a rough count: about characters / 4, and a bound the exact count never exceeds, whatever the script", async () => {
+  const texts = ["hi", "lorem ipsum dolor sit amet ".repeat(40), "日本語のテキストです。".repeat(30), "🙂🚀".repeat(50), "x", "a\u0301\u0302\u0303".repeat(20)];
+  for (const content of texts) {
+    const req = { model: "m", messages: [{ role: "user" as const, content }, { role: "assistant" as const, content: [{ type: "text" as const, text: content }] }] };
+    const rough = roughRequestTokens(req)!;
+    const exact = await countRequestTokens(req);
+    assert.ok(exact <= rough.bound, `${JSON.stringify(content.slice(0, 12))}: ${exact} > bound ${rough.bound}`);
+    assert.ok(rough.estimate <= rough.bound);
+  }
+  const english = { model: "m", messages: [{ role: "user" as const, content: "lorem ipsum dolor sit amet ".repeat(40) }] };
+  const exact = await countRequestTokens(english);
+  const { estimate } = roughRequestTokens(english)!;
+  assert.ok(Math.abs(estimate - exact) / exact < 0.5, `English: ${estimate} roughly, ${exact} exactly`);
+  assert.equal(roughRequestTokens({ ...english, tools: [{ type: "function", function: { name: "f", parameters: {} } }] }), undefined, "tool definitions: no rough count");
 });

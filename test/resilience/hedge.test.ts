@@ -10,6 +10,8 @@ import { after, afterEach, before, beforeEach, describe, test } from "node:test"
 import { resolveConfig } from "../../src/config/load.ts";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
 import { Hedges, MIN_SAMPLES } from "../../src/routing/hedge.ts";
+import { TargetStats } from "../../src/upstream/target-stats.ts";
+import { observeTargets } from "../../src/upstream/target-stats-events.ts";
 import type { AttemptEnd } from "../../src/telemetry/channels.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
@@ -135,29 +137,36 @@ describe("hedging", () => {
 });
 
 describe("hedge: { after: p95 }", () => {
-  test(`waits for ${MIN_SAMPLES} first-byte times of the target, then hedges after their 95th percentile`, () => {
+  test(`waits for ${MIN_SAMPLES} first-byte times of the target, then hedges after their 95th percentile, from the target statistics`, () => {
     const config = resolveConfig(
       { providers: { p: { type: "openai", base_url: "http://127.0.0.1:1/v1" } }, models: { m: { targets: ["p/a", "p/b"], hedge: { after: "p95" } } } },
       { env: {} },
     );
+    assert.equal(Hedges.usesStats(Object.values(config.models)), true, "the engine keeps target statistics for it");
     const gateway = {};
     const publish = (name: string, message: AttemptEnd) => channel(name).publish(message);
-    const hedges = new Hedges(Object.values(config.models), gateway);
+    const stats = new TargetStats();
+    const unobserve = observeTargets(stats, gateway);
+    const hedges = new Hedges(Object.values(config.models), stats);
     try {
-      const end = (target: string, durationMs: number, error?: AttemptEnd["error"]) =>
-        publish("switchyard:attempt:end", { gateway, requestId: "r", target, provider: "p", durationMs, streaming: false, error } satisfies AttemptEnd);
+      const end = (target: string, durationMs: number, error?: AttemptEnd["error"], streaming = false) =>
+        publish("switchyard:attempt:end", { gateway, requestId: "r", target, provider: "p", durationMs, streaming, error } satisfies AttemptEnd);
       for (let i = 1; i < MIN_SAMPLES; i++) end("p/a", i * 10);
-      assert.equal(hedges.delay("m", "p/a"), undefined, "too few samples to say");
+      assert.equal(hedges.delay("m", "p/a", false), undefined, "too few samples to say");
       end("p/a", 5000, { code: "SY_ERR_UPSTREAM_STATUS", message: "x", retryable: true });
       end("p/a", 200);
       publish("switchyard:attempt:end", { gateway: {}, requestId: "r", target: "p/a", provider: "p", durationMs: 9999, streaming: false });
-      assert.equal(hedges.delay("m", "p/a"), 190, "failures and other gateways' attempts are not timed");
+      assert.equal(hedges.delay("m", "p/a", false), 190, "failures and other gateways' attempts are not timed");
+      assert.equal(stats.firstByteLimit("p/a", false), 10_000, "the same percentile sets first_byte: auto (clamped to its floor)");
+      assert.equal(hedges.delay("m", "p/a", true), undefined, "streams are timed apart from whole answers");
+      for (let i = 0; i < MIN_SAMPLES; i++) end("p/a", 40, undefined, true);
+      assert.equal(hedges.delay("m", "p/a", true), 40);
       for (let i = 0; i < 100; i++) end("p/a", i < 95 ? 100 : 1000);
-      assert.equal(hedges.delay("m", "p/a"), 100, "the last 100 times count");
-      assert.equal(hedges.delay("m", "p/b"), undefined);
-      assert.equal(hedges.delay("other", "p/a"), undefined, "a model without hedge");
+      assert.equal(hedges.delay("m", "p/a", false), 100, "the last 100 times count");
+      assert.equal(hedges.delay("m", "p/b", false), undefined);
+      assert.equal(hedges.delay("other", "p/a", false), undefined, "a model without hedge");
     } finally {
-      hedges.close();
+      unobserve();
     }
   });
 });

@@ -87,6 +87,10 @@ describe("retry budget in a full outage", () => {
     assert.ok(sent <= REQUESTS * 1.2, `${sent} attempts for ${REQUESTS} requests`);
     assert.ok(sent > REQUESTS, "some retries were within budget");
     assert.equal(attempts[0], 1, "no request seen yet: no retry");
+    const health = (await (await fetch(`${gw.url}/health/upstream`)).json()) as { providers: Record<string, { retry_budget?: Record<string, number> }> };
+    const budgetA = health.providers.a.retry_budget!;
+    assert.deepEqual([budgetA.ratio, budgetA.min_per_second, budgetA.window_s], [0.2, 0, 10], "each provider's budget shows in /health/upstream");
+    assert.ok(budgetA.requests > 0 && budgetA.retries <= budgetA.allowed, JSON.stringify(budgetA));
   });
 
   test("a spent budget answers at once: no backoff is waited", async (t) => {
@@ -108,5 +112,40 @@ describe("retry budget in a full outage", () => {
     assert.match(JSON.parse(res.text).error.message, /not retried: the retry budget of provider "a" is spent/);
     assert.ok(!clock.scheduled.includes(500), "the 500 ms backoff was never scheduled");
     assert.equal(a.requests.length, 1);
+  });
+
+  test("an upstream 429 fails over to a target not yet tried without spending the budget; retrying the same target spends it", async (t) => {
+    a.reset();
+    z.reset();
+    a.setFault("status=429;retry-after=1");
+    const clock = new FakeClock();
+    const gw = await startGateway(
+      {
+        // Next to no budget: 1% of a handful of requests admits no retry.
+        defaults: { breaker: false, retry_budget: { ratio: 0.01, min_per_second: 0 } },
+        providers: { a: { type: "openai", base_url: a.url }, z: { type: "openai", base_url: z.url } },
+        models: {
+          pair: { targets: ["a/x", { provider: "z", model: "x", priority: 1 }], retry: { attempts: 3, base_delay: "1ms", max_delay: "1ms" } },
+          solo: { targets: ["a/x"], retry: { attempts: 3, base_delay: "1ms", max_delay: "1ms" } },
+        },
+      },
+      { clock, random: () => 0 },
+    );
+    t.after(() => gw.close());
+    for (let i = 0; i < 3; i++) {
+      // Past the Retry-After each time, so the rate-limited target is tried first again.
+      clock.advance(1500);
+      const res = await post(`${gw.url}/v1/chat/completions`, chat("pair"));
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers.get("x-switchyard-attempts"), "2");
+      assert.equal(res.headers.get("x-switchyard-target"), "z/x");
+    }
+    assert.equal(a.requests.length, 3);
+    assert.equal(z.requests.length, 3);
+    clock.advance(1500);
+    const res = await post(`${gw.url}/v1/chat/completions`, chat("solo"));
+    assert.equal(res.status, 429);
+    assert.match(JSON.parse(res.text).error.message, /not retried: the retry budget of provider "a" is spent/);
+    assert.equal(a.requests.length, 4, "the same target is not called again");
   });
 });

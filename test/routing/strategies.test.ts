@@ -16,6 +16,7 @@ function view(inFlight: Record<string, number> = {}, latency: Record<string, num
     inFlight: (l) => inFlight[l] ?? 0,
     latency: (l, stream) => latency[`${l}${stream ? ":stream" : ""}`] ?? latency[l],
     firstByteLimit: () => undefined,
+  firstByteP95: () => undefined,
   };
 }
 
