@@ -7,14 +7,18 @@ import { json } from "./respond.ts";
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
- * `GET /v1/cache/stats` (behind the gateway keys, like the rest of /v1) and
+ * `GET /v1/cache/stats` (an operator's page, like /v1/metrics: the admin key
+ * when one is set, else a gateway key) and
  * `DELETE /admin/cache[?model=NAME]` (behind the admin key). Both answer
  * with the cache off too: the stats then show it off, with the small caches
  * around routing still counted.
  */
-export function cacheRoutes(engine: Engine, admin: Guard): { stats: Handler; purge: Handler } {
+export function cacheRoutes(engine: Engine, admin: Guard, operator: Guard | undefined): { stats: Handler; purge: Handler } {
   return {
-    stats: async (_req, res) => json(res, 200, engine.cacheStats()),
+    stats: async (req, res) => {
+      operator?.(req, res);
+      json(res, 200, engine.cacheStats());
+    },
     purge: async (req, res) => {
       admin(req, res);
       const url = new URL(req.url!, "http://gateway");

@@ -16,9 +16,8 @@ import { type Authenticate, authenticator } from "./auth.ts";
 import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
 import { addDashboard } from "./dashboard/routes.ts";
-import { operatorGuard } from "./admin-auth.ts";
 import { corsFor } from "./cors.ts";
-import { adminGuard } from "./admin-auth.ts";
+import { adminGuard, operatorGuard } from "./admin-auth.ts";
 import { cacheRoutes } from "./cache-routes.ts";
 import { cacheStatusOf } from "../cache/response-cache.ts";
 import type { RequestContext } from "../engine/types.ts";
@@ -187,8 +186,9 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     json(res, 200, { id: model.id, object: "model", created: 0, owned_by: model.ownedBy });
   };
   const modelRoute: RouteEntry = { methods: { GET: retrieveModel, HEAD: retrieveModel }, allow: "GET, HEAD", open: false, shape: openaiShape };
-  const cacheApi = cacheRoutes(engine, adminGuard(settings));
-  add("/v1/cache/stats", { GET: cacheApi.stats });
+  const cacheApi = cacheRoutes(engine, adminGuard(settings), operatorGuard(settings, authenticate));
+  // Left open by the router: the operator's guard decides (admin key when set, else a gateway key).
+  add("/v1/cache/stats", { GET: cacheApi.stats }, true);
   // Behind the admin key, not the gateway keys: the handler checks it.
   add("/admin/cache", { DELETE: cacheApi.purge }, true);
   add(
