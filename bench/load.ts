@@ -6,7 +6,7 @@
  * behind the requests it delayed).
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Context } from "./context.ts";
@@ -22,6 +22,8 @@ export interface LoadSpec {
   connections: number;
   /** Whole seconds (wrk takes no fractions). */
   durationS: number;
+  /** Every request's message is made unique (a per-run token and a counter put in front of it), so that no two requests are alike; wrk only. */
+  unique?: boolean;
 }
 
 export interface LoadResult {
@@ -81,8 +83,9 @@ const wrk: Driver = {
     const bodies = tempFile(ctx, "bodies", `${spec.bodies.join("\n")}\n`);
     const headers = tempFile(ctx, "headers", headerLines(spec.headers));
     const argv = ["wrk", "-t1", `-c${spec.connections}`, `-d${spec.durationS}s`, "--timeout", "10s", "-s", benchFile("wrk-post.lua"), spec.url];
+    const unique = spec.unique === true ? { BENCH_UNIQUE: randomBytes(6).toString("hex") } : {};
     const run = await runToEnd(
-      { name: "wrk", argv, cpus: ctx.layout.loadCpus, nofile: ctx.nofile, env: { ...process.env, BENCH_BODIES: bodies, BENCH_HEADERS: headers } },
+      { name: "wrk", argv, cpus: ctx.layout.loadCpus, nofile: ctx.nofile, env: { ...process.env, BENCH_BODIES: bodies, BENCH_HEADERS: headers, ...unique } },
       (spec.durationS + 30) * 1000,
     );
     const line = run.stdout.split("\n").find((l) => l.startsWith("BENCH_JSON "));
@@ -105,6 +108,7 @@ function autocannonDriver(version: string): Driver {
     name: "autocannon",
     version,
     async run(ctx, spec) {
+      if (spec.unique === true) throw new Error("unique request bodies need wrk (--load wrk)");
       const { result, command } = await runWorker<LoadResult>(ctx, "autocannon-run.ts", spec, (spec.durationS + 30) * 1000);
       return { ...result, command };
     },

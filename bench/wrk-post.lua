@@ -1,6 +1,7 @@
 -- POST bodies for wrk, used by bench/load.ts.
 --   BENCH_BODIES   file with one JSON body per line; requests cycle through them
 --   BENCH_HEADERS  optional file with one "Name: value" header per line
+--   BENCH_UNIQUE   optional token: each request's first message starts with "<token>-<n> ", so no two are alike
 -- done() prints one line "BENCH_JSON {...}" with counts and latency percentiles (µs).
 
 local function lines(path)
@@ -24,7 +25,17 @@ for _, h in ipairs(lines(os.getenv("BENCH_HEADERS"))) do
   if name then wrk.headers[name] = value end
 end
 
-if #bodies == 1 then
+local unique = os.getenv("BENCH_UNIQUE")
+if unique ~= nil and unique ~= "" then
+  local i = 0
+  local n = 0
+  request = function()
+    i = i % #bodies + 1
+    n = n + 1
+    local b = bodies[i]:gsub('"content":"', '"content":"' .. unique .. "-" .. n .. " ", 1)
+    return wrk.format(nil, nil, nil, b)
+  end
+elseif #bodies == 1 then
   wrk.body = bodies[1]
 else
   local formatted = nil

@@ -29,6 +29,8 @@ export function askedForUsage(body: Record<string, unknown>): boolean {
  */
 export function answerFrom(rec: Recording, want: Want, fresh: boolean, info: CacheInfo, deps: { clock: Clock; random: Random }, leave: () => void): Answer {
   const head = rec.head!;
+  // The whole answer of an upstream call, to the request that made it: as it came.
+  if (!fresh && !want.stream && !rec.streamed) return { status: head.status, contentType: head.contentType, target: head.target, attempts: head.attempts, body: rec.body!, cache: info };
   const base = { status: head.status, contentType: head.contentType, target: head.target, attempts: [], cache: info };
   if (rec.streamed === want.stream) {
     if (!want.stream) {

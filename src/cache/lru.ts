@@ -68,6 +68,7 @@ export class LruEntries {
     if (old !== undefined) this.#drop(old, false);
     this.#map.set(e.key, e);
     this.bytes += e.rec.bytes;
+    if (this.bytes <= this.#maxBytes) return;
     for (const victim of this.#map.values()) {
       if (this.bytes <= this.#maxBytes) break;
       this.#drop(victim, true);

@@ -11,6 +11,13 @@ export interface AnswerHead {
 type State = "waiting" | "streaming" | "done" | "failed";
 
 /**
+ * The chunks of a recording that has none yet (and of every whole-body
+ * one): shared, and swapped for an array of its own at the first push, so
+ * that the many entries a cache holds are fewer objects for the collector.
+ */
+const NO_CHUNKS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+
+/**
  * One upstream answer as it arrives: a whole body, or a stream's events in
  * order. Any number of readers replay it from the start and then follow it
  * live; the cache keeps finished ones, coalescing shares unfinished ones.
@@ -19,11 +26,12 @@ type State = "waiting" | "streaming" | "done" | "failed";
 export class Recording {
   head: AnswerHead | undefined;
   body: Buffer | undefined;
-  readonly chunks: Buffer[] = [];
+  /** The events so far, in order (never written to from outside: see push). */
+  chunks: Buffer[] = NO_CHUNKS;
   bytes = 0;
   state: State = "waiting";
   failure: GatewayError | undefined;
-  #listeners: Array<() => void> = [];
+  #listeners: Array<() => void> | undefined;
 
   /** A finished recording, as the cache or its file holds it. */
   static finished(head: AnswerHead, body: Buffer | undefined, chunks: Buffer[] | undefined): Recording {
@@ -49,7 +57,7 @@ export class Recording {
 
   /** Calls `fn` once, at the next change (a head, a chunk, the end). */
   onChange(fn: () => void): void {
-    this.#listeners.push(fn);
+    (this.#listeners ??= []).push(fn);
   }
 
   /** Resolves once the head is known (or the recording has ended); never rejects. */
@@ -75,7 +83,8 @@ export class Recording {
 
   push(chunk: Uint8Array): void {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.chunks.push(b);
+    if (this.chunks === NO_CHUNKS) this.chunks = [b];
+    else this.chunks.push(b);
     this.bytes += b.length;
     if (this.state === "streaming") this.#notify();
   }
@@ -103,8 +112,8 @@ export class Recording {
 
   #notify(): void {
     const fns = this.#listeners;
-    if (fns.length === 0) return;
-    this.#listeners = [];
+    if (fns === undefined) return;
+    this.#listeners = undefined;
     for (const fn of fns) fn();
   }
 }

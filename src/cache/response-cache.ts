@@ -51,7 +51,15 @@ interface Flight {
   readonly rec: Recording;
   readonly controller: AbortController;
   readers: number;
+  /** Resolves once the recording has its head, or has failed; never rejects. Every reader waits on this one promise. */
+  headed: Promise<void>;
 }
+
+/** The attempts of every stored answer's head: none (a hit made no upstream attempt), one shared array. */
+const NO_ATTEMPTS: AnswerHead["attempts"] = Object.freeze([]) as unknown as AnswerHead["attempts"];
+
+const RESOLVED = Promise.resolve();
+const NOTHING = (): void => {};
 
 /** The stats row of requests for models the config does not define ("provider/model" names). */
 const OTHER_MODELS = "(other)";
@@ -146,7 +154,7 @@ export class ResponseCache {
         stats.saved_output_tokens += saved.outputTokens;
         stats.saved_cost += saved.cost;
         this.#publish(req, op, model, "hit", false);
-        return answerFrom(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, this.#deps, () => {});
+        return answerFrom(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, this.#deps, NOTHING);
       }
     }
     const info: CacheInfo = { status: !store ? "bypass" : d.noCache ? "refresh" : "miss" };
@@ -160,9 +168,7 @@ export class ResponseCache {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
       flight = this.#start(key, op, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
     }
-    return this.#join(flight, want, info, req).catch((err: unknown) => {
-      throw marked(err, info.status);
-    });
+    return this.#join(flight, want, info, req);
   }
 
   /** Drops every entry, or a model's; returns how many. */
@@ -235,7 +241,7 @@ export class ResponseCache {
 
   /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
   #start(key: string, op: string, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
-    const flight: Flight = { key, rec: new Recording(), controller: new AbortController(), readers: 0 };
+    const flight: Flight = { key, rec: new Recording(), controller: new AbortController(), readers: 0, headed: RESOLVED };
     if (shared) this.#flights.set(key, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
@@ -245,9 +251,14 @@ export class ResponseCache {
     const { rec } = flight;
     const settle = () => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
-      if (ttl > 0) this.#keep(flight, op, model, ttl);
+      if (ttl <= 0) return;
+      try {
+        this.#keep(flight, op, model, ttl);
+      } catch (err) {
+        this.#deps.warn(`could not store an answer in the cache: ${(err as Error).message}`);
+      }
     };
-    this.#deps.serve(op, body, own).then(
+    flight.headed = this.#deps.serve(op, body, own).then(
       (a) => {
         const head: AnswerHead = { status: a.status, contentType: a.contentType, target: a.target, attempts: a.attempts };
         if (a.stream === undefined) {
@@ -276,7 +287,11 @@ export class ResponseCache {
       return;
     }
     const now = this.#deps.clock.now();
-    const stored = Recording.finished({ ...head, attempts: [] }, rec.body, rec.body === undefined ? rec.chunks : undefined);
+    // A copy without the attempts (hits report none) and without the flight's listeners: fewer objects kept per entry.
+    // A whole body is copied: as it came, it is a view of the socket's read buffer, and each entry would keep one
+    // (an ArrayBuffer of its own per entry: every young-generation collection then had more to do, about 8 µs a miss).
+    const body = rec.body === undefined ? undefined : Buffer.from(rec.body);
+    const stored = Recording.finished({ status: head.status, contentType: head.contentType, target: head.target, attempts: NO_ATTEMPTS }, body, body === undefined ? rec.chunks : undefined);
     const entry: Entry = { key: flight.key, op, model, rec: stored, storedAt: now, expiresAt: now + ttl };
     this.#lru.set(entry);
     if (this.#file === undefined) return;
@@ -298,50 +313,55 @@ export class ResponseCache {
     return { inputTokens, outputTokens, cost };
   }
 
-  /** One request's share of a flight: its answer once the head is known, in the form it asked for. */
+  /** One request's share of a flight: its answer once the head is known, in the form it asked for; a failure says how the cache took part. */
   async #join(flight: Flight, want: Want, info: CacheInfo, req: CacheRequest): Promise<Answer> {
-    flight.readers++;
-    const signal = req.controller?.signal ?? req.signal;
-    let left = false;
-    let reader: ReplayStream | undefined;
-    const leave = () => {
-      if (left) return;
-      left = true;
-      signal?.removeEventListener("abort", onAbort);
-      if (--flight.readers === 0 && !flight.rec.ended) {
-        if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
-        flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
-      }
-    };
-    const onAbort = () => {
-      if (reader !== undefined) reader.release();
-      else leave();
-    };
-    if (signal?.aborted) {
-      leave();
-      throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const { rec } = flight;
-    await rec.headKnown();
-    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-    // Only streams need to wait for the whole answer in the other form.
-    if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
-    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-    if (rec.state === "failed" && (rec.head === undefined || !want.stream)) {
-      leave();
-      throw rec.failure!;
-    }
-    if (want.stream && rec.streamed) {
-      const r = (reader = new ReplayStream(rec, usageFilter(want), () => leave()));
-      return { ...rec.head!, stream: r, cache: info };
-    }
     try {
-      return answerFrom(rec, want, false, info, this.#deps, () => {});
-    } finally {
-      leave();
+      flight.readers++;
+      const signal = req.controller?.signal ?? req.signal;
+      let left = false;
+      let reader: ReplayStream | undefined;
+      const leave = () => {
+        if (left) return;
+        left = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (--flight.readers === 0 && !flight.rec.ended) {
+          if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+          flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
+        }
+      };
+      const onAbort = () => {
+        if (reader !== undefined) reader.release();
+        else leave();
+      };
+      if (signal?.aborted) {
+        leave();
+        throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const { rec } = flight;
+      if (rec.state === "waiting") await flight.headed;
+      if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+      // Only streams need to wait for the whole answer in the other form.
+      if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
+      if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+      if (rec.state === "failed" && (rec.head === undefined || !want.stream)) {
+        leave();
+        throw rec.failure!;
+      }
+      if (want.stream && rec.streamed) {
+        const r = (reader = new ReplayStream(rec, usageFilter(want), () => leave()));
+        return { ...rec.head!, stream: r, cache: info };
+      }
+      try {
+        return answerFrom(rec, want, false, info, this.#deps, NOTHING);
+      } finally {
+        leave();
+      }
+    } catch (err) {
+      throw marked(err, info.status);
     }
   }
+
 
 }
 

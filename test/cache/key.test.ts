@@ -23,6 +23,25 @@ describe("cache keys", () => {
     assert.notEqual(cacheKey("chat", base, undefined, "stream"), k);
   });
 
+  test("values that would run together stay apart: string boundaries, types, lone surrogates, nesting", () => {
+    const k = (messages: unknown) => cacheKey("chat", { model: "m", messages }, undefined);
+    const pairs: Array<[unknown, unknown]> = [
+      [["ab", "c"], ["a", "bc"]],
+      [["1"], [1]],
+      [[true], ["t"]],
+      [[null], ["z"]],
+      [[[1], 2], [[1, 2]]],
+      [[{ a: "b" }], [{ ab: "" }]],
+      [["\ud800"], ["\ud801"]],
+      [["\ud800"], ["\ufffd"]],
+      [[{ "\ud800": 1 }], [{ "\ud801": 1 }]],
+      [[1.5], [15]],
+    ];
+    for (const [a, b] of pairs) assert.notEqual(k(a), k(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    assert.equal(k([{ b: [1, { d: 1, c: null }], a: "x" }]), k([{ a: "x", b: [1, { c: null, d: 1 }] }]), "key order at every depth does not matter");
+    assert.equal(k([{ a: 1, u: undefined }]), k([{ a: 1 }]), "an undefined member is no member");
+  });
+
   test("client directives: no-cache, no-store, and a ttl as a duration or whole seconds", () => {
     assert.deepEqual(directives("No-Cache, max-age=0", undefined), { noStore: false, noCache: true });
     assert.deepEqual(directives("no-store", "90"), { noStore: true, noCache: false, ttlMs: 90_000 });
