@@ -1,23 +1,15 @@
 /**
  * The shapes the cache works with. The cache sits below the engine, so it
- * states what it needs of an engine result here; the engine's GatewayResult,
- * ByteSink and ByteStream (engine/types.ts) have the same shape.
+ * states what it needs of an engine result here (the engine's GatewayResult
+ * has the same shape); streams are the contract both share
+ * (protocol/byte-stream.ts).
  */
-import type { AttemptRecord, GatewayError } from "../protocol/errors.ts";
+import type { AttemptRecord } from "../protocol/errors.ts";
 import type { TraceHeaders } from "../telemetry/channels.ts";
 
-export interface Sink {
-  write(chunk: Uint8Array): boolean;
-  end(): void;
-  fail(err: GatewayError): void;
-  readonly closed: boolean;
-  onDrain(fn: () => void): void;
-  onClose(fn: () => void): void;
-}
-
-export interface EventStream extends AsyncIterable<Uint8Array> {
-  pipeTo(sink: Sink): Promise<void>;
-}
+/** The engine's stream contract (protocol/byte-stream.ts), under the names the cache uses. */
+export type { ByteSink as Sink, ByteStream as EventStream } from "../protocol/byte-stream.ts";
+import type { ByteStream as EventStream } from "../protocol/byte-stream.ts";
 
 /** How the cache took part in an answer: what `x-switchyard-cache` says. */
 export type CacheStatus = "hit" | "miss" | "bypass" | "refresh";
