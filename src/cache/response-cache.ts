@@ -12,19 +12,10 @@ import { type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from
 import { answerFrom, askedForUsage, usageFilter, type Want } from "./answer.ts";
 import type { Answer, CacheInfo, CacheRequest, CacheStatus, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
+import type { CacheConfig } from "../config/types.ts";
 
-export interface CacheSettings {
-  /** Store answers and answer from them. */
-  enabled: boolean;
-  ttl: number;
-  maxBytes: number;
-  maxEntryBytes: number;
-  persist?: string;
-  /** Identical requests in flight share one upstream call. */
-  coalesce: boolean;
-  /** `key`: each gateway key has its own entries. */
-  scope: "shared" | "key";
-}
+/** The `cache:` section as the config resolved it. */
+export type CacheSettings = CacheConfig;
 
 /** A model's own setting: `cache: false`, or its own ttl. */
 export type ModelCacheSetting = false | { ttl?: number } | undefined;
