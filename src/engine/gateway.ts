@@ -86,6 +86,8 @@ export class Engine {
   readonly #random: Random;
   readonly #log: Logger;
   readonly #inflight = new Set<AbortController>();
+  /** Failures already published as a request's end (see reported()). */
+  readonly #reported = new WeakSet<object>();
   /** A store passed in belongs to the caller, who closes it. */
   readonly #ownsStore: boolean;
   readonly #deps: GenerationDeps;
@@ -180,6 +182,15 @@ export class Engine {
     return this.cache === undefined ? this.#serve(op, body, ctx) : (this.cache.handle(op, body, ctx) as Promise<GatewayResult>);
   }
 
+  /**
+   * Whether a failure was published as a request's end (so logs and metrics
+   * have it); one that was not (bad input, an unknown model) is the front's
+   * to report.
+   */
+  reported(err: unknown): boolean {
+    return typeof err === "object" && err !== null && this.#reported.has(err);
+  }
+
   /** The upstream path: validation, routing, attempts. */
   async #serve(op: Operation, body: unknown, ctx: RequestContext): Promise<GatewayResult> {
     validateRequest(op, body);
@@ -229,7 +240,10 @@ export class Engine {
       result = await failover(deps, route, { requestId, op, body, stream, signal: ac.signal, deadline, passHeaders: ctx.passHeaders });
     } catch (err) {
       finish();
-      if (err instanceof GatewayError) ended(err.status, err.attempts ?? [], err.attempts?.at(-1)?.target, err);
+      if (err instanceof GatewayError) {
+        ended(err.status, err.attempts ?? [], err.attempts?.at(-1)?.target, err);
+        this.#reported.add(err);
+      }
       throw err;
     }
     if (requestEnd.hasSubscribers) ttfbMs = this.#clock.now() - started;

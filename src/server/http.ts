@@ -108,6 +108,19 @@ function serverOptions(s: ServerConfig) {
 }
 
 /**
+ * The log line of a request answered with an error before the engine took
+ * it: at info for the client's mistakes, at warn for the gateway's own.
+ * Never the body, the query or a header: only the method, the path (cut
+ * short) and the error.
+ */
+function logRejected(logger: Logger, req: IncomingMessage | undefined, requestId: string, e: GatewayError): void {
+  const level = e.status >= 500 ? "warn" : "info";
+  if (logger.isLevelEnabled?.(level) === false) return;
+  const path = req?.url === undefined ? undefined : clip(req.url.split("?", 1)[0]);
+  logger[level]({ reqId: requestId, method: req?.method, path, status: e.status, code: e.code }, e.message);
+}
+
+/**
  * The HTTP front: a thin layer that turns requests into engine calls and
  * engine results (or errors) into OpenAI-shaped responses.
  */
@@ -216,9 +229,11 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
   const stopMetrics = addMetricsRoutes(engine, add);
 
   /** The last resort: whatever a handler throws ends that request with an answer, never the process. */
-  const onError = (res: ServerResponse, requestId: string, shape: ErrorShape = openaiShape) => (err: unknown) => {
+  const onError = (res: ServerResponse, requestId: string, shape: ErrorShape = openaiShape, req?: IncomingMessage) => (err: unknown) => {
     const e = toGatewayError(err);
     if (e.code === "SY_ERR_INTERNAL") logger.error({ reqId: requestId, err }, "unhandled error");
+    // One line per request: those the engine never took (bad input, a wrong key, no such route or model) get theirs here.
+    else if (!engine.reported(err)) logRejected(logger, req, requestId, e);
     fail(res, e, shape);
   };
 
@@ -252,7 +267,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
         throw new GatewayError("SY_ERR_METHOD_NOT_ALLOWED", `method ${req.method} is not allowed on ${clip(path)}; use ${route.allow}`);
       }
     } catch (err) {
-      onError(res, requestId, route?.shape)(err);
+      onError(res, requestId, route?.shape, req)(err);
       return;
     }
     const controller = new AbortController();
@@ -262,9 +277,9 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
       else if (!server.listening) setImmediate(() => server.closeIdleConnections());
     });
     try {
-      handler(req, res, requestId, controller, key).catch(onError(res, requestId, route.shape));
+      handler(req, res, requestId, controller, key).catch(onError(res, requestId, route.shape, req));
     } catch (err) {
-      onError(res, requestId, route.shape)(err);
+      onError(res, requestId, route.shape, req)(err);
     }
   });
   server.once("close", stopMetrics);

@@ -93,6 +93,27 @@ describe("the request log", () => {
     assert.equal(typeof line.msg, "string");
   });
 
+  test("requests the engine never took (a wrong key, an unknown model, bad JSON) get one line each too", async () => {
+    const cases: Array<[string, Record<string, string>, string, number, string, number]> = [
+      ["req-rejected-key", { authorization: "Bearer not-the-key-0123456789" }, JSON.stringify(chat("chat")), 401, "SY_ERR_UNAUTHORIZED", 30],
+      ["req-rejected-model", auth, JSON.stringify(chat("no-such-model")), 404, "SY_ERR_MODEL_NOT_FOUND", 30],
+      ["req-rejected-json", auth, "{not json", 400, "SY_ERR_INVALID_JSON", 30],
+    ];
+    for (const [id, headers, body, status, code, level] of cases) {
+      const res = await fetch(`${gw.url}/v1/chat/completions?secret=q`, { method: "POST", headers: { ...headers, "content-type": "application/json", "x-request-id": id }, body });
+      await res.text();
+      assert.equal(res.status, status, id);
+      const lines = requestLines().filter((l) => l.reqId === id);
+      assert.equal(lines.length, 1, `${id}: exactly one line`);
+      assert.equal(lines[0].status, status);
+      assert.equal(lines[0].code, code);
+      assert.equal(lines[0].level, level, "the client's mistakes are info, not warn");
+      assert.equal(lines[0].path, "/v1/chat/completions", "the path without its query");
+    }
+    // A failure the engine published is not logged a second time by the front.
+    assert.equal(requestLines().filter((l) => l.reqId === "req-fail-1").length, 1);
+  });
+
   test("no key of a provider or a client appears in any line", async () => {
     assert.ok(out.lines.length >= 3);
     for (const l of out.lines) {
