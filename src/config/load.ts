@@ -332,6 +332,7 @@ function normalise(file: ConfigFile, source: string, env: Env): GatewayConfig {
       ...(server?.admin_key != null ? { adminKey: server.admin_key } : {}),
       ...(server?.log_format != null ? { logFormat: server.log_format } : {}),
       ...(server?.metrics != null ? { metrics: server.metrics } : {}),
+      ...(server?.dashboard != null ? { dashboard: server.dashboard } : {}),
       ...(server?.cors ? { cors: { origins: server.cors.origins, maxAge: server.cors.max_age ?? 600_000 } } : {}),
       ...(server?.compression === false
         ? {}

@@ -474,6 +474,7 @@ const server = strict({
   ),
   log_format: optional(oneOf(LOG_FORMATS, "log format")).describe("json: one JSON object per line; pretty: readable coloured lines for a terminal. Default json."),
   metrics: optional(bool).describe("Record request statistics and serve /metrics (Prometheus), /v1/metrics and /v1/health; false records nothing. Default true."),
+  dashboard: optional(bool).describe("Serve the live dashboard at / and /dashboard; false leaves those paths unanswered (404). Default true."),
 });
 
 const defaults = strict({

@@ -213,6 +213,8 @@ export interface ServerConfig {
   logFormat?: "json" | "pretty";
   /** false: no statistics are recorded and /metrics, /v1/metrics and /v1/health are not served. Absent: on. */
   metrics?: boolean;
+  /** false: the dashboard's routes are not served. Absent: on. */
+  dashboard?: boolean;
   /** On SIGTERM/SIGINT, how long requests and streams under way may run on before they are ended (server/shutdown.ts). */
   shutdownTimeout: number;
   /** Reload the config when its file changes (cli/watch-config.ts). */

@@ -283,7 +283,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     }
   });
   server.once("close", stopMetrics);
-  addDashboard(add, server, engine, operatorGuard(settings, authenticate));
+  if (settings.dashboard !== false) addDashboard(add, server, engine, operatorGuard(settings, authenticate));
   server.maxConnections = settings.maxConnections;
   server.on("clientError", answerClientError);
   return server;

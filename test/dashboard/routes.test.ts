@@ -110,6 +110,20 @@ test("the tail's ring is made on the first view: until then no one listens to re
   assert.equal(channels.requestEnd.hasSubscribers, false, "closing the server stops the listening");
 });
 
+test("server.dashboard: false serves none of its routes", async () => {
+  const gw = await startGateway(config({ dashboard: false }));
+  try {
+    for (const path of ["/", "/dashboard", "/dashboard/app.js", "/dashboard/state", "/dashboard/events"]) {
+      const res = await fetch(`${gw.url}${path}`);
+      await res.text();
+      assert.equal(res.status, 404, path);
+    }
+    assert.equal((await post(`${gw.url}/v1/chat/completions`, chat("fast"))).status, 200, "the API still serves");
+  } finally {
+    await gw.close();
+  }
+});
+
 describe("with server.admin_key", () => {
   let gw: TestGateway;
   before(async () => {
