@@ -37,7 +37,10 @@ const ENTRY = new URL("./worker-main.ts", import.meta.url);
  * runtime switches of the admin API (a worker asked to switch a target tells
  * this thread, which tells them all).
  */
-export async function startWorkers(config: GatewayConfig, n: number, logger: Logger): Promise<WorkerPool> {
+export async function startWorkers(config: GatewayConfig, n: number, logger: Logger, options: { entry?: URL } = {}): Promise<WorkerPool> {
+  const entry = options.entry ?? ENTRY;
+  /** Every worker made, ready or not: a start that fails ends them all. */
+  const made = new Set<Worker>();
   const slots = new SlotTable().assign(counterNames(config));
   const counters = Counters.shared(slots.size);
   // One Store for every worker (breakers, rate windows, budgets): each worker's calls come here over a port.
@@ -133,8 +136,12 @@ export async function startWorkers(config: GatewayConfig, n: number, logger: Log
         port,
         store: channel.port2,
       };
-      const worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2] });
-      worker.once("exit", () => channel.port1.close());
+      const worker = new Worker(entry, { workerData: data, transferList: [channel.port2] });
+      made.add(worker);
+      worker.once("exit", () => {
+        made.delete(worker);
+        channel.port1.close();
+      });
       relayWorkerMetrics(worker, () => workers);
       let ready = false;
       worker.on("message", (msg: FromWorker) => {
@@ -162,9 +169,17 @@ export async function startWorkers(config: GatewayConfig, n: number, logger: Log
       });
     });
 
-  const url = await spawn(0);
-  port = Number(new URL(url).port);
-  await Promise.all(Array.from({ length: n - 1 }, (_, i) => spawn(i + 1)));
+  let url: string;
+  try {
+    url = await spawn(0);
+    port = Number(new URL(url).port);
+    await Promise.all(Array.from({ length: n - 1 }, (_, i) => spawn(i + 1)));
+  } catch (err) {
+    // One worker could not start (its port taken, say): the others must not go on serving, nor keep the process alive.
+    stopping = true;
+    await Promise.all([...made].map((w) => w.terminate()));
+    throw err;
+  }
   return {
     url,
     counters,
