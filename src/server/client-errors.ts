@@ -28,9 +28,10 @@ function describe(err: NodeJS.ErrnoException & { reason?: unknown }): { code: Er
  * The server's `clientError` handler: a request the parser refused, or one
  * that took too long to arrive, gets an OpenAI-shaped JSON answer and the
  * connection is closed. Only when no response is under way on the socket,
- * or the answer would land inside it.
+ * or the answer would land inside it. `extraHead`: more header lines, each
+ * ending in CRLF (a worker's name).
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket, extraHead = ""): void {
   const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (!socket.writable || inFlight?.headersSent || err.code === "ECONNRESET") {
     socket.destroy();
@@ -40,7 +41,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   const e = new GatewayError(code, message);
   const body = openaiErrorBody(e);
   socket.end(
-    `HTTP/1.1 ${e.status} ${REASONS[e.status] ?? "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${e.status} ${REASONS[e.status] ?? "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\n${extraHead}` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -7,6 +7,8 @@ import type { Switch } from "../engine/switches.ts";
 import { GatewayError, type ErrorCode } from "../protocol/errors.ts";
 import { loggerFor } from "../telemetry/logger.ts";
 import type { AdminControl, ReloadReport } from "./admin-control.ts";
+import type { Socket } from "node:net";
+import { answerClientError } from "./client-errors.ts";
 import { createHttpServer, listen } from "./http.ts";
 import { shareMetricsAcrossWorkers } from "./metrics-routes.ts";
 import { shutdown } from "./shutdown.ts";
@@ -68,6 +70,9 @@ shareMetricsAcrossWorkers(engine, parentPort!);
 // Ahead of the API handler, so every response it writes names the worker that served it.
 const worker = String(data.index);
 server.prependListener("request", (_req, res) => res.setHeader("x-switchyard-worker", worker));
+// And the answers the HTTP parser's refusals get (400, 408, 431), written on the socket directly.
+server.removeListener("clientError", answerClientError);
+server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, `x-switchyard-worker: ${worker}\r\n`));
 const running = await listen(server, data.config.server.host, data.port, { reusePort: true });
 parentPort!.postMessage({ type: "listening", url: running.url } satisfies FromWorker);
 parentPort!.on("message", async (msg: ToWorker) => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { resolveConfig } from "../../src/config/load.ts";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
@@ -73,6 +74,20 @@ describe("server.workers: several worker threads on one port", () => {
     assert.equal(health.status, 200);
     workerOf(health);
     await health.arrayBuffer();
+  });
+
+  test("the HTTP parser's refusals (400) name their worker too", async () => {
+    const { hostname, port } = new URL(pool.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write("NOT-A-METHOD / HTTP/1.1\r\nhost: x\r\n\r\n"));
+      let got = "";
+      socket.on("data", (c: Buffer) => (got += c.toString("latin1")));
+      socket.on("close", () => resolve(got));
+      socket.on("error", reject);
+    });
+    assert.match(reply, /^HTTP\/1\.1 400 /);
+    assert.match(reply, /\r\nx-switchyard-worker: \d+\r\n/);
+    assert.match(reply, /SY_ERR_BAD_HTTP/);
   });
 
   test("in-flight counts are exact across workers while both hold streams open", async () => {
