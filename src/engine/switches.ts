@@ -81,15 +81,18 @@ export function configuredTargets(config: GatewayConfig): Map<string, { provider
   return out;
 }
 
+/** A name from a request path, quoted in an error: cut short. */
+const quoted = (name: string) => JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
+
 /** The name a switch or a breaker reset applies to, checked against the config: a 404 naming it when unknown. */
 export function knownName(config: GatewayConfig, provider: string, model?: string): string {
   if (config.providers[provider] === undefined) {
-    throw new GatewayError("SY_ERR_NOT_FOUND", `unknown provider "${provider}"; configured providers: ${Object.keys(config.providers).join(", ") || "(none)"}`);
+    throw new GatewayError("SY_ERR_NOT_FOUND", `unknown provider ${quoted(provider)}; configured providers: ${Object.keys(config.providers).join(", ") || "(none)"}`);
   }
   if (model === undefined) return provider;
   const label = `${provider}/${model}`;
   if (!configuredTargets(config).has(label)) {
-    throw new GatewayError("SY_ERR_NOT_FOUND", `unknown target "${label}": no model of the config routes to it`);
+    throw new GatewayError("SY_ERR_NOT_FOUND", `unknown target ${quoted(label)}: no model of the config routes to it`);
   }
   return label;
 }

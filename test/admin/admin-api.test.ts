@@ -114,6 +114,9 @@ describe("admin API", () => {
       assert.match(t.body.error.message, /unknown target "a\/missing-model"/);
       const b = await admin(s.gw.url, "POST", "/admin/breakers/zzz/reset");
       assert.match(b.body.error.message, /"zzz"/);
+      const long = await admin(s.gw.url, "POST", `/admin/providers/${"x".repeat(5000)}/drain`);
+      assert.equal(long.status, 404);
+      assert.ok(long.body.error.message.length < 400, "a long name from the path is quoted cut short");
       assert.equal((await admin(s.gw.url, "POST", "/admin/whatever")).status, 404);
       const m = await admin(s.gw.url, "GET", "/admin/reload");
       assert.equal(m.status, 405);
