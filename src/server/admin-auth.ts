@@ -1,13 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerConfig } from "../config/types.ts";
 import { GatewayError } from "../protocol/errors.ts";
-import type { Authenticate } from "./auth.ts";
+import { type Authenticate, bearerToken, digest, headerKey } from "./auth.ts";
 
 /** Checks a request to an operator's route; throws a GatewayError (401 or 403) when it may not pass. */
 export type Guard = (req: IncomingMessage, res: ServerResponse) => void;
-
-const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
 
 /**
  * The key an operator presents: `Authorization: Bearer KEY`, `x-admin-key: KEY`,
@@ -16,18 +14,15 @@ const digest = (text: string): Buffer => createHash("sha256").update(text).diges
  */
 export function presentedAdminKey(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
-  if (auth !== undefined) {
-    const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(auth);
-    if (bearer !== null) return bearer[1];
-    const basic = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
-    if (basic !== null) {
-      const decoded = Buffer.from(basic[1], "base64").toString("utf8");
-      const colon = decoded.indexOf(":");
-      return colon === -1 ? undefined : decoded.slice(colon + 1);
-    }
+  const bearer = bearerToken(auth);
+  if (bearer !== undefined) return bearer;
+  const basic = auth === undefined ? null : /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
+  if (basic !== null) {
+    const decoded = Buffer.from(basic[1], "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return colon === -1 ? undefined : decoded.slice(colon + 1);
   }
-  const x = req.headers["x-admin-key"];
-  return typeof x === "string" && x !== "" ? x.trim() : undefined;
+  return headerKey(req.headers["x-admin-key"]);
 }
 
 /** A 401 whose challenge makes a browser ask for the login. */

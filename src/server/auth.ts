@@ -7,7 +7,19 @@ import { GatewayError } from "../protocol/errors.ts";
 /** Checks a request's headers; returns the key that matched, or throws a 401. */
 export type Authenticate = (headers: IncomingHttpHeaders) => GatewayKey;
 
-const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+/** Keys are compared as SHA-256 digests, so that neither a wrong byte's position nor a length shows in the time taken. */
+export const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+
+/** The token of `Authorization: Bearer <token>`, or undefined. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  return /^\s*bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+}
+
+/** A key header's value (`x-api-key`, `x-admin-key`), trimmed; undefined when absent or empty. */
+export function headerKey(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" && value !== "" ? value.trim() : undefined;
+}
 
 /**
  * Gateway keys, accepted as `Authorization: Bearer <key>` or `x-api-key: <key>`.
@@ -36,13 +48,7 @@ export function authenticator(auth: AuthConfig): Authenticate | undefined {
 }
 
 function presentedKey(headers: IncomingHttpHeaders): string | undefined {
-  const auth = headers.authorization;
-  if (auth !== undefined) {
-    const m = /^\s*bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m !== null) return m[1];
-  }
-  const x = headers["x-api-key"];
-  return typeof x === "string" && x !== "" ? x.trim() : undefined;
+  return bearerToken(headers.authorization) ?? headerKey(headers["x-api-key"]);
 }
 
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and `localhost`. */
