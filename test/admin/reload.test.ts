@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { Engine } from "../../src/engine/gateway.ts";
 import { startMockUpstream } from "../../src/mock/index.ts";
@@ -23,6 +23,23 @@ const yaml = (providers: Record<string, string>, target: string, extra = "") =>
     extra,
   ].join("\n");
 
+/**
+ * A config file in a directory of its own with `text`, and a gateway serving
+ * it; the gateway, the upstreams given and the directory go when the test ends.
+ */
+async function gatewayWithFile(t: TestContext, text: string, upstreams: Array<{ close(): Promise<void> }>) {
+  const dir = await mkdtemp(join(tmpdir(), "sy-reload-"));
+  const file = join(dir, "switchyard.yaml");
+  await writeFile(file, text);
+  const gw = await gatewayFrom(file);
+  t.after(async () => {
+    await gw.close();
+    for (const u of upstreams) await u.close();
+    await rm(dir, { recursive: true });
+  });
+  return { gw, file };
+}
+
 async function gatewayFrom(file: string) {
   const engine = new Engine(await loadConfig({ path: file, env: {} }));
   const running = await listen(createHttpServer(engine), "127.0.0.1", 0);
@@ -38,19 +55,10 @@ async function gatewayFrom(file: string) {
 
 describe("config reload", () => {
   test("a stream in flight completes on the old upstream while the next request goes to the new one; the old pool closes after", async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), "sy-reload-"));
     const clock = new FakeClock();
     const a = await startMockUpstream({ tokens: 4, tokensPerSecond: 10, clock });
     const b = await startMockUpstream();
-    const file = join(dir, "switchyard.yaml");
-    await writeFile(file, yaml({ a: a.url }, "a/x"));
-    const gw = await gatewayFrom(file);
-    t.after(async () => {
-      await gw.close();
-      await a.close();
-      await b.close();
-      await rm(dir, { recursive: true });
-    });
+    const { gw, file } = await gatewayWithFile(t, yaml({ a: a.url }, "a/x"), [a, b]);
     const res = await streamRequest(gw.url, "m");
     assert.equal(res.headers.get("x-switchyard-target"), "a/x");
 
@@ -80,16 +88,8 @@ describe("config reload", () => {
   });
 
   test("an invalid config is rejected with its problems, and the old one keeps serving", async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), "sy-reload-"));
     const up = await startMockUpstream();
-    const file = join(dir, "switchyard.yaml");
-    await writeFile(file, yaml({ a: up.url }, "a/x"));
-    const gw = await gatewayFrom(file);
-    t.after(async () => {
-      await gw.close();
-      await up.close();
-      await rm(dir, { recursive: true });
-    });
+    const { gw, file } = await gatewayWithFile(t, yaml({ a: up.url }, "a/x"), [up]);
     await writeFile(file, yaml({ a: up.url }, "nowhere/x", "    retry: { attempts: -1 }"));
     const res = await admin(gw.url, "POST", "/admin/reload");
     assert.equal(res.status, 400);
@@ -103,16 +103,8 @@ describe("config reload", () => {
   });
 
   test("the pool to an unchanged upstream is kept (no new connection); one whose pool settings change gets a new pool", async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), "sy-reload-"));
     const up = await startMockUpstream();
-    const file = join(dir, "switchyard.yaml");
-    await writeFile(file, yaml({ a: up.url }, "a/x"));
-    const gw = await gatewayFrom(file);
-    t.after(async () => {
-      await gw.close();
-      await up.close();
-      await rm(dir, { recursive: true });
-    });
+    const { gw, file } = await gatewayWithFile(t, yaml({ a: up.url }, "a/x"), [up]);
     assert.equal((await post(`${gw.url}/v1/chat/completions`, chat("m"))).status, 200);
     assert.equal(up.connections, 1);
     // The models change, the provider does not.
@@ -128,16 +120,8 @@ describe("config reload", () => {
   });
 
   test("runtime switches survive a reload unless the config changes what they name; server settings need a restart", async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), "sy-reload-"));
     const up = await startMockUpstream();
-    const file = join(dir, "switchyard.yaml");
-    await writeFile(file, yaml({ a: up.url, b: up.url }, "a/x, b/y"));
-    const gw = await gatewayFrom(file);
-    t.after(async () => {
-      await gw.close();
-      await up.close();
-      await rm(dir, { recursive: true });
-    });
+    const { gw, file } = await gatewayWithFile(t, yaml({ a: up.url, b: up.url }, "a/x, b/y"), [up]);
     await admin(gw.url, "POST", "/admin/providers/a/disable");
     await admin(gw.url, "POST", "/admin/providers/b/drain");
     // b changes (a header), a does not; the port changes too.
