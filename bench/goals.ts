@@ -21,7 +21,7 @@ function compare(goal: string, a: number | undefined, b: number | undefined, tes
   return { goal, measured: show(a, b), met: test(a, b) };
 }
 
-export function checkGoals(scenarios: ScenarioResult[], passthrough: PassthroughCheck[], gateway: string, large: string, guarded: string, bare: string): GoalResult[] {
+export function checkGoals(scenarios: ScenarioResult[], passthrough: PassthroughCheck[], gateway: string, large: string, guarded: string, bare: string, cacheMiss = "switchyard-cache-miss"): GoalResult[] {
   const get = lookup(scenarios);
   const openMax = scenarios.filter((s) => s.id.startsWith("open-")).map((s) => Number(s.id.slice(5))).sort((a, b) => b - a)[0];
   const open = openMax === undefined ? "open-5000" : `open-${openMax}`;
@@ -47,7 +47,9 @@ export function checkGoals(scenarios: ScenarioResult[], passthrough: Passthrough
     compare(`${open.slice(5)} open streams: event-loop delay p99 < 20 ms (health latency)`, get(open, gateway, "probe_p99"), 20, (a, b) => a < b, (a) => `${a.toFixed(2)} ms`),
     compare("routing cost flat, 1 → 5,000 targets: req/s within 10% (c=64)", get("throughput-c64", large, "rps"), get("throughput-c64", gateway, "rps"), (a, b) => a >= 0.9 * b, (a, b) => `${(a / b).toFixed(2)}× (${a.toFixed(0)} vs ${b.toFixed(0)} req/s)`),
     compare("routing cost flat, 1 → 5,000 targets: p50 within 10% (c=1)", get("latency-c1", large, "p50"), get("latency-c1", gateway, "p50"), (a, b) => a <= 1.1 * b, (a, b) => `${(a / b).toFixed(2)}× (${a.toFixed(3)} vs ${b.toFixed(3)} ms)`),
-    compare("resilience on: req/s within 10% of off (c=64)", get("resilience-c64", guarded, "rps"), get("resilience-c64", bare, "rps"), (a, b) => a >= 0.9 * b, (a, b) => `${(a / b).toFixed(2)}× (${a.toFixed(0)} vs ${b.toFixed(0)} req/s)`),
+    // Per server CPU-second: a round where the load generator or the machine held the server back counts for less.
+    compare("breakers, health checks and rpm/tpm limits on: requests per CPU-second within 10% of off (c=64)", get("resilience-c64", guarded, "rps_per_core"), get("resilience-c64", bare, "rps_per_core"), (a, b) => a >= 0.9 * b, (a, b) => `${(a / b).toFixed(2)}× (${a.toFixed(0)} vs ${b.toFixed(0)} req/CPU-s)`),
+    compare("cache on but missing: requests per CPU-second within 10% of the cache off (c=64)", get("cache-miss-c64", cacheMiss, "rps_per_core"), get("cache-miss-c64", gateway, "rps_per_core"), (a, b) => a >= 0.9 * b, (a, b) => `${(a / b).toFixed(2)}× (${a.toFixed(0)} vs ${b.toFixed(0)} req/CPU-s)`),
   ];
   return goals;
 }

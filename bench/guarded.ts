@@ -1,9 +1,10 @@
 /**
- * The settings of the "guarded" gateway: every resilience mechanism on
- * (breakers, active health checks, concurrency and rpm/tpm limits with token
- * estimation, an adaptive first-byte timeout, a strategy that reads live
- * statistics), with limits far above what the benchmark can reach, so that
- * only their cost shows, never their effect.
+ * The settings of the "guarded" gateways, with limits far above what the
+ * benchmark can reach, so that only their cost shows, never their effect:
+ * "guarded" has the mechanisms the resilience goal names (breakers, active
+ * health checks, rpm/tpm limits with token estimation); "guarded-all" has
+ * every mechanism on (also concurrency slots, max_in_flight, an adaptive
+ * first-byte timeout and a strategy that reads live statistics).
  *
  * The keys are the ones the config reference documents. Whatever this build's
  * config does not know yet is left out rather than failing the run: each
@@ -14,16 +15,30 @@ import { ConfigError, resolveConfig } from "../src/config/load.ts";
 
 type Block = Record<string, unknown>;
 
+/**
+ * What the resilience goal prices (the mechanisms its text names): circuit
+ * breakers, active health checks, and rpm/tpm limits with token estimation.
+ */
 export const GUARDED_PROVIDER: Block = {
   breaker: { consecutive: 5, failure_rate: 0.5, min_requests: 20, window: "60s", recovery: "60s", max_recovery: "10m", half_open_probes: 3 },
   health_check: { interval: "10s" },
+  limits: { rpm: 1_000_000_000, tpm: 1_000_000_000 },
+};
+
+/**
+ * Everything else on top, for the "guarded-all" gateway: concurrency slots
+ * with a queue, a gateway-wide max_in_flight, first_byte: auto and a
+ * least-busy strategy (the last two read live per-target statistics).
+ */
+export const ALL_PROVIDER: Block = {
+  ...GUARDED_PROVIDER,
   limits: { concurrency: 8192, queue_timeout: "120s", rpm: 1_000_000_000, tpm: 1_000_000_000 },
   timeouts: { first_byte: "auto" },
 };
 
-export const GUARDED_MODEL: Block = { strategy: "least-busy" };
+export const ALL_MODEL: Block = { strategy: "least-busy" };
 
-export const GUARDED_SERVER: Block = { max_in_flight: 1_000_000 };
+export const ALL_SERVER: Block = { max_in_flight: 1_000_000 };
 
 /**
  * The "bare" gateway's defaults: every mechanism that is on by default
@@ -89,10 +104,10 @@ function leaves(block: Block, prefix = ""): string[] {
  * The candidate settings less whatever the config refuses, found by
  * validating them and taking out each key a problem names until none is left.
  */
-export function guardedSettings(): GuardedSettings {
-  const provider = structuredClone(GUARDED_PROVIDER);
-  const model = structuredClone(GUARDED_MODEL);
-  const server = structuredClone(GUARDED_SERVER);
+export function guardedSettings(all = false): GuardedSettings {
+  const provider = structuredClone(all ? ALL_PROVIDER : GUARDED_PROVIDER);
+  const model = structuredClone(all ? ALL_MODEL : {});
+  const server = structuredClone(all ? ALL_SERVER : {});
   const missing: string[] = [];
   for (let round = 0; round < 50; round++) {
     const problems = probe(provider, model, server);

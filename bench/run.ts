@@ -64,11 +64,15 @@ async function startTargets(ctx: Context, o: Options, mocks: Mocks): Promise<{ t
   if (wanted("switchyard-bare")) {
     add(await startGateway(ctx, mocks, { id: "switchyard-bare", label: "Switchyard, every resilience mechanism off", workers: o.workers[0], extraModels: 0, bare: true }));
   }
-  if (wanted("switchyard-guarded")) {
-    const guarded = guardedSettings();
-    log(`switchyard-guarded: resilience settings applied: ${guarded.applied.join(", ") || "none"}`);
-    if (guarded.missing.length > 0) log(`switchyard-guarded: not known to this build's config, so left out: ${guarded.missing.join(", ")}`);
-    add(await startGateway(ctx, mocks, { id: "switchyard-guarded", label: "Switchyard, every resilience mechanism on", workers: o.workers[0], extraModels: 0, guarded }));
+  for (const [id, all, label] of [
+    ["switchyard-guarded", false, "Switchyard, breakers, health checks and rpm/tpm limits on"],
+    ["switchyard-guarded-all", true, "Switchyard, every resilience mechanism on"],
+  ] as const) {
+    if (!wanted(id)) continue;
+    const guarded = guardedSettings(all);
+    log(`${id}: resilience settings applied: ${guarded.applied.join(", ") || "none"}`);
+    if (guarded.missing.length > 0) log(`${id}: not known to this build's config, so left out: ${guarded.missing.join(", ")}`);
+    add(await startGateway(ctx, mocks, { id, label, workers: o.workers[0], extraModels: 0, guarded }));
   }
   for (const t of CACHE_TARGETS) {
     if (wanted(t.id) && o.scenarios?.some((id) => id.startsWith("cache-")) !== false) add(await startGateway(ctx, mocks, { ...t, workers: o.workers[0], extraModels: 0 }));

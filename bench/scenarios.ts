@@ -253,8 +253,9 @@ function manyOpen(o: Options, count: number): Scenario {
 /**
  * The cost of the resilience mechanisms: the throughput scenario against the
  * same config with every mechanism off (the bare gateway), as it comes
- * (breakers and retry budgets on by default), and with every mechanism on
- * (bench/guarded.ts), interleaved round by round.
+ * (breakers and retry budgets on by default), with the mechanisms the goal
+ * names on (guarded), and with every mechanism on (guarded-all; see
+ * bench/guarded.ts), interleaved round by round.
  */
 function resilience(o: Options, driver: Driver): Scenario {
   const base = closedLoop(
@@ -262,13 +263,13 @@ function resilience(o: Options, driver: Driver): Scenario {
     driver,
     "resilience-c64",
     "Resilience on, 64 connections",
-    "Non-streaming 1 KB requests over 64 connections, to the same config with every resilience mechanism off (bare), as it comes (breakers and retry budgets on by default), and with breakers, health checks, concurrency and rpm/tpm limits, first_byte: auto and a least-busy strategy switched on (guarded).",
+    "Non-streaming 1 KB requests over 64 connections, to the same config with every resilience mechanism off (bare), as it comes (breakers and retry budgets on by default), with breakers, active health checks and rpm/tpm limits with token estimation switched on (guarded), and with concurrency slots, max_in_flight, first_byte: auto and a least-busy strategy on as well (guarded-all).",
     KB,
     64,
     false,
     o.warmEvery,
   );
-  return { ...base, onlyTargets: ["switchyard-bare", "switchyard", "switchyard-guarded"] };
+  return { ...base, onlyTargets: ["switchyard-bare", "switchyard", "switchyard-guarded", "switchyard-guarded-all"] };
 }
 
 export function buildScenarios(o: Options, driver: Driver): Scenario[] {
