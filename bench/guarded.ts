@@ -15,23 +15,30 @@ import { ConfigError, resolveConfig } from "../src/config/load.ts";
 
 type Block = Record<string, unknown>;
 
+const BREAKER: Block = { consecutive: 5, failure_rate: 0.5, min_requests: 20, window: "60s", recovery: "60s", max_recovery: "10m", half_open_probes: 3 };
+
 /**
  * What the resilience goal prices (the mechanisms its text names): circuit
  * breakers, active health checks, and rpm/tpm limits with token estimation.
+ * The retry budget, on by default but not among them, is off as in the bare
+ * gateway, so that the two differ by exactly these mechanisms.
  */
 export const GUARDED_PROVIDER: Block = {
-  breaker: { consecutive: 5, failure_rate: 0.5, min_requests: 20, window: "60s", recovery: "60s", max_recovery: "10m", half_open_probes: 3 },
+  breaker: BREAKER,
   health_check: { interval: "10s" },
   limits: { rpm: 1_000_000_000, tpm: 1_000_000_000 },
+  retry_budget: false,
 };
 
 /**
- * Everything else on top, for the "guarded-all" gateway: concurrency slots
- * with a queue, a gateway-wide max_in_flight, first_byte: auto and a
- * least-busy strategy (the last two read live per-target statistics).
+ * Everything on, for the "guarded-all" gateway: the above with the retry
+ * budget at its default, plus concurrency slots with a queue, a gateway-wide
+ * max_in_flight, first_byte: auto and a least-busy strategy (the last two
+ * read live per-target statistics).
  */
 export const ALL_PROVIDER: Block = {
-  ...GUARDED_PROVIDER,
+  breaker: BREAKER,
+  health_check: { interval: "10s" },
   limits: { concurrency: 8192, queue_timeout: "120s", rpm: 1_000_000_000, tpm: 1_000_000_000 },
   timeouts: { first_byte: "auto" },
 };

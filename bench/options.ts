@@ -34,6 +34,8 @@ export interface Options {
   outDir: string | undefined;
   chart: string | undefined;
   keepTmp: boolean;
+  /** `--paired a,b`: only these two targets, side by side on one CPU (bench/paired.ts), instead of the scenarios. */
+  paired: [string, string] | undefined;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -58,6 +60,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out DIR               results directory (default bench/results)
   --chart FILE            SVG chart path (default docs/benchmarks-chart.svg; quick: next to the results)
   --keep-tmp              keep the temp dir (configs, nginx prefix, profiles)
+  --paired a,b            instead of the scenarios: two Switchyard targets on the same CPU at once, each with
+                          its own load of unique 1 KB requests; prints b's requests per CPU-second as a
+                          fraction of a's, round by round and as a median (uses --rounds and --duration)
 `;
 
 function list(text: string | undefined): string[] | undefined {
@@ -106,6 +111,7 @@ export function parseOptions(argv: string[]): Options | "help" {
       out: { type: "string" },
       chart: { type: "string" },
       "keep-tmp": { type: "boolean", default: false },
+      paired: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -115,6 +121,8 @@ export function parseOptions(argv: string[]): Options | "help" {
     throw new Error(`--load: expected wrk or autocannon, got '${values.load}'`);
   }
   const pin = availableParallelism() >= 2;
+  const paired = list(values.paired);
+  if (paired !== undefined && (paired.length !== 2 || paired[0] === paired[1])) throw new Error(`--paired: expected two different target ids, got '${values.paired}'`);
   return {
     quick,
     rounds: Math.round(num("rounds", values.rounds, quick ? 3 : 5)),
@@ -123,7 +131,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     warmEvery: !quick,
     clientWarmupS: quick ? 0.5 : 1,
     startWarmupS: quick ? 2 : 5,
-    targets: list(values.targets),
+    targets: paired ?? list(values.targets),
     scenarios: list(values.scenarios),
     workers: numbers("workers", values.workers, [1]).map(Math.round),
     rate: num("rate", values.rate, 1000),
@@ -141,5 +149,6 @@ export function parseOptions(argv: string[]): Options | "help" {
     outDir: values.out,
     chart: values.chart,
     keepTmp: values["keep-tmp"] === true,
+    paired: paired as [string, string] | undefined,
   };
 }

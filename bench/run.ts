@@ -15,6 +15,7 @@ import { pickDriver } from "./load.ts";
 import { machineInfo } from "./machine.ts";
 import { parseOptions, USAGE } from "./options.ts";
 import type { Options } from "./options.ts";
+import { runPaired } from "./paired.ts";
 import { checkPassthrough } from "./passthrough.ts";
 import { installCleanup, pinSelf, registerTempDir, stopAll, tools } from "./procs.ts";
 import { profileGateway } from "./profile.ts";
@@ -137,6 +138,18 @@ async function main(argv: string[]): Promise<number> {
   log(`\nwarming up every target (${o.startWarmupS} s at c=64, 1 s of streams)…`);
   for (const t of targets) {
     await warmUp(ctx, driver, t, o.startWarmupS).catch((err: unknown) => log(`warm-up of ${t.id} failed: ${String(err).split("\n")[0]}`));
+  }
+
+  if (o.paired !== undefined) {
+    const [a, b] = o.paired.map((id) => targets.find((t) => t.id === id));
+    if (a === undefined || b === undefined) {
+      log(`bench: --paired needs two Switchyard targets that started; got ${targets.map((t) => t.id).join(", ") || "none"}`);
+      await stopAll();
+      return 1;
+    }
+    await runPaired(ctx, driver, a, b, { rounds: o.rounds, durationS: o.durationS });
+    await stopAll();
+    return 0;
   }
 
   const results: ScenarioResult[] = [];

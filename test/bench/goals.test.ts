@@ -8,7 +8,8 @@ describe("bench: the guarded gateways and the cost goals", () => {
   test("guarded switches on what the resilience goal names, and this build's config takes all of it", () => {
     const g = guardedSettings();
     assert.deepEqual(g.missing, []);
-    assert.deepEqual(Object.keys(g.provider).sort(), ["breaker", "health_check", "limits"]);
+    assert.deepEqual(Object.keys(g.provider).sort(), ["breaker", "health_check", "limits", "retry_budget"]);
+    assert.equal(g.provider.retry_budget, false, "off, as in the bare gateway: not one of the mechanisms priced");
     assert.deepEqual(Object.keys(g.provider.limits as object).sort(), ["rpm", "tpm"]);
     assert.deepEqual(g.model, {});
     assert.deepEqual(g.server, {});
@@ -19,6 +20,7 @@ describe("bench: the guarded gateways and the cost goals", () => {
     assert.deepEqual(g.missing, []);
     assert.deepEqual(Object.keys(g.provider.limits as object).sort(), ["concurrency", "queue_timeout", "rpm", "tpm"]);
     assert.deepEqual(g.provider.timeouts, { first_byte: "auto" });
+    assert.equal(g.provider.retry_budget, undefined, "the retry budget at its default: on");
     assert.deepEqual(g.model, { strategy: "least-busy" });
     assert.deepEqual(g.server, { max_in_flight: 1_000_000 });
   });
