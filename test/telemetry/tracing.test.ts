@@ -28,6 +28,37 @@ function parsed(header: unknown): { traceId: string; spanId: string; flags: stri
   return { traceId: m[1], spanId: m[2], flags: m[3] };
 }
 
+interface Traced {
+  receiver: OtlpReceiver;
+  upstream: MockUpstream;
+  gw: TestGateway;
+}
+
+/**
+ * A receiver, one mock upstream ("up", model gpt-a behind the public name
+ * "chat") and a gateway with the top-level sections `extra` gives (given the
+ * receiver); runs `fn`, then closes all three.
+ */
+async function withTraced(extra: (receiver: OtlpReceiver) => Record<string, unknown>, fn: (t: Traced) => Promise<void>, options: Parameters<typeof startGateway>[1] = {}): Promise<void> {
+  const receiver = await startOtlpReceiver();
+  const upstream = await startMockUpstream();
+  const gw = await startGateway(
+    {
+      providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
+      models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
+      ...extra(receiver),
+    },
+    options,
+  );
+  try {
+    await fn({ receiver, upstream, gw });
+  } finally {
+    await gw.close();
+    await upstream.close();
+    await receiver.close();
+  }
+}
+
 /** Resolves once `engine` has published `count` request ends (the tracer, subscribed first, has ended their spans). */
 function requestsEnded(engine: Engine, count = 1): Promise<void> {
   return new Promise((resolve) => {
@@ -261,42 +292,32 @@ describe("tracing on", () => {
 
 describe("closing the engine", () => {
   test("sends the spans left, ending those of requests it cuts short", async () => {
-    const receiver = await startOtlpReceiver();
-    const upstream = await startMockUpstream();
-    const gw = await startGateway({
-      providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
-      models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
-      telemetry: { otlp_endpoint: `${receiver.url}/v1/traces` },
-    });
-    try {
-      await gw.client.chat.completions.create(chat("chat") as never, { headers: { traceparent: TRACEPARENT } });
-      upstream.setFault("stall-headers");
-      const held = new Promise((resolve) => upstream.once("request", resolve));
-      const cut = gw.client.chat.completions.create(chat("chat") as never).catch((err: unknown) => err);
-      await held;
-      await gw.engine.close();
-      assert.ok((await cut) instanceof Error, "the held request failed");
-      const done = receiver.spans.filter((s) => s.traceId === TRACE_ID);
-      assert.equal(done.length, 2, "the finished request's spans were sent without a flush");
-      const held2 = receiver.spans.filter((s) => s.traceId !== TRACE_ID);
-      const request = held2.find((s) => s.kind === SERVER);
-      const attempt = held2.find((s) => s.kind === CLIENT);
-      assert.equal(request?.status.code, ERROR);
-      assert.equal(request?.attributes["error.type"], "SY_ERR_SHUTTING_DOWN");
-      assert.equal(attempt?.status.code, ERROR);
-      assert.equal(attempt?.parentSpanId, request?.spanId);
-    } finally {
-      await gw.close();
-      await upstream.close();
-      await receiver.close();
-    }
+    await withTraced(
+      (receiver) => ({ telemetry: { otlp_endpoint: `${receiver.url}/v1/traces` } }),
+      async ({ receiver, upstream, gw }) => {
+          await gw.client.chat.completions.create(chat("chat") as never, { headers: { traceparent: TRACEPARENT } });
+          upstream.setFault("stall-headers");
+          const held = new Promise((resolve) => upstream.once("request", resolve));
+          const cut = gw.client.chat.completions.create(chat("chat") as never).catch((err: unknown) => err);
+          await held;
+          await gw.engine.close();
+          assert.ok((await cut) instanceof Error, "the held request failed");
+          const done = receiver.spans.filter((s) => s.traceId === TRACE_ID);
+          assert.equal(done.length, 2, "the finished request's spans were sent without a flush");
+          const held2 = receiver.spans.filter((s) => s.traceId !== TRACE_ID);
+          const request = held2.find((s) => s.kind === SERVER);
+          const attempt = held2.find((s) => s.kind === CLIENT);
+          assert.equal(request?.status.code, ERROR);
+          assert.equal(request?.attributes["error.type"], "SY_ERR_SHUTTING_DOWN");
+          assert.equal(attempt?.status.code, ERROR);
+          assert.equal(attempt?.parentSpanId, request?.spanId);
+      },
+    );
   });
 });
 
 describe("a collector that refuses spans", () => {
   test("is reported once at warn (no URL, no headers), its recovery once at info; requests go on", async () => {
-    const receiver = await startOtlpReceiver();
-    const upstream = await startMockUpstream();
     const lines: Array<{ level: string; obj: object; msg?: string }> = [];
     const logger = {
       debug: () => {},
@@ -304,70 +325,53 @@ describe("a collector that refuses spans", () => {
       warn: (obj: object, msg?: string) => lines.push({ level: "warn", obj, msg }),
       error: (obj: object, msg?: string) => lines.push({ level: "error", obj, msg }),
     };
-    const gw = await startGateway(
-      {
-        providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
-        models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
-        telemetry: { otlp_endpoint: receiver.url, headers: { authorization: "Bearer collector-secret" } },
+    const exportLines = () => lines.filter((l) => /trace export/.test(l.msg ?? ""));
+    await withTraced(
+      (receiver) => ({ telemetry: { otlp_endpoint: receiver.url, headers: { authorization: "Bearer collector-secret" } } }),
+      async ({ receiver, gw }) => {
+        const flush = () => gw.engine.tracing!.flush().catch(() => {});
+          receiver.refuseWith = 400;
+          for (let i = 0; i < 2; i++) {
+            await gw.client.chat.completions.create(chat("chat") as never);
+            await flush();
+          }
+          assert.equal(receiver.requests.length, 2, "both batches were offered");
+          assert.deepEqual(exportLines().map((l) => l.level), ["warn"]);
+          const text = JSON.stringify(exportLines());
+          assert.ok(!text.includes("collector-secret") && !text.includes(receiver.url), text);
+
+          receiver.refuseWith = undefined;
+          await gw.client.chat.completions.create(chat("chat") as never);
+          await flush();
+          assert.deepEqual(exportLines().map((l) => l.level), ["warn", "info"]);
+          assert.equal(receiver.spans.length, 2, "the request after recovery was exported");
       },
       { logger },
     );
-    const flush = () => gw.engine.tracing!.flush().catch(() => {});
-    const exportLines = () => lines.filter((l) => /trace export/.test(l.msg ?? ""));
-    try {
-      receiver.refuseWith = 400;
-      for (let i = 0; i < 2; i++) {
-        await gw.client.chat.completions.create(chat("chat") as never);
-        await flush();
-      }
-      assert.equal(receiver.requests.length, 2, "both batches were offered");
-      assert.deepEqual(exportLines().map((l) => l.level), ["warn"]);
-      const text = JSON.stringify(exportLines());
-      assert.ok(!text.includes("collector-secret") && !text.includes(receiver.url), text);
-
-      receiver.refuseWith = undefined;
-      await gw.client.chat.completions.create(chat("chat") as never);
-      await flush();
-      assert.deepEqual(exportLines().map((l) => l.level), ["warn", "info"]);
-      assert.equal(receiver.spans.length, 2, "the request after recovery was exported");
-    } finally {
-      await gw.close();
-      await upstream.close();
-      await receiver.close();
-    }
   });
 });
 
 describe("with the response cache", () => {
   test("a miss carries the client's trace upstream; a hit gets a request span of its own, marked, without attempts", async () => {
-    const receiver = await startOtlpReceiver();
-    const upstream = await startMockUpstream();
-    const gw = await startGateway({
-      providers: { up: { type: "openai", base_url: upstream.url, api_key: "k1" } },
-      models: { chat: { targets: [{ provider: "up", model: "gpt-a" }] } },
-      cache: { enabled: true },
-      telemetry: { otlp_endpoint: receiver.url },
-    });
-    try {
-      const traceparent = (span: string) => ({ headers: { traceparent: `00-${TRACE_ID}-${span}-01` } });
-      await gw.client.chat.completions.create(chat("chat") as never, traceparent("1111111111111111"));
-      await gw.client.chat.completions.create(chat("chat") as never, traceparent("2222222222222222"));
-      assert.equal(upstream.requests.length, 1, "the second was answered from the cache");
-      await gw.engine.tracing!.flush();
-      const spans = receiver.spans.filter((s) => s.traceId === TRACE_ID);
-      const miss = spans.find((s) => s.kind === SERVER && s.parentSpanId === "1111111111111111");
-      const hit = spans.find((s) => s.kind === SERVER && s.parentSpanId === "2222222222222222");
-      assert.ok(miss !== undefined && hit !== undefined, JSON.stringify(spans.map((s) => [s.name, s.parentSpanId])));
-      assert.equal(hit.attributes["switchyard.cache"], "hit");
-      assert.equal(miss.attributes["switchyard.cache"], undefined);
-      const attempts = spans.filter((s) => s.kind === CLIENT);
-      assert.equal(attempts.length, 1);
-      assert.equal(attempts[0].parentSpanId, miss.spanId);
-      assert.equal(parsed(upstream.requests[0].headers.traceparent).spanId, attempts[0].spanId);
-    } finally {
-      await gw.close();
-      await upstream.close();
-      await receiver.close();
-    }
+    await withTraced(
+      (receiver) => ({ cache: { enabled: true }, telemetry: { otlp_endpoint: receiver.url } }),
+      async ({ receiver, upstream, gw }) => {
+          const traceparent = (span: string) => ({ headers: { traceparent: `00-${TRACE_ID}-${span}-01` } });
+          await gw.client.chat.completions.create(chat("chat") as never, traceparent("1111111111111111"));
+          await gw.client.chat.completions.create(chat("chat") as never, traceparent("2222222222222222"));
+          assert.equal(upstream.requests.length, 1, "the second was answered from the cache");
+          await gw.engine.tracing!.flush();
+          const spans = receiver.spans.filter((s) => s.traceId === TRACE_ID);
+          const miss = spans.find((s) => s.kind === SERVER && s.parentSpanId === "1111111111111111");
+          const hit = spans.find((s) => s.kind === SERVER && s.parentSpanId === "2222222222222222");
+          assert.ok(miss !== undefined && hit !== undefined, JSON.stringify(spans.map((s) => [s.name, s.parentSpanId])));
+          assert.equal(hit.attributes["switchyard.cache"], "hit");
+          assert.equal(miss.attributes["switchyard.cache"], undefined);
+          const attempts = spans.filter((s) => s.kind === CLIENT);
+          assert.equal(attempts.length, 1);
+          assert.equal(attempts[0].parentSpanId, miss.spanId);
+          assert.equal(parsed(upstream.requests[0].headers.traceparent).spanId, attempts[0].spanId);
+      },
+    );
   });
 });
