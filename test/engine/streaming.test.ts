@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
 import type { GatewayError } from "../../src/protocol/errors.ts";
-import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { chat, openChatStream, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { CANARY, chunkEvent, startLeakyUpstream } from "../helpers/leaky-upstream.ts";
 
 /** Parses a raw SSE body into its events, asserting each one is complete. */
@@ -114,12 +114,7 @@ describe("streaming", () => {
     });
     try {
       const ac = new AbortController();
-      const res = await fetch(`${gw2.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(chat("m", { stream: true })),
-        signal: ac.signal,
-      });
+      const res = await openChatStream(gw2.url, ac.signal);
       const reader = res.body!.getReader();
       await reader.read();
       const aborted = once(slow, "abort");
@@ -202,11 +197,7 @@ describe("byte passthrough", () => {
   });
 
   test("the client receives exactly the upstream's bytes", async () => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(chat("m", { stream: true })),
-    });
+    const res = await openChatStream(gw.url);
     assert.equal(res.headers.get("content-type"), "text/event-stream");
     const got = Buffer.from(await res.arrayBuffer());
     assert.equal(got.compare(bytes), 0, `got ${JSON.stringify(got.toString())}`);

@@ -40,6 +40,16 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
+/** POSTs a streamed chat request for `model` to the gateway; `signal` lets the test leave it. */
+export function openChatStream(url: string, signal?: AbortSignal, model = "m"): Promise<Response> {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(chat(model, { stream: true })),
+    signal,
+  });
+}
+
 export const chat = (model: string, extra: Record<string, unknown> = {}) => ({
   model,
   messages: [{ role: "user", content: "hi" }],

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { chat, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { chat, openChatStream, post, startGateway, type TestGateway } from "../helpers/gateway.ts";
 
 describe("breakers and streams that break mid-way", () => {
   let mock: MockUpstream;
@@ -75,12 +75,7 @@ describe("breakers and streams that break mid-way", () => {
     mock.setFault("stall-body;after=1", { times: 3 });
     for (let i = 0; i < 3; i++) {
       const ac = new AbortController();
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(chat("m", { stream: true })),
-        signal: ac.signal,
-      });
+      const res = await openChatStream(gw.url, ac.signal);
       const reader = res.body!.getReader();
       await reader.read();
       ac.abort();

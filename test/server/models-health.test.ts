@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { startMockUpstream, type MockUpstream } from "../../src/mock/server.ts";
-import { chat, startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { openChatStream, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { closedPort, rawRequest } from "./util.ts";
 
 interface ProviderReport {
@@ -263,12 +263,7 @@ describe("GET /health/upstream", () => {
     // The stream sends one event and then stalls; only this request gets the fault, not the probes.
     stalling.setFault("stall-body;after=1", { times: 1 });
     const ac = new AbortController();
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(chat("m", { stream: true })),
-      signal: ac.signal,
-    });
+    const res = await openChatStream(gw.url, ac.signal);
     const reader = res.body!.getReader();
     const first = await reader.read();
     assert.match(new TextDecoder().decode(first.value), /^data: \{/);

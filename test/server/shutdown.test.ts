@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { describe, test } from "node:test";
 import { startMockUpstream } from "../../src/mock/index.ts";
 import { shutdown } from "../../src/server/shutdown.ts";
-import { chat, startGateway } from "../helpers/gateway.ts";
+import { openChatStream, startGateway } from "../helpers/gateway.ts";
 
 async function setUp(tokensPerSecond: number, tokens: number) {
   const upstream = await startMockUpstream({ tokens, tokensPerSecond });
@@ -11,19 +11,11 @@ async function setUp(tokensPerSecond: number, tokens: number) {
   return { upstream, gw };
 }
 
-function openStream(url: string) {
-  return fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(chat("m", { stream: true })),
-  });
-}
-
 describe("graceful shutdown", () => {
   test("a stream still running after the grace period ends with whole events and a shutting-down error event", async () => {
     const { upstream, gw } = await setUp(50, 1000);
     try {
-      const res = await openStream(gw.url);
+      const res = await openChatStream(gw.url);
       const reader = res.body!.getReader();
       let text = new TextDecoder().decode((await reader.read()).value);
       const aborted = once(upstream, "abort");
@@ -55,7 +47,7 @@ describe("graceful shutdown", () => {
   test("requests under way finish normally within the grace period, and new connections are refused", async () => {
     const { upstream, gw } = await setUp(2000, 40);
     try {
-      const res = await openStream(gw.url);
+      const res = await openChatStream(gw.url);
       const stopping = shutdown(gw.running, gw.engine, 60_000);
       await assert.rejects(fetch(`${gw.url}/health`), "no new connections once stopping");
       const text = await res.text();
