@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { parseOptions } from "../../bench/options.ts";
 import { summarisePaired } from "../../bench/paired.ts";
 
 describe("bench: paired rounds", () => {
@@ -25,5 +26,21 @@ describe("bench: paired rounds", () => {
   test("no rounds: no figures, not a crash", () => {
     assert.equal(summarisePaired([]).rounds, 0);
     assert.ok(Number.isNaN(summarisePaired([]).median));
+  });
+});
+
+describe("bench: --paired", () => {
+  test("names the two targets, and they alone are started", () => {
+    const o = parseOptions(["--paired", "switchyard-bare,switchyard-guarded", "--rounds", "8"]);
+    assert.ok(o !== "help");
+    assert.deepEqual(o.paired, ["switchyard-bare", "switchyard-guarded"]);
+    assert.deepEqual(o.targets, ["switchyard-bare", "switchyard-guarded"]);
+    assert.equal(o.rounds, 8);
+  });
+
+  test("anything but two different ids is refused, naming the flag and what it got", () => {
+    for (const bad of ["switchyard", "a,b,c", "a,a", ","]) {
+      assert.throws(() => parseOptions(["--paired", bad]), (err: Error) => err.message.startsWith("--paired: expected two different target ids") && err.message.includes(`'${bad}'`), bad);
+    }
   });
 });
