@@ -105,3 +105,87 @@ export function cacheKey(op: string, body: Record<string, unknown>, tenant: stri
   // One-shot hashing of one string: a Hash object fed piece by piece costs a native call per piece.
   return hash("sha256", text, "base64url");
 }
+
+/** Scratch for reading a number's bits without allocating. */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** Multiplies and folds: one step of mixing a 32-bit value. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** FNV-1a over a string's UTF-16 units, from `h`. */
+function hashString(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mix(h ^ s.length);
+}
+
+/** The fingerprint of one JSON value: objects by their members in any order, arrays in order. */
+function valueHash(seed: number, v: unknown): number {
+  switch (typeof v) {
+    case "string":
+      return hashString(seed ^ 0x73, v);
+    case "number":
+      F64[0] = v === 0 ? 0 : v; // -0 and 0 mean the same
+      return mix(Math.imul(U32[0] ^ seed, 0x9e3779b1) ^ U32[1]);
+    case "boolean":
+      return mix(seed ^ (v ? 0x74 : 0x66));
+    case "object":
+      break;
+    default:
+      return mix(seed ^ 0x7a);
+  }
+  if (v === null) return mix(seed ^ 0x7a);
+  if (Array.isArray(v)) {
+    let h = seed ^ 0x5b;
+    for (let i = 0; i < v.length; i++) h = mix(Math.imul(h, 31) + valueHash(seed, v[i] === undefined ? null : v[i]));
+    return mix(h ^ v.length);
+  }
+  return mix(membersHash(seed, v as Record<string, unknown>, false) ^ 0x7b);
+}
+
+/** The members of an object, summed so that their order does not count; undefined members (and, at the top, the ignored fields) left out. */
+function membersHash(seed: number, obj: Record<string, unknown>, top: boolean): number {
+  let sum = 0;
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined || (top && IGNORED.has(k))) continue;
+    sum = (sum + mix(hashString(seed, k) + Math.imul(valueHash(seed, v), 0x27d4eb2d))) | 0;
+  }
+  return sum;
+}
+
+/**
+ * A request's fingerprint: a 31-bit number, equal for requests that mean
+ * the same (the same operation, tenant and form, and bodies equal but for
+ * key order, whitespace and the fields in IGNORED), and different otherwise
+ * but for chance. Computed over the parsed body in one pass that allocates
+ * nothing; `seed` (random per process) keeps it from being predicted. Equal
+ * fingerprints are confirmed with sameRequest before an answer is shared.
+ */
+export function fingerprint(seed: number, op: string, tenant: string, form: string, body: Record<string, unknown>): number {
+  let h = hashString(seed, op);
+  h = hashString(h, tenant);
+  h = hashString(h, form);
+  return mix(h + membersHash(seed, body, true)) >> 1;
+}
+
+/** The canonical JSON of a request's text without the fields in IGNORED. */
+function canonicalRequest(text: string): string {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  for (const k of IGNORED) delete body[k];
+  return canonicalJson(body);
+}
+
+/** Whether two request texts mean the same to an upstream: the same text, or equal but for key order, whitespace and the fields in IGNORED. */
+export function sameRequest(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return canonicalRequest(a) === canonicalRequest(b);
+  } catch {
+    return false;
+  }
+}

@@ -38,6 +38,12 @@ export interface CacheRequest {
   trace?: TraceHeaders;
   signal?: AbortSignal;
   controller?: AbortController;
+  /**
+   * The request body's JSON text as the client sent it, when the cache or
+   * coalescing is on and the front has it: lookups are confirmed against it
+   * (without it, the cache serialises the body itself).
+   */
+  text?: string;
   /** The client's Cache-Control header, when it sent one. */
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header (a duration such as 30s or 1h, or seconds). */

@@ -19,6 +19,12 @@ export interface RequestContext {
    * one controller per request instead of two on the hot path.
    */
   controller?: AbortController;
+  /**
+   * The request body's JSON text as the client sent it, when the cache or
+   * coalescing is on and the front has it: lookups are confirmed against it
+   * (without it, the cache serialises the body itself).
+   */
+  text?: string;
   /** The client's Cache-Control header, read only when the cache or coalescing is on. */
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header. */

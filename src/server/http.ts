@@ -13,7 +13,7 @@ import { type Logger, silentLogger } from "../telemetry/log.ts";
 import type { AdminControl } from "./admin-control.ts";
 import { adminRoutes } from "./admin-routes.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
-import { parseJson, readBody, requireJson } from "./body.ts";
+import { parseJson, parseJsonText, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
 import { addDashboard } from "./dashboard/routes.ts";
 import { corsFor } from "./cors.ts";
@@ -152,6 +152,12 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
 
   const cached = engine.cache !== undefined;
   const scoped = engine.cache?.settings.scope === "key";
+  /** A request body's text; the cache confirms lookups against it, so it goes on the context when the cache is on. */
+  const bodyText = async (req: IncomingMessage, ctx: RequestContext): Promise<string> => {
+    const text = (await readBody(req, maxBody)).toString("utf8");
+    if (cached) ctx.text = text;
+    return text;
+  };
   const api = (op: Operation): Handler => async (req, res, requestId, controller, key) => {
     requireJson(req);
     const passHeaders = op === "messages" ? anthropicPassHeaders(req) : undefined;
@@ -160,7 +166,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     // While tracing is off, no header is looked at.
     if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    const answer = engine.handle(op, parseJson(await readBody(req, maxBody)), ctx);
+    const answer = engine.handle(op, parseJsonText(await bodyText(req, ctx)), ctx);
     const result = cached ? await answer.catch((err: unknown) => failedCached(res, err)) : await answer;
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };

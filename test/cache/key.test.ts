@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cacheKey, canonicalJson } from "../../src/cache/key.ts";
+import { cacheKey, canonicalJson, fingerprint, sameRequest } from "../../src/cache/key.ts";
 import { directives } from "../../src/cache/directives.ts";
 import { createGateway } from "../../src/engine/create.ts";
 import { type CacheAnswer, observeGateway } from "../../src/telemetry/channels.ts";
@@ -73,5 +73,56 @@ describe("the in-process client", () => {
       stop();
       await gw.close();
     }
+  });
+});
+
+describe("request fingerprints", () => {
+  const fp = (body: Record<string, unknown>, op = "chat", tenant = "", form = "", seed = 7) => fingerprint(seed, op, tenant, form, body);
+
+  test("equal meaning, equal fingerprint: key order at every depth, delivery fields, undefined members", () => {
+    const base = { model: "m", messages: [{ role: "user", content: "hi" }], temperature: 0.2, tools: [{ type: "function", function: { name: "f", parameters: { a: 1, b: 2 } } }] };
+    const k = fp(base);
+    assert.equal(fp({ tools: [{ function: { parameters: { b: 2, a: 1 }, name: "f" }, type: "function" }], temperature: 0.2, messages: [{ content: "hi", role: "user" }], model: "m" }), k);
+    assert.equal(fp({ ...base, stream: true, stream_options: { include_usage: true }, user: "u", metadata: { a: 1 }, request_id: "r", store: true, seed: undefined }), k);
+    assert.ok(Number.isInteger(k) && k >= -(2 ** 30) && k < 2 ** 30, "a small integer: a map key without a heap number");
+  });
+
+  test("whatever can change the answer changes it: parameters, messages, operation, tenant, form, and the values that would run together", () => {
+    const base = { model: "m", messages: [{ role: "user", content: "hi" }], temperature: 0.2 };
+    const k = fp(base);
+    for (const other of [{ ...base, temperature: 0.3 }, { ...base, model: "n" }, { ...base, messages: [{ role: "user", content: "ho" }] }, { ...base, tools: [] }, { ...base, max_tokens: 5 }]) {
+      assert.notEqual(fp(other), k, JSON.stringify(other));
+    }
+    assert.notEqual(fp(base, "messages"), k);
+    assert.notEqual(fp(base, "chat", "tenant-tag"), k);
+    assert.notEqual(fp(base, "chat", "", "stream"), k);
+    const m = (messages: unknown) => fp({ model: "m", messages });
+    const pairs: Array<[unknown, unknown]> = [
+      [["ab", "c"], ["a", "bc"]],
+      [["1"], [1]],
+      [[true], [false]],
+      [[null], [0]],
+      [[[1], 2], [[1, 2]]],
+      [[{ a: "b" }], [{ ab: "" }]],
+      [[{ a: 1, b: 2 }], [{ a: 2, b: 1 }]],
+      [["\ud800"], ["\ud801"]],
+      [[1.5], [15]],
+      [[1, 2], [2, 1]],
+    ];
+    for (const [a, b] of pairs) assert.notEqual(m(a), m(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    assert.equal(m([0]), m([-0]), "0 and -0 are the same JSON number");
+  });
+
+  test("the seed changes every fingerprint, so that they cannot be worked out from outside", () => {
+    const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
+    assert.notEqual(fp(body, "chat", "", "", 1), fp(body, "chat", "", "", 2));
+  });
+
+  test("sameRequest confirms a match: the same text, or the same meaning in other bytes; anything else is not the same", () => {
+    const a = '{"model":"m","messages":[{"role":"user","content":"hi"}]}';
+    assert.equal(sameRequest(a, a), true);
+    assert.equal(sameRequest(a, ' { "messages" : [ {"content":"hi","role":"user"} ], "model":"m", "stream": true, "user": "u" }'), true);
+    assert.equal(sameRequest(a, '{"model":"m","messages":[{"role":"user","content":"ho"}]}'), false);
+    assert.equal(sameRequest(a, "not json"), false);
   });
 });
