@@ -4,8 +4,14 @@ import type { AnswerHead } from "./recording.ts";
 
 /** One stored answer as the file holds it. */
 export interface StoredRow {
+  /** The row's key: a hash of the request's canonical form (key.ts cacheKey). */
   key: string;
   op: string;
+  /** The tenant's tag under `cache.scope: key` (a hash, never the key itself), else "". */
+  tenant: string;
+  form: string;
+  /** The request's text, from which a loaded entry's fingerprint is found again. */
+  request: string;
   model: string;
   storedAt: number;
   expiresAt: number;
@@ -51,8 +57,9 @@ function isDamage(err: unknown): boolean {
 
 class DamagedFile extends Error {}
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS entries (
-  key TEXT PRIMARY KEY, op TEXT NOT NULL, model TEXT NOT NULL,
+/** Files of earlier versions kept their entries in a table without the requests; those rows cannot be found again and are dropped. */
+const SCHEMA = `DROP TABLE IF EXISTS entries; CREATE TABLE IF NOT EXISTS answers (
+  key TEXT PRIMARY KEY, op TEXT NOT NULL, tenant TEXT NOT NULL, form TEXT NOT NULL, request TEXT NOT NULL, model TEXT NOT NULL,
   stored_at REAL NOT NULL, expires_at REAL NOT NULL,
   input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost REAL NOT NULL,
   head TEXT NOT NULL, body BLOB NOT NULL, chunk_sizes TEXT
@@ -84,9 +91,9 @@ export class CacheFile {
     }
     this.#db = db;
     this.#put = db.prepare(
-      "INSERT OR REPLACE INTO entries (key, op, model, stored_at, expires_at, input_tokens, output_tokens, cost, head, body, chunk_sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO answers (key, op, tenant, form, request, model, stored_at, expires_at, input_tokens, output_tokens, cost, head, body, chunk_sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    this.#del = db.prepare("DELETE FROM entries WHERE key = ?");
+    this.#del = db.prepare("DELETE FROM answers WHERE key = ?");
   }
 
   static #open(Db: typeof DatabaseSync, path: string): DatabaseSync {
@@ -97,7 +104,7 @@ export class CacheFile {
       db.exec(SCHEMA);
       const check = db.prepare("PRAGMA quick_check").get() as Record<string, unknown> | undefined;
       if (check !== undefined && Object.values(check)[0] !== "ok") throw new DamagedFile(`integrity check: ${String(Object.values(check)[0])}`);
-      db.prepare("SELECT key, op, model, stored_at, expires_at, input_tokens, output_tokens, cost, head, body, chunk_sizes FROM entries LIMIT 1").all();
+      db.prepare("SELECT key, op, tenant, form, request, model, stored_at, expires_at, input_tokens, output_tokens, cost, head, body, chunk_sizes FROM answers LIMIT 1").all();
       return db;
     } catch (err) {
       db.close();
@@ -107,9 +114,9 @@ export class CacheFile {
 
   /** The entries still fresh at `now`, least recently stored first; expired ones are deleted. Rows that do not parse are skipped. */
   load(now: number): StoredRow[] {
-    this.#db.prepare("DELETE FROM entries WHERE expires_at <= ?").run(now);
+    this.#db.prepare("DELETE FROM answers WHERE expires_at <= ?").run(now);
     const out: StoredRow[] = [];
-    for (const r of this.#db.prepare("SELECT * FROM entries ORDER BY stored_at").all() as Array<Record<string, unknown>>) {
+    for (const r of this.#db.prepare("SELECT * FROM answers ORDER BY stored_at").all() as Array<Record<string, unknown>>) {
       try {
         const body = Buffer.from(r.body as Uint8Array);
         const sizes = r.chunk_sizes === null ? undefined : (JSON.parse(r.chunk_sizes as string) as number[]);
@@ -125,6 +132,9 @@ export class CacheFile {
         out.push({
           key: r.key as string,
           op: r.op as string,
+          tenant: r.tenant as string,
+          form: r.form as string,
+          request: r.request as string,
           model: r.model as string,
           storedAt: r.stored_at as number,
           expiresAt: r.expires_at as number,
@@ -146,7 +156,7 @@ export class CacheFile {
     const body = row.body ?? Buffer.concat(row.chunks ?? []);
     const sizes = row.chunks === undefined ? null : JSON.stringify(row.chunks.map((c) => c.length));
     const head = JSON.stringify({ ...row.head, attempts: [] });
-    this.#put.run(row.key, row.op, row.model, row.storedAt, row.expiresAt, row.inputTokens, row.outputTokens, row.cost, head, body, sizes);
+    this.#put.run(row.key, row.op, row.tenant, row.form, row.request, row.model, row.storedAt, row.expiresAt, row.inputTokens, row.outputTokens, row.cost, head, body, sizes);
   }
 
   delete(key: string): void {

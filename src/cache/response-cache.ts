@@ -3,8 +3,9 @@ import type { Clock, Random } from "../time/clock.ts";
 import { type CacheAnswer, channels } from "../telemetry/channels.ts";
 import { convertible } from "./convert.ts";
 import { directives } from "./directives.ts";
-import { cacheKey } from "./key.ts";
-import { type Entry, LruEntries, type Saved } from "./lru.ts";
+import { hash } from "node:crypto";
+import { cacheKey, fingerprint, sameRequest } from "./key.ts";
+import { AnswerStore, type NewEntry, type Saved } from "./answer-store.ts";
 import { CacheFile } from "./persist.ts";
 import { type AnswerHead, Recording } from "./recording.ts";
 import { ReplayStream } from "./replay.ts";
@@ -38,7 +39,8 @@ export interface CacheDeps {
 
 /** An upstream call under way, shared by every identical request that arrives before it ends. */
 interface Flight {
-  readonly key: string;
+  readonly fp: number;
+  readonly id: RequestId;
   readonly rec: Recording;
   readonly controller: AbortController;
   readers: number;
@@ -46,8 +48,18 @@ interface Flight {
   headed: Promise<void>;
 }
 
-/** The attempts of every stored answer's head: none (a hit made no upstream attempt), one shared array. */
-const NO_ATTEMPTS: AnswerHead["attempts"] = Object.freeze([]) as unknown as AnswerHead["attempts"];
+/** What makes two requests the same one, beyond their fingerprint. */
+interface RequestId {
+  op: string;
+  tenant: string;
+  form: string;
+  text: string;
+}
+
+/** Whether a stored or in-flight request is the one asked for now. */
+function same(a: RequestId, b: RequestId): boolean {
+  return a.op === b.op && a.tenant === b.tenant && a.form === b.form && sameRequest(a.text, b.text);
+}
 
 const RESOLVED = Promise.resolve();
 const NOTHING = (): void => {};
@@ -70,8 +82,11 @@ function toGatewayError(err: unknown): GatewayError {
 export class ResponseCache {
   readonly settings: CacheSettings;
   readonly #deps: CacheDeps;
-  readonly #lru: LruEntries;
-  readonly #flights = new Map<string, Flight>();
+  readonly #store: AnswerStore;
+  readonly #flights = new Map<number, Flight>();
+  /** Tags of tenants' keys (a hash each), for `cache.scope: key`. */
+  readonly #tags = new Map<string, string>();
+  readonly #seed: number;
   readonly #stats = new Map<string, ModelCacheStats>();
   readonly #file: CacheFile | undefined;
   #evictions = 0;
@@ -79,13 +94,14 @@ export class ResponseCache {
   constructor(settings: CacheSettings, deps: CacheDeps) {
     this.settings = settings;
     this.#deps = deps;
-    this.#lru = new LruEntries(settings.maxBytes, {
-      removed: (e, evicted) => {
+    this.#seed = Math.floor(deps.random() * 0x100000000) | 0;
+    this.#store = new AnswerStore(settings.maxBytes, {
+      removed: (model, fileKey, evicted) => {
         if (evicted) {
           this.#evictions++;
-          this.#statsFor(this.#row(e.model)).evictions++;
+          this.#statsFor(this.#row(model)).evictions++;
         }
-        this.#file?.delete(e.key);
+        if (fileKey !== undefined) this.#file?.delete(fileKey);
       },
     });
     if (settings.enabled && settings.persist !== undefined) this.#file = this.#openFile(settings.persist);
@@ -98,9 +114,16 @@ export class ResponseCache {
     try {
       file = new CacheFile(path, warn, clock.now());
       for (const row of file.load(clock.now())) {
-        const rec = Recording.finished(row.head, row.body, row.chunks);
-        const { key, op, model, storedAt, expiresAt, inputTokens, outputTokens, cost } = row;
-        this.#lru.set({ key, op, model, rec, storedAt, expiresAt, saved: { inputTokens, outputTokens, cost } });
+        const { key, op, tenant, form, request, model, storedAt, expiresAt, inputTokens, outputTokens, cost } = row;
+        let fp: number;
+        try {
+          fp = fingerprint(this.#seed, op, tenant, form, JSON.parse(request) as Record<string, unknown>);
+        } catch {
+          file.delete(key);
+          continue;
+        }
+        const entry = { fp, op, tenant, form, text: request, model, head: row.head, body: row.body, chunks: row.chunks ?? [], storedAt, expiresAt };
+        if (!this.#store.put({ ...entry, fileKey: key, saved: { inputTokens, outputTokens, cost } })) file.delete(key);
       }
     } catch (err) {
       file?.close();
@@ -133,48 +156,58 @@ export class ResponseCache {
       );
     }
     const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
-    const tenant = this.settings.scope === "key" ? (req.tenant ?? "") : undefined;
-    const key = cacheKey(op, body, tenant, convertible(op) ? undefined : want.stream ? "stream" : "whole");
+    // The request's own text (the front passes what it parsed) is what a lookup is confirmed against; no key text is built.
+    const id: RequestId = {
+      op,
+      tenant: this.settings.scope === "key" ? this.#tag(req.tenant ?? "") : "",
+      form: convertible(op) ? "" : want.stream ? "stream" : "whole",
+      text: req.text ?? JSON.stringify(body),
+    };
+    const fp = fingerprint(this.#seed, op, id.tenant, id.form, body);
     const now = this.#deps.clock.now();
     if (store && !d.noCache) {
-      const e = this.#lru.get(key, now);
-      if (e !== undefined) {
+      const slot = this.#store.find(fp, now);
+      if (slot >= 0 && this.#store.isFor(slot, op, id.tenant, id.form) && sameRequest(this.#store.requestOf(slot), id.text)) {
         stats.hits++;
-        const saved = (e.saved ??= this.#savedBy(e.op, e.rec));
+        const storedAt = this.#store.storedAt(slot);
+        const rec = this.#store.read(slot);
+        let saved = this.#store.savedOf(slot);
+        if (saved === undefined) this.#store.setSaved(slot, (saved = this.#savedBy(op, rec)));
         stats.saved_input_tokens += saved.inputTokens;
         stats.saved_output_tokens += saved.outputTokens;
         stats.saved_cost += saved.cost;
         this.#publish(req, op, model, "hit", false);
-        return answerFrom(e.rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - e.storedAt) / 1000)) }, this.#deps, NOTHING);
+        return answerFrom(rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - storedAt) / 1000)) }, this.#deps, NOTHING);
       }
     }
     const info: CacheInfo = { status: !store ? "bypass" : d.noCache ? "refresh" : "miss" };
     if (!store) stats.bypasses++;
     else if (d.noCache) stats.refreshes++;
     else stats.misses++;
-    let flight = coalesce ? this.#flights.get(key) : undefined;
+    let flight = coalesce ? this.#flights.get(fp) : undefined;
+    if (flight !== undefined && !same(flight.id, id)) flight = undefined;
     this.#publish(req, op, model, info.status, flight !== undefined);
     if (flight !== undefined) stats.coalesced++;
     else {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
-      flight = this.#start(key, op, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
+      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
     }
     return this.#join(flight, want, info, req);
   }
 
   /** Drops every entry, or a model's; returns how many. */
   purge(model?: string): number {
-    return this.#lru.purge(model);
+    return this.#store.purge(model);
   }
 
   stats(): CacheReport {
     const models: CacheReport["models"] = {};
     for (const [name, s] of this.#stats) models[name] = { ...s, entries: 0, bytes: 0, hit_rate: hitRate(s.hits, s.misses) };
-    for (const e of this.#lru.values()) {
-      const m = (models[this.#row(e.model)] ??= { ...emptyModelStats(), entries: 0, bytes: 0, hit_rate: 0 });
+    this.#store.forEach((model, bytes) => {
+      const m = (models[this.#row(model)] ??= { ...emptyModelStats(), entries: 0, bytes: 0, hit_rate: 0 });
       m.entries++;
-      m.bytes += e.rec.bytes;
-    }
+      m.bytes += bytes;
+    });
     let hits = 0;
     let misses = 0;
     let coalesced = 0;
@@ -196,8 +229,8 @@ export class ResponseCache {
       hits,
       misses,
       hit_rate: hitRate(hits, misses),
-      entries: this.#lru.size,
-      bytes: this.#lru.bytes,
+      entries: this.#store.size,
+      bytes: this.#store.bytes,
       max_bytes: this.settings.maxBytes,
       evictions: this.#evictions,
       coalesced,
@@ -210,6 +243,16 @@ export class ResponseCache {
 
   close(): void {
     this.#file?.close();
+  }
+
+  /** A tenant's tag: a hash of its key, so that the key itself is never kept or written. */
+  #tag(tenant: string): string {
+    let t = this.#tags.get(tenant);
+    if (t === undefined) {
+      if (this.#tags.size >= 1024) this.#tags.clear();
+      this.#tags.set(tenant, (t = hash("sha256", tenant, "base64url")));
+    }
+    return t;
   }
 
   #publish(req: CacheRequest, op: string, model: string, status: CacheAnswer["status"], coalesced: boolean): void {
@@ -231,9 +274,10 @@ export class ResponseCache {
   }
 
   /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
-  #start(key: string, op: string, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
-    const flight: Flight = { key, rec: new Recording(), controller: new AbortController(), readers: 0, headed: RESOLVED };
-    if (shared) this.#flights.set(key, flight);
+  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
+    const { op } = id;
+    const flight: Flight = { fp, id, rec: new Recording(), controller: new AbortController(), readers: 0, headed: RESOLVED };
+    if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
     const own: CacheRequest = { requestId: req.requestId, controller: flight.controller };
@@ -241,7 +285,7 @@ export class ResponseCache {
     if (req.trace !== undefined) own.trace = req.trace;
     const { rec } = flight;
     const settle = () => {
-      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      if (this.#flights.get(fp) === flight) this.#flights.delete(fp);
       if (ttl <= 0) return;
       try {
         this.#keep(flight, op, model, ttl);
@@ -278,17 +322,22 @@ export class ResponseCache {
       return;
     }
     const now = this.#deps.clock.now();
-    // A copy without the attempts (hits report none) and without the flight's listeners: fewer objects kept per entry.
-    // A whole body is copied: as it came, it is a view of the socket's read buffer, and each entry would keep one
-    // (an ArrayBuffer of its own per entry: every young-generation collection then had more to do, about 8 µs a miss).
-    const body = rec.body === undefined ? undefined : Buffer.from(rec.body);
-    const stored = Recording.finished({ status: head.status, contentType: head.contentType, target: head.target, attempts: NO_ATTEMPTS }, body, body === undefined ? rec.chunks : undefined);
-    const entry: Entry = { key: flight.key, op, model, rec: stored, storedAt: now, expiresAt: now + ttl };
-    this.#lru.set(entry);
-    if (this.#file === undefined) return;
-    const saved = (entry.saved = this.#savedBy(op, stored));
+    const { tenant, form, text } = flight.id;
+    const entry: NewEntry = { fp: flight.fp, op, tenant, form, text, model, head, body: rec.body, chunks: rec.chunks, storedAt: now, expiresAt: now + ttl };
+    // With a file: the row's key (a hash of the request's canonical form) and what the answer saves, made only then.
+    const file = this.#file;
+    if (file !== undefined) {
+      entry.fileKey = cacheKey(op, JSON.parse(text) as Record<string, unknown>, tenant, form);
+      entry.saved = this.#savedBy(op, rec);
+    }
+    // The store copies the request and the answer into its ring: nothing of the flight is kept.
+    if (!this.#store.put(entry)) {
+      this.#statsFor(this.#row(model)).too_large++;
+      return;
+    }
+    if (file === undefined) return;
     try {
-      this.#file.put({ key: entry.key, op, model, storedAt: now, expiresAt: entry.expiresAt, ...saved, head: stored.head!, body: stored.body, chunks: stored.body === undefined ? stored.chunks : undefined });
+      file.put({ key: entry.fileKey!, op, tenant, form, request: text, model, storedAt: now, expiresAt: entry.expiresAt, ...entry.saved!, head, body: rec.body, chunks: rec.body === undefined ? rec.chunks : undefined });
     } catch (err) {
       this.#deps.warn(`could not write the cache file: ${(err as Error).message}`);
     }
@@ -316,7 +365,7 @@ export class ResponseCache {
         left = true;
         signal?.removeEventListener("abort", onAbort);
         if (--flight.readers === 0 && !flight.rec.ended) {
-          if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+          if (this.#flights.get(flight.fp) === flight) this.#flights.delete(flight.fp);
           flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
         }
       };

@@ -366,7 +366,7 @@ const C = DEFAULTS.cache;
 const cache = strict({
   enabled: optional(bool).describe(`Store complete successful answers and answer repeats from them. Default ${C.enabled}.`),
   ttl: optional(duration).describe(`How long an answer is kept. Default ${dur(C.ttl)}.`),
-  max_bytes: optional(size).describe(`The cache's size bound; the least recently used answers are dropped to stay under it. Default ${formatSize(C.maxBytes)}.`),
+  max_bytes: optional(size).describe(`The cache's size bound (answers and the requests they answer); the least recently used are dropped to stay under it. Default ${formatSize(C.maxBytes)}.`),
   max_entry_bytes: optional(size).describe(`Larger answers pass through without being stored. Default ${formatSize(C.maxEntryBytes)}.`),
   persist: optional(text).describe("An SQLite file that keeps the cache across restarts, such as ./switchyard-cache.db. Default: memory only."),
   coalesce: optional(bool).describe("Identical requests in flight at the same time share one upstream call. Default: on when the cache is enabled; may be set alone."),

@@ -82,6 +82,38 @@ describe("the cache file", () => {
   });
 });
 
+describe("a cache file from an earlier version", () => {
+  test("its old table, whose rows cannot be found again, is dropped; the gateway starts without a warning and stores anew", async () => {
+    const file = join(dir, "older.db");
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const old = new DatabaseSync(file);
+    old.exec("CREATE TABLE entries (key TEXT PRIMARY KEY, op TEXT NOT NULL, model TEXT NOT NULL)");
+    old.exec("INSERT INTO entries VALUES ('k', 'chat', 'm')");
+    old.close();
+    const logger = capturing();
+    const s = await startCached({ enabled: true, persist: file }, {}, {}, { logger });
+    try {
+      assert.deepEqual(logger.warnings, []);
+      assert.equal(s.gw.engine.cacheStats().entries, 0);
+      await post(`${s.gw.url}/v1/chat/completions`, chat("m"));
+    } finally {
+      await s.close();
+    }
+    const db = new DatabaseSync(file);
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
+      assert.deepEqual(tables, ["answers"]);
+      const rows = db.prepare("SELECT op, tenant, form, request FROM answers").all();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].op, "chat");
+      assert.equal(rows[0].tenant, "");
+      assert.equal(JSON.parse(rows[0].request as string).model, "m", "the row keeps the request it answers");
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe("a cache file that cannot be opened", () => {
   test("the gateway warns and keeps its entries in memory only", async () => {
     const logger = capturing();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { chat, post } from "../helpers/gateway.ts";
+import { fingerprint } from "../../src/cache/key.ts";
 import { calls, type CachedSetup, startCached } from "./setup.ts";
 
 const CHAT = "/v1/chat/completions";
@@ -184,5 +185,34 @@ describe("response cache: max_entry_bytes", () => {
     assert.equal(calls(s.mock), 4);
     assert.equal(s.gw.engine.cacheStats().entries, 0);
     assert.equal(s.gw.engine.cacheStats().models!.m.too_large, 4);
+  });
+});
+
+describe("response cache: requests that share a fingerprint by chance", () => {
+  test("are never given each other's answer: the later one's answer replaces the earlier's entry", async () => {
+    // With the seed fixed (random() = 0), find two different requests whose fingerprints collide.
+    const body = (i: number) => chat("m", { messages: [{ role: "user", content: `question ${i}` }] });
+    const seen = new Map<number, number>();
+    let pair: [number, number] | undefined;
+    for (let i = 0; pair === undefined && i < 1_000_000; i++) {
+      const fp = fingerprint(0, "chat", "", "", body(i));
+      const j = seen.get(fp);
+      if (j !== undefined) pair = [j, i];
+      else seen.set(fp, i);
+    }
+    assert.ok(pair !== undefined, "two requests with one fingerprint");
+    const [a, b] = pair;
+    const s = await startCached({ enabled: true }, {}, {}, { random: () => 0 });
+    try {
+      const status = async (i: number) => (await post(`${s.gw.url}${CHAT}`, body(i))).headers.get("x-switchyard-cache");
+      assert.equal(await status(a), "miss");
+      assert.equal(await status(b), "miss", "a different request with the same fingerprint is not a hit");
+      assert.equal(calls(s.mock), 2);
+      assert.equal(await status(b), "hit");
+      assert.equal(await status(a), "miss", "b's answer took the entry");
+      assert.equal(calls(s.mock), 3);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -1,0 +1,333 @@
+import { type AnswerHead, Recording } from "./recording.ts";
+
+/** What a stored answer cost upstream, for the saved tokens and cost in the stats. */
+export interface Saved {
+  inputTokens: number;
+  outputTokens: number;
+  /** In the pricing's currency, when the target has a price. */
+  cost: number;
+}
+
+/** An answer to keep, and the request it answers. */
+export interface NewEntry {
+  fp: number;
+  op: string;
+  tenant: string;
+  form: string;
+  /** The request's text, kept to confirm lookups and to write the cache file. */
+  text: string;
+  model: string;
+  head: AnswerHead;
+  /** A whole answer, or a stream's events. */
+  body: Buffer | undefined;
+  chunks: readonly Buffer[];
+  storedAt: number;
+  expiresAt: number;
+  fileKey?: string;
+  saved?: Saved;
+}
+
+export interface StoreEvents {
+  /** An entry was dropped: `evicted` when room was needed, else it expired, was replaced or purged. */
+  removed(model: string, fileKey: string | undefined, evicted: boolean): void;
+}
+
+/** The attempts of every stored answer's head: none (a hit made no upstream attempt), one shared array. */
+const NO_ATTEMPTS: AnswerHead["attempts"] = Object.freeze([]) as unknown as AnswerHead["attempts"];
+
+/** The largest slab: the store's bytes are split into slabs of at most this, allocated as they are first written. */
+const MAX_SLAB = 16 * 1024 * 1024;
+
+/** Strings kept per entry (models, content types, targets) are shared: a few distinct values, each kept once. */
+const MAX_INTERNED = 4096;
+
+/**
+ * The cache's entries, least recently used first, in a ring of bytes no
+ * larger than `maxBytes`: each entry's request and answer are copied into
+ * the ring, and what is known about it is held in typed arrays indexed by
+ * a slot number, so that a stored entry is no object of its own for the
+ * garbage collector to trace or move (a map of objects per entry cost
+ * about a sixth of the throughput of requests that miss).
+ *
+ * Regions are written one after another. A hit writes its entry again at
+ * the head, so the ring is in order of use, and the oldest region is the
+ * least recently used; room is made by dropping regions from the tail
+ * (the moved entry's old region is only space). A region never spans two
+ * slabs. Entries are found by fingerprint (key.ts), one entry per
+ * fingerprint: a request that shares another's by chance replaces it, and
+ * callers confirm a found entry is the request's own (requestOf).
+ */
+export class AnswerStore {
+  readonly #events: StoreEvents;
+  readonly #slabSize: number;
+  readonly #capacity: number;
+  readonly #slabs: Buffer[] = [];
+  /** Where the next region goes: a position that only grows; the ring's byte is position % capacity. */
+  #head = 0;
+  readonly #index = new Map<number, number>();
+  readonly #interned = new Map<string, string>();
+  /** The regions in the order they were written: position and slot, oldest at #qTail. */
+  #qPos = new Float64Array(64);
+  #qSlot = new Int32Array(64);
+  #qTail = 0;
+  #qHead = 0;
+  // Per slot. #pos is -1 for a free slot.
+  #fp = new Int32Array(64);
+  #pos = new Float64Array(64).fill(-1);
+  #len = new Uint32Array(64);
+  #reqLen = new Uint32Array(64);
+  /** -1: a whole answer; else the number of stream events. */
+  #eventCount = new Int32Array(64);
+  #status = new Uint16Array(64);
+  #storedAt = new Float64Array(64);
+  #expiresAt = new Float64Array(64);
+  #saved = new Float64Array(64 * 3);
+  #savedKnown = new Uint8Array(64);
+  #op: string[] = [];
+  #tenant: string[] = [];
+  #form: string[] = [];
+  #model: string[] = [];
+  #type: string[] = [];
+  #target: string[] = [];
+  #fileKey: Array<string | undefined> = [];
+  #free: number[] = [];
+  #slots = 0;
+  /** The bytes of the entries held (their regions). */
+  bytes = 0;
+
+  constructor(maxBytes: number, events: StoreEvents) {
+    this.#events = events;
+    const slabs = Math.max(1, Math.ceil(maxBytes / MAX_SLAB));
+    this.#slabSize = Math.max(1, Math.floor(maxBytes / slabs));
+    this.#capacity = this.#slabSize * slabs;
+  }
+
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** The slot of the fresh entry under `fp`, or -1; an expired one is dropped. */
+  find(fp: number, now: number): number {
+    const slot = this.#index.get(fp);
+    if (slot === undefined) return -1;
+    if (this.#expiresAt[slot] <= now) {
+      this.#drop(slot, false);
+      return -1;
+    }
+    return slot;
+  }
+
+  /** Whether a slot's entry is for this operation, tenant and form. */
+  isFor(slot: number, op: string, tenant: string, form: string): boolean {
+    return this.#op[slot] === op && this.#tenant[slot] === tenant && this.#form[slot] === form;
+  }
+
+  /** The request a slot's entry answers, as its client sent it. */
+  requestOf(slot: number): string {
+    const at = this.#at(this.#pos[slot]);
+    return this.#slab(at).toString("utf8", at % this.#slabSize, (at % this.#slabSize) + this.#reqLen[slot]);
+  }
+
+  storedAt(slot: number): number {
+    return this.#storedAt[slot];
+  }
+
+  opOf(slot: number): string {
+    return this.#op[slot];
+  }
+
+  savedOf(slot: number): Saved | undefined {
+    if (this.#savedKnown[slot] === 0) return undefined;
+    return { inputTokens: this.#saved[slot * 3], outputTokens: this.#saved[slot * 3 + 1], cost: this.#saved[slot * 3 + 2] };
+  }
+
+  setSaved(slot: number, s: Saved): void {
+    this.#saved[slot * 3] = s.inputTokens;
+    this.#saved[slot * 3 + 1] = s.outputTokens;
+    this.#saved[slot * 3 + 2] = s.cost;
+    this.#savedKnown[slot] = 1;
+  }
+
+  /**
+   * A slot's answer, copied out of the ring (a reader may outlive the
+   * region), and the entry marked most recently used: written again at the
+   * head.
+   */
+  read(slot: number): Recording {
+    const len = this.#len[slot];
+    const from = this.#at(this.#pos[slot]);
+    const copy = Buffer.allocUnsafe(len);
+    this.#slab(from).copy(copy, 0, from % this.#slabSize, (from % this.#slabSize) + len);
+    // Moved: the old region becomes space, and making room never drops this entry.
+    this.#pos[slot] = -2;
+    const to = this.#place(len);
+    copy.copy(this.#slab(this.#at(to)), this.#at(to) % this.#slabSize);
+    this.#pos[slot] = to;
+    this.#queue(to, slot);
+    const head: AnswerHead = { status: this.#status[slot], contentType: this.#type[slot], target: this.#target[slot], attempts: NO_ATTEMPTS };
+    const req = this.#reqLen[slot];
+    const n = this.#eventCount[slot];
+    if (n < 0) return Recording.finished(head, copy.subarray(req), undefined);
+    const chunks: Buffer[] = new Array(n);
+    let at = req;
+    for (let i = 0; i < n; i++) {
+      const size = copy.readUInt32LE(at);
+      chunks[i] = copy.subarray(at + 4, at + 4 + size);
+      at += 4 + size;
+    }
+    return Recording.finished(head, undefined, chunks);
+  }
+
+  /** Stores an entry, replacing any under its fingerprint and dropping the least recently used until it fits; false when it cannot fit at all. */
+  put(e: NewEntry): boolean {
+    const req = Buffer.byteLength(e.text);
+    let len = req;
+    if (e.body !== undefined) len += e.body.length;
+    else for (const c of e.chunks) len += 4 + c.length;
+    if (len > this.#slabSize) return false;
+    const old = this.#index.get(e.fp);
+    if (old !== undefined) this.#drop(old, false);
+    const pos = this.#place(len);
+    const at = this.#at(pos);
+    const slab = this.#slab(at);
+    let off = at % this.#slabSize;
+    off += slab.write(e.text, off, "utf8");
+    if (e.body !== undefined) e.body.copy(slab, off);
+    else {
+      for (const c of e.chunks) {
+        off = slab.writeUInt32LE(c.length, off);
+        off += c.copy(slab, off);
+      }
+    }
+    const slot = this.#slot();
+    this.#fp[slot] = e.fp;
+    this.#pos[slot] = pos;
+    this.#len[slot] = len;
+    this.#reqLen[slot] = req;
+    this.#eventCount[slot] = e.body !== undefined ? -1 : e.chunks.length;
+    this.#status[slot] = e.head.status;
+    this.#storedAt[slot] = e.storedAt;
+    this.#expiresAt[slot] = e.expiresAt;
+    this.#savedKnown[slot] = 0;
+    if (e.saved !== undefined) this.setSaved(slot, e.saved);
+    this.#op[slot] = e.op;
+    this.#tenant[slot] = e.tenant;
+    this.#form[slot] = e.form;
+    this.#model[slot] = this.#intern(e.model);
+    this.#type[slot] = this.#intern(e.head.contentType);
+    this.#target[slot] = this.#intern(e.head.target);
+    this.#fileKey[slot] = e.fileKey;
+    this.#index.set(e.fp, slot);
+    this.#queue(pos, slot);
+    this.bytes += len;
+    return true;
+  }
+
+  /** Drops every entry (of `model`, when given); returns how many. */
+  purge(model?: string): number {
+    let n = 0;
+    for (const slot of [...this.#index.values()]) {
+      if (model !== undefined && this.#model[slot] !== model) continue;
+      this.#drop(slot, false);
+      n++;
+    }
+    return n;
+  }
+
+  /** Calls `fn` with each entry's model and bytes. */
+  forEach(fn: (model: string, bytes: number) => void): void {
+    for (const slot of this.#index.values()) fn(this.#model[slot], this.#len[slot]);
+  }
+
+  /** The ring's byte of a position. */
+  #at(pos: number): number {
+    return pos % this.#capacity;
+  }
+
+  /** The slab a ring byte is in, allocated on first use. */
+  #slab(at: number): Buffer {
+    const i = Math.floor(at / this.#slabSize);
+    return (this.#slabs[i] ??= Buffer.allocUnsafeSlow(this.#slabSize));
+  }
+
+  /** The position of a new region of `len` bytes, with room made for it. */
+  #place(len: number): number {
+    let pos = this.#head;
+    const off = pos % this.#slabSize;
+    if (off + len > this.#slabSize) pos += this.#slabSize - off;
+    while (this.#qTail !== this.#qHead && pos + len - this.#qPos[this.#qTail & (this.#qPos.length - 1)] > this.#capacity) {
+      const i = this.#qTail++ & (this.#qPos.length - 1);
+      const slot = this.#qSlot[i];
+      if (this.#pos[slot] === this.#qPos[i]) this.#drop(slot, true);
+    }
+    this.#head = pos + len;
+    return pos;
+  }
+
+  #queue(pos: number, slot: number): void {
+    if (this.#qHead - this.#qTail === this.#qPos.length) {
+      const n = this.#qPos.length;
+      const p = new Float64Array(n * 2);
+      const s = new Int32Array(n * 2);
+      for (let k = 0; k < n; k++) {
+        p[k] = this.#qPos[(this.#qTail + k) & (n - 1)];
+        s[k] = this.#qSlot[(this.#qTail + k) & (n - 1)];
+      }
+      this.#qPos = p;
+      this.#qSlot = s;
+      this.#qTail = 0;
+      this.#qHead = n;
+    }
+    const i = this.#qHead++ & (this.#qPos.length - 1);
+    this.#qPos[i] = pos;
+    this.#qSlot[i] = slot;
+  }
+
+  /** A free slot, the columns grown when there is none. */
+  #slot(): number {
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    const slot = this.#slots++;
+    if (slot === this.#fp.length) this.#grow(slot * 2);
+    return slot;
+  }
+
+  #grow(n: number): void {
+    const grown = <T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    const pos = grown(this.#pos, n);
+    pos.fill(-1, this.#pos.length);
+    this.#pos = pos;
+    this.#fp = grown(this.#fp, n);
+    this.#len = grown(this.#len, n);
+    this.#reqLen = grown(this.#reqLen, n);
+    this.#eventCount = grown(this.#eventCount, n);
+    this.#status = grown(this.#status, n);
+    this.#storedAt = grown(this.#storedAt, n);
+    this.#expiresAt = grown(this.#expiresAt, n);
+    this.#saved = grown(this.#saved, n * 3);
+    this.#savedKnown = grown(this.#savedKnown, n);
+  }
+
+  #drop(slot: number, evicted: boolean): void {
+    if (this.#pos[slot] === -1) return;
+    if (this.#index.get(this.#fp[slot]) === slot) this.#index.delete(this.#fp[slot]);
+    this.#pos[slot] = -1;
+    this.bytes -= this.#len[slot];
+    const model = this.#model[slot];
+    const fileKey = this.#fileKey[slot];
+    this.#fileKey[slot] = undefined;
+    this.#free.push(slot);
+    this.#events.removed(model, fileKey, evicted);
+  }
+
+  #intern(s: string): string {
+    const kept = this.#interned.get(s);
+    if (kept !== undefined) return kept;
+    if (this.#interned.size < MAX_INTERNED) this.#interned.set(s, s);
+    return s;
+  }
+}
