@@ -152,11 +152,12 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
 
   const cached = engine.cache !== undefined;
   const scoped = engine.cache?.settings.scope === "key";
-  /** A request body's text; the cache confirms lookups against it, so it goes on the context when the cache is on. */
-  const bodyText = async (req: IncomingMessage, ctx: RequestContext): Promise<string> => {
-    const text = (await readBody(req, maxBody)).toString("utf8");
-    if (cached) ctx.text = text;
-    return text;
+  /** A request's parsed body; with the cache on, its text goes on the context too (the cache confirms lookups against it). */
+  const parsed = (body: Buffer, ctx: RequestContext): unknown => {
+    if (!cached) return parseJson(body);
+    const text = body.toString("utf8");
+    ctx.text = text;
+    return parseJsonText(text);
   };
   const api = (op: Operation): Handler => async (req, res, requestId, controller, key) => {
     requireJson(req);
@@ -166,7 +167,7 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     // While tracing is off, no header is looked at.
     if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    const answer = engine.handle(op, parseJsonText(await bodyText(req, ctx)), ctx);
+    const answer = engine.handle(op, parsed(await readBody(req, maxBody), ctx), ctx);
     const result = cached ? await answer.catch((err: unknown) => failedCached(res, err)) : await answer;
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };
