@@ -5,6 +5,7 @@ import { convertible } from "./convert.ts";
 import { directives } from "./directives.ts";
 import { hash } from "node:crypto";
 import { cacheKey, fingerprint, sameRequest } from "./key.ts";
+import { FlightTable } from "./flight-table.ts";
 import { AnswerStore, type NewEntry, type Saved } from "./answer-store.ts";
 import { CacheFile } from "./persist.ts";
 import { type AnswerHead, Recording } from "./recording.ts";
@@ -83,7 +84,7 @@ export class ResponseCache {
   readonly settings: CacheSettings;
   readonly #deps: CacheDeps;
   readonly #store: AnswerStore;
-  readonly #flights = new Map<number, Flight>();
+  readonly #flights = new FlightTable<Flight>();
   /** Tags of tenants' keys (a hash each), for `cache.scope: key`. */
   readonly #tags = new Map<string, string>();
   readonly #seed: number;
@@ -285,7 +286,7 @@ export class ResponseCache {
     if (req.trace !== undefined) own.trace = req.trace;
     const { rec } = flight;
     const settle = () => {
-      if (this.#flights.get(fp) === flight) this.#flights.delete(fp);
+      this.#flights.delete(fp, flight);
       if (ttl <= 0) return;
       try {
         this.#keep(flight, op, model, ttl);
@@ -365,7 +366,7 @@ export class ResponseCache {
         left = true;
         signal?.removeEventListener("abort", onAbort);
         if (--flight.readers === 0 && !flight.rec.ended) {
-          if (this.#flights.get(flight.fp) === flight) this.#flights.delete(flight.fp);
+          this.#flights.delete(flight.fp, flight);
           flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
         }
       };
