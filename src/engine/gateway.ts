@@ -5,6 +5,7 @@ import { redactError } from "../protocol/redact.ts";
 import type { Operation } from "../providers/types.ts";
 import type { GatewayLimits, ProviderLimitsReport } from "../limits/index.ts";
 import { Counters } from "../state/counters.ts";
+import { SlotSet } from "../state/slot-set.ts";
 import { SlotTable } from "../state/slot-table.ts";
 import { MemoryStore, type Store } from "../state/store.ts";
 import type { Usage } from "../protocol/chat.ts";
@@ -85,7 +86,7 @@ export class Engine {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #log: Logger;
-  readonly #inflight = new Set<AbortController>();
+  readonly #inflight = new SlotSet<AbortController>();
   /** Failures already published as a request's end (see reported()). */
   readonly #reported = new WeakSet<object>();
   /** A store passed in belongs to the caller, who closes it. */
@@ -211,12 +212,12 @@ export class Engine {
     const onClientAbort = () => ac.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request"));
     if (clientSignal?.aborted) onClientAbort();
     else clientSignal?.addEventListener("abort", onClientAbort, { once: true });
-    this.#inflight.add(ac);
+    const slot = this.#inflight.add(ac);
     gen.enter();
     const finish = () => {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
       clientSignal?.removeEventListener("abort", onClientAbort);
-      if (this.#inflight.delete(ac)) gen.leave();
+      if (this.#inflight.delete(slot, ac)) gen.leave();
     };
     const deps = { clock: this.#clock, random: this.#random, routes: gen.routes, attempt: gen.attempt, budget: gen.budget, hedge: gen.hedge };
     const { requestId } = ctx;
@@ -447,7 +448,7 @@ export class Engine {
    * end with an error event, and their upstream calls are aborted.
    */
   abortInFlight(): void {
-    for (const ac of this.#inflight) ac.abort(new GatewayError("SY_ERR_SHUTTING_DOWN", "the gateway is shutting down"));
+    this.#inflight.forEach((ac) => ac.abort(new GatewayError("SY_ERR_SHUTTING_DOWN", "the gateway is shutting down")));
   }
 
   async close(): Promise<void> {
