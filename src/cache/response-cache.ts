@@ -54,12 +54,13 @@ interface RequestId {
   op: string;
   tenant: string;
   form: string;
-  text: string;
+  /** The request's bytes as its client sent them. */
+  raw: Buffer;
 }
 
 /** Whether a stored or in-flight request is the one asked for now. */
 function same(a: RequestId, b: RequestId): boolean {
-  return a.op === b.op && a.tenant === b.tenant && a.form === b.form && sameRequest(a.text, b.text);
+  return a.op === b.op && a.tenant === b.tenant && a.form === b.form && (a.raw.equals(b.raw) || sameRequest(a.raw.toString("utf8"), b.raw.toString("utf8")));
 }
 
 const RESOLVED = Promise.resolve();
@@ -123,7 +124,7 @@ export class ResponseCache {
           file.delete(key);
           continue;
         }
-        const entry = { fp, op, tenant, form, text: request, model, head: row.head, body: row.body, chunks: row.chunks ?? [], storedAt, expiresAt };
+        const entry = { fp, op, tenant, form, request: Buffer.from(request), model, head: row.head, body: row.body, chunks: row.chunks ?? [], storedAt, expiresAt };
         if (!this.#store.put({ ...entry, fileKey: key, saved: { inputTokens, outputTokens, cost } })) file.delete(key);
       }
     } catch (err) {
@@ -157,18 +158,18 @@ export class ResponseCache {
       );
     }
     const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
-    // The request's own text (the front passes what it parsed) is what a lookup is confirmed against; no key text is built.
+    // The request's own bytes (the front passes what it parsed) are what a lookup is confirmed against; no key text is built.
     const id: RequestId = {
       op,
       tenant: this.settings.scope === "key" ? this.#tag(req.tenant ?? "") : "",
       form: convertible(op) ? "" : want.stream ? "stream" : "whole",
-      text: req.text ?? JSON.stringify(body),
+      raw: req.raw ?? Buffer.from(JSON.stringify(body)),
     };
     const fp = fingerprint(this.#seed, op, id.tenant, id.form, body);
     const now = this.#deps.clock.now();
     if (store && !d.noCache) {
       const slot = this.#store.find(fp, now);
-      if (slot >= 0 && this.#store.isFor(slot, op, id.tenant, id.form) && sameRequest(this.#store.requestOf(slot), id.text)) {
+      if (slot >= 0 && this.#store.isFor(slot, op, id.tenant, id.form) && (this.#store.hasRequest(slot, id.raw) || sameRequest(this.#store.requestOf(slot), id.raw.toString("utf8")))) {
         stats.hits++;
         const storedAt = this.#store.storedAt(slot);
         const rec = this.#store.read(slot);
@@ -323,12 +324,12 @@ export class ResponseCache {
       return;
     }
     const now = this.#deps.clock.now();
-    const { tenant, form, text } = flight.id;
-    const entry: NewEntry = { fp: flight.fp, op, tenant, form, text, model, head, body: rec.body, chunks: rec.chunks, storedAt: now, expiresAt: now + ttl };
+    const { tenant, form, raw } = flight.id;
+    const entry: NewEntry = { fp: flight.fp, op, tenant, form, request: raw, model, head, body: rec.body, chunks: rec.chunks, storedAt: now, expiresAt: now + ttl };
     // With a file: the row's key (a hash of the request's canonical form) and what the answer saves, made only then.
     const file = this.#file;
     if (file !== undefined) {
-      entry.fileKey = cacheKey(op, JSON.parse(text) as Record<string, unknown>, tenant, form);
+      entry.fileKey = cacheKey(op, JSON.parse(raw.toString("utf8")) as Record<string, unknown>, tenant, form);
       entry.saved = this.#savedBy(op, rec);
     }
     // The store copies the request and the answer into its ring: nothing of the flight is kept.
@@ -338,7 +339,7 @@ export class ResponseCache {
     }
     if (file === undefined) return;
     try {
-      file.put({ key: entry.fileKey!, op, tenant, form, request: text, model, storedAt: now, expiresAt: entry.expiresAt, ...entry.saved!, head, body: rec.body, chunks: rec.body === undefined ? rec.chunks : undefined });
+      file.put({ key: entry.fileKey!, op, tenant, form, request: raw.toString("utf8"), model, storedAt: now, expiresAt: entry.expiresAt, ...entry.saved!, head, body: rec.body, chunks: rec.body === undefined ? rec.chunks : undefined });
     } catch (err) {
       this.#deps.warn(`could not write the cache file: ${(err as Error).message}`);
     }

@@ -39,11 +39,11 @@ export interface CacheRequest {
   signal?: AbortSignal;
   controller?: AbortController;
   /**
-   * The request body's JSON text as the client sent it, when the cache or
-   * coalescing is on and the front has it: lookups are confirmed against it
-   * (without it, the cache serialises the body itself).
+   * The request body's bytes as the client sent them, when the cache or
+   * coalescing is on and the front has them: lookups are confirmed against
+   * them (without them, the cache serialises the body itself).
    */
-  text?: string;
+  raw?: Buffer;
   /** The client's Cache-Control header, when it sent one. */
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header (a duration such as 30s or 1h, or seconds). */

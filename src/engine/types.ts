@@ -20,11 +20,11 @@ export interface RequestContext {
    */
   controller?: AbortController;
   /**
-   * The request body's JSON text as the client sent it, when the cache or
-   * coalescing is on and the front has it: lookups are confirmed against it
-   * (without it, the cache serialises the body itself).
+   * The request body's bytes as the client sent them, when the cache or
+   * coalescing is on and the front has them: lookups are confirmed against
+   * them (without them, the cache serialises the body itself).
    */
-  text?: string;
+  raw?: Buffer;
   /** The client's Cache-Control header, read only when the cache or coalescing is on. */
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header. */

@@ -120,14 +120,9 @@ function tooLarge(max: number): GatewayError {
 
 /** Parses a JSON body, naming where it broke. */
 export function parseJson(buf: Buffer): unknown {
-  return parseJsonText(buf.toString("utf8"));
-}
-
-/** Parses a JSON body already decoded to text, naming where it broke. */
-export function parseJsonText(text: string): unknown {
-  if (text.length === 0) throw new GatewayError("SY_ERR_INVALID_JSON", "request body is empty; expected a JSON object");
+  if (buf.length === 0) throw new GatewayError("SY_ERR_INVALID_JSON", "request body is empty; expected a JSON object");
   try {
-    return JSON.parse(text);
+    return JSON.parse(buf.toString("utf8"));
   } catch (err) {
     throw new GatewayError("SY_ERR_INVALID_JSON", `request body is not valid JSON: ${(err as Error).message}`);
   }

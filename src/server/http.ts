@@ -13,7 +13,7 @@ import { type Logger, silentLogger } from "../telemetry/log.ts";
 import type { AdminControl } from "./admin-control.ts";
 import { adminRoutes } from "./admin-routes.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
-import { parseJson, parseJsonText, readBody, requireJson } from "./body.ts";
+import { parseJson, readBody, requireJson } from "./body.ts";
 import { answerClientError } from "./client-errors.ts";
 import { addDashboard } from "./dashboard/routes.ts";
 import { corsFor } from "./cors.ts";
@@ -152,12 +152,10 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
 
   const cached = engine.cache !== undefined;
   const scoped = engine.cache?.settings.scope === "key";
-  /** A request's parsed body; with the cache on, its text goes on the context too (the cache confirms lookups against it). */
+  /** A request's parsed body; with the cache on, its bytes go on the context too (the cache confirms lookups against them). */
   const parsed = (body: Buffer, ctx: RequestContext): unknown => {
-    if (!cached) return parseJson(body);
-    const text = body.toString("utf8");
-    ctx.text = text;
-    return parseJsonText(text);
+    if (cached) ctx.raw = body;
+    return parseJson(body);
   };
   const api = (op: Operation): Handler => async (req, res, requestId, controller, key) => {
     requireJson(req);

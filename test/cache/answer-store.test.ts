@@ -11,7 +11,7 @@ function entry(fp: number, answer: Buffer | string[], over: Partial<NewEntry> = 
     op: "chat",
     tenant: "",
     form: "",
-    text: `{"model":"m","n":${fp}}`,
+    request: Buffer.from(`{"model":"m","n":${fp}}`),
     model: "m",
     head,
     body: whole ? answer : undefined,
@@ -32,10 +32,13 @@ function store(maxBytes: number) {
 describe("the answer store", () => {
   test("keeps a whole answer and a stream's events with the request, and gives back copies", () => {
     const { s } = store(1 << 20);
-    assert.equal(s.put(entry(1, Buffer.from('{"id":"a"}'), { text: '{"content":"héllo ✓"}' })), true);
+    assert.equal(s.put(entry(1, Buffer.from('{"id":"a"}'), { request: Buffer.from('{"content":"héllo ✓"}') })), true);
     assert.equal(s.put(entry(2, ["data: 1\n\n", "", "data: [DONE]\n\n"])), true);
     const one = s.find(1, 0);
     assert.equal(s.requestOf(one), '{"content":"héllo ✓"}', "a request with multi-byte characters comes back whole");
+    assert.equal(s.hasRequest(one, Buffer.from('{"content":"héllo ✓"}')), true);
+    assert.equal(s.hasRequest(one, Buffer.from('{"content":"hello ✓"}')), false);
+    assert.equal(s.hasRequest(one, Buffer.from('{"content":"héllo"}')), false);
     assert.equal(s.isFor(one, "chat", "", ""), true);
     assert.equal(s.isFor(one, "messages", "", ""), false);
     const rec = s.read(one);
@@ -96,7 +99,7 @@ describe("the answer store", () => {
   test("one entry per fingerprint: a second replaces the first, and is not counted as an eviction", () => {
     const { s, removed } = store(1 << 20);
     s.put(entry(5, Buffer.from("first"), { fileKey: "a" }));
-    s.put(entry(5, Buffer.from("second"), { fileKey: "b", text: "{}" }));
+    s.put(entry(5, Buffer.from("second"), { fileKey: "b", request: Buffer.from("{}") }));
     assert.deepEqual(removed, ["a:dropped"]);
     assert.equal(s.size, 1);
     assert.equal(s.read(s.find(5, 0)).body!.toString(), "second");
