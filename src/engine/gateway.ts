@@ -230,6 +230,7 @@ export class Engine {
       const attempts = records.length;
       const end: RequestEnd = { gateway: this, requestId, model: route.name, stream, target, status, attempts, durationMs: this.#clock.now() - started, op, ttfbMs, records };
       if (usage !== undefined) end.usage = usage;
+      if (ctx.cacheStatus !== undefined) end.cache = ctx.cacheStatus;
       if (err !== undefined) {
         end.code = err.code;
         end.message = err.message;

@@ -29,6 +29,8 @@ export interface RequestContext {
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header. */
   cacheTtl?: string;
+  /** Set by the response cache on a request it sends upstream: how it took part (the request's end event says so). */
+  cacheStatus?: "miss" | "refresh" | "bypass";
   /** The gateway key that made the request, for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;
   /**

@@ -58,6 +58,8 @@ export interface RequestEnd {
   ttfbMs?: number;
   /** The request's attempts, in order (the array itself, not a copy): retries and hedges are read from it. */
   records?: readonly AttemptRecord[];
+  /** How the response cache sent this request upstream (miss, refresh, bypass), when it is on. */
+  cache?: CacheAnswer["status"];
 }
 
 /** One upstream attempt begins. */

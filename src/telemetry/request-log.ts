@@ -46,9 +46,6 @@ export function requestLine(e: RequestEnd): RequestLine {
   return line;
 }
 
-/** Cache statuses of requests still under way; bounded in case an end goes missing. */
-const MAX_PENDING = 10_000;
-
 /**
  * Logs one line per request of `gateway` when it ends: failures at warn (a
  * client that went away is not a failure of the gateway), the rest at info.
@@ -59,10 +56,8 @@ const MAX_PENDING = 10_000;
  * level that is off. Returns the unsubscribe function.
  */
 export function logRequests(log: Logger, gateway: object): () => void {
-  const cacheOf = new Map<string, string>();
   const onEnd = (e: RequestEnd) => {
-    const cache = cacheOf.size === 0 ? undefined : cacheOf.get(e.requestId);
-    if (cache !== undefined) cacheOf.delete(e.requestId);
+    const cache = e.cache;
     const failed = e.code !== undefined && e.code !== "SY_ERR_CLIENT_ABORT";
     if (!failed && log.isLevelEnabled?.("info") === false) return;
     const line = requestLine(e);
@@ -71,11 +66,8 @@ export function logRequests(log: Logger, gateway: object): () => void {
     else log.info(line, "request");
   };
   const onCache = (c: CacheAnswer) => {
-    if (c.status !== "hit" && !c.coalesced) {
-      if (cacheOf.size >= MAX_PENDING) cacheOf.clear();
-      cacheOf.set(c.requestId, c.status);
-      return;
-    }
+    // A request the cache sent upstream gets its line at its end, which says how (RequestEnd.cache).
+    if (c.status !== "hit" && !c.coalesced) return;
     if (log.isLevelEnabled?.("info") === false) return;
     const line: CachedLine = { reqId: c.requestId, op: c.op, model: c.model, cache: c.status };
     if (c.coalesced) line.coalesced = true;

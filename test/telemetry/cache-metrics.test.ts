@@ -49,4 +49,9 @@ test("the cache's hits and misses are counted per model, and each request's log 
   assert.equal(lines.filter((l) => l.reqId === "cache-second").length, 1, "one line for the hit");
   // The hit made no upstream attempt.
   assert.equal(families.get("switchyard_upstream_attempts_total")!.samples.find((s) => s.labels.target === "up/x")?.value, 1);
+  // Requests the cache sends upstream say how in their own line: refreshed, and bypassed.
+  await post(`${gw.url}/v1/chat/completions`, chat("m"), { "x-request-id": "cache-refresh", "cache-control": "no-cache" });
+  await post(`${gw.url}/v1/chat/completions`, chat("m"), { "x-request-id": "cache-bypass", "cache-control": "no-store" });
+  assert.equal(lines.find((l) => l.reqId === "cache-refresh")?.cache, "refresh");
+  assert.equal(lines.find((l) => l.reqId === "cache-bypass")?.cache, "bypass");
 });
