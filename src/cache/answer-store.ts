@@ -1,3 +1,4 @@
+import { FingerprintTable } from "./fingerprint-table.ts";
 import { type AnswerHead, Recording } from "./recording.ts";
 
 /** What a stored answer cost upstream, for the saved tokens and cost in the stats. */
@@ -64,7 +65,7 @@ export class AnswerStore {
   readonly #slabs: Buffer[] = [];
   /** Where the next region goes: a position that only grows; the ring's byte is position % capacity. */
   #head = 0;
-  readonly #index = new Map<number, number>();
+  readonly #index = new FingerprintTable();
   readonly #interned = new Map<string, string>();
   /** The regions in the order they were written: position and slot, oldest at #qTail. */
   #qPos = new Float64Array(64);
@@ -109,7 +110,7 @@ export class AnswerStore {
   /** The slot of the fresh entry under `fp`, or -1; an expired one is dropped. */
   find(fp: number, now: number): number {
     const slot = this.#index.get(fp);
-    if (slot === undefined) return -1;
+    if (slot < 0) return -1;
     if (this.#expiresAt[slot] <= now) {
       this.#drop(slot, false);
       return -1;
@@ -194,7 +195,7 @@ export class AnswerStore {
     else for (const c of e.chunks) len += 4 + c.length;
     if (len > this.#slabSize) return false;
     const old = this.#index.get(e.fp);
-    if (old !== undefined) this.#drop(old, false);
+    if (old >= 0) this.#drop(old, false);
     const pos = this.#place(len);
     const at = this.#at(pos);
     const slab = this.#slab(at);
@@ -234,7 +235,7 @@ export class AnswerStore {
   /** Drops every entry (of `model`, when given); returns how many. */
   purge(model?: string): number {
     let n = 0;
-    for (const slot of [...this.#index.values()]) {
+    for (const slot of this.#index.values()) {
       if (model !== undefined && this.#model[slot] !== model) continue;
       this.#drop(slot, false);
       n++;
@@ -322,7 +323,7 @@ export class AnswerStore {
 
   #drop(slot: number, evicted: boolean): void {
     if (this.#pos[slot] === -1) return;
-    if (this.#index.get(this.#fp[slot]) === slot) this.#index.delete(this.#fp[slot]);
+    this.#index.delete(this.#fp[slot], slot);
     this.#pos[slot] = -1;
     this.bytes -= this.#len[slot];
     const model = this.#model[slot];

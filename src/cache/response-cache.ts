@@ -150,6 +150,7 @@ export class ResponseCache {
     if (!store && !coalesce) {
       stats.bypasses++;
       this.#publish(req, op, model, "bypass", false);
+      req.cacheStatus = "bypass";
       return serve(op, body, req).then(
         (a) => tagged(a, { status: "bypass" }),
         (err: unknown) => {
@@ -192,9 +193,10 @@ export class ResponseCache {
     if (flight !== undefined) stats.coalesced++;
     else {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
-      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
+      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce, info.status as "miss" | "refresh" | "bypass");
     }
-    return this.#join(flight, want, info, req);
+    // Awaited here rather than returned: an async function that returns a promise waits two more turns for it.
+    return await this.#join(flight, want, info, req);
   }
 
   /** Drops every entry, or a model's; returns how many. */
@@ -276,13 +278,13 @@ export class ResponseCache {
   }
 
   /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
-  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
+  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean, status: "miss" | "refresh" | "bypass"): Flight {
     const { op } = id;
     const flight: Flight = { fp, id, rec: new Recording(), controller: new AbortController(), readers: 0, headed: RESOLVED };
     if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-    const own: CacheRequest = { requestId: req.requestId, controller: flight.controller };
+    const own: CacheRequest = { requestId: req.requestId, controller: flight.controller, cacheStatus: status };
     if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
     if (req.trace !== undefined) own.trace = req.trace;
     const { rec } = flight;

@@ -76,11 +76,10 @@ function cacheContext(ctx: RequestContext, req: IncomingMessage, key: GatewayKey
   if (key !== undefined) ctx.tenant = key.key;
 }
 
-/** A failed answer still says how the cache took part, when it did; the error goes on to be written. */
-function failedCached(res: ServerResponse, err: unknown): never {
+/** A failed answer still says how the cache took part, when it did (the error goes on to be written). */
+function tagFailedCached(res: ServerResponse, err: unknown): void {
   const status = cacheStatusOf(err);
   if (status !== undefined && !res.headersSent) res.setHeader("x-switchyard-cache", status);
-  throw err;
 }
 
 const MODEL_PATH = /^(\/v1)?\/models\/./;
@@ -166,7 +165,14 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
     const answer = engine.handle(op, parsed(await readBody(req, maxBody), ctx), ctx);
-    const result = cached ? await answer.catch((err: unknown) => failedCached(res, err)) : await answer;
+    let result;
+    try {
+      result = await answer;
+    } catch (err) {
+      // No .catch() on the hot path: a try costs nothing until something throws.
+      if (cached) tagFailedCached(res, err);
+      throw err;
+    }
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
   };
 

@@ -20,6 +20,11 @@ export class SlotSet<V extends object> {
     return slot;
   }
 
+  /** The value in `slot`, if any. */
+  at(slot: number): V | undefined {
+    return this.#items[slot];
+  }
+
   /** Removes `v` from `slot`; false when it is not there (already removed). */
   delete(slot: number, v: V): boolean {
     if (this.#items[slot] !== v) return false;

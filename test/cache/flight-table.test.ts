@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { FingerprintTable } from "../../src/cache/fingerprint-table.ts";
 import { FlightTable } from "../../src/cache/flight-table.ts";
 
 describe("the table of calls in flight", () => {
@@ -50,5 +51,25 @@ describe("the table of calls in flight", () => {
     }
     assert.equal(t.size, live.size);
     for (const [fp, v] of live) assert.equal(t.get(fp), v);
+  });
+});
+
+describe("the fingerprint table", () => {
+  test("maps fingerprints to slot numbers, 0 included, and lists them", () => {
+    const t = new FingerprintTable();
+    assert.equal(t.get(7), -1);
+    t.set(7, 0);
+    t.set(-7, 3);
+    t.set(71, 2); // 71 and 7 share a home place in 64
+    assert.equal(t.get(7), 0);
+    assert.equal(t.get(-7), 3);
+    assert.equal(t.get(71), 2);
+    assert.deepEqual(t.values().sort(), [0, 2, 3]);
+    t.delete(7, 1);
+    assert.equal(t.get(7), 0, "a delete for another value leaves the entry");
+    t.delete(7, 0);
+    assert.equal(t.get(7), -1);
+    assert.equal(t.get(71), 2);
+    assert.equal(t.size, 2);
   });
 });
