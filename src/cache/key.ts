@@ -117,26 +117,45 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/**
- * A string's UTF-16 units hashed from `h`: FNV-1a steps in four lanes, each
- * taking every fourth unit, so that the steps do not wait on each other
- * (about four times the speed of one lane on a long message), then mixed.
- */
-function hashString(h: number, s: string): number {
+/** FNV-1a steps over units [from, to) of `s` in four lanes, each taking every fourth unit, so that the steps do not wait on each other. */
+function lanes(h: number, s: string, from: number, to: number): number {
   let a = h;
   let b = h ^ 0x9e3779b9;
   let c = h ^ 0x85ebca6b;
   let d = h ^ 0xc2b2ae35;
-  const n = s.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
+  let i = from;
+  for (; i + 3 < to; i += 4) {
     a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
     b = Math.imul(b ^ s.charCodeAt(i + 1), 0x01000193);
     c = Math.imul(c ^ s.charCodeAt(i + 2), 0x01000193);
     d = Math.imul(d ^ s.charCodeAt(i + 3), 0x01000193);
   }
-  for (; i < n; i++) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
-  return mix(mix(mix(a ^ n) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
+  for (; i < to; i++) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+  return mix(mix(mix(a) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
+}
+
+/** Units hashed whole at each end of a long string. */
+const EDGE = 128;
+/** Units sampled at most from the middle of a long string, and the closest they are taken. */
+const MIDDLE_SAMPLES = 256;
+const MIN_STRIDE = 8;
+
+/**
+ * A string's hash from `h`: every unit of a short string; of a long one,
+ * its length, its first and last 128 units and at most 256 units between,
+ * so that a miss costs the same for a 100 KB prompt as for a 1 KB one. Two
+ * long strings that differ only between samples share a hash; the cache
+ * confirms every match against the request's bytes, so they never share an
+ * answer (they take turns in one entry).
+ */
+function hashString(h: number, s: string): number {
+  const n = s.length;
+  if (n <= 2 * EDGE + MIN_STRIDE * 4) return mix(lanes(h, s, 0, n) ^ n);
+  const end = n - EDGE;
+  let x = lanes(h, s, 0, EDGE);
+  const stride = Math.max(MIN_STRIDE, Math.ceil((end - EDGE) / MIDDLE_SAMPLES));
+  for (let i = EDGE; i < end; i += stride) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193);
+  return mix(lanes(x, s, end, n) ^ n);
 }
 
 /** The fingerprint of one JSON value: objects by their members in any order, arrays in order. */

@@ -113,6 +113,18 @@ describe("request fingerprints", () => {
     assert.equal(m([0]), m([-0]), "0 and -0 are the same JSON number");
   });
 
+  test("a long string is sampled: its length, both ends and points between count; what lies between samples does not", () => {
+    const long = "abcdefghij".repeat(10_000);
+    const with_ = (text: string) => fp({ model: "m", messages: [{ role: "user", content: text }] });
+    const at = (i: number, ch: string) => long.slice(0, i) + ch + long.slice(i + 1);
+    const k = with_(long);
+    assert.notEqual(with_(at(3, "X")), k, "the head counts");
+    assert.notEqual(with_(at(long.length - 3, "X")), k, "the tail counts");
+    assert.notEqual(with_(long + "a"), k, "the length counts");
+    assert.notEqual(with_(at(128, "X")), k, "the first sample counts");
+    assert.equal(with_(at(129, "X")), k, "a unit between samples does not (sameRequest tells them apart)");
+  });
+
   test("the seed changes every fingerprint, so that they cannot be worked out from outside", () => {
     const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
     assert.notEqual(fp(body, "chat", "", "", 1), fp(body, "chat", "", "", 2));

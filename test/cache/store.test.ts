@@ -189,6 +189,23 @@ describe("response cache: max_entry_bytes", () => {
 });
 
 describe("response cache: requests that share a fingerprint by chance", () => {
+  test("long prompts that differ only between the fingerprint's samples are two requests, each answered as its own", async () => {
+    const long = "abcdefghij".repeat(1_000);
+    const a = chat("m", { messages: [{ role: "user", content: long }] });
+    const b = chat("m", { messages: [{ role: "user", content: `${long.slice(0, 129)}X${long.slice(130)}` }] });
+    assert.equal(fingerprint(0, "chat", "", "", a), fingerprint(0, "chat", "", "", b));
+    const s = await startCached({ enabled: true }, {}, {}, { random: () => 0 });
+    try {
+      const status = async (body: object) => (await post(`${s.gw.url}${CHAT}`, body)).headers.get("x-switchyard-cache");
+      assert.equal(await status(a), "miss");
+      assert.equal(await status(b), "miss");
+      assert.equal(await status(b), "hit");
+      assert.equal(calls(s.mock), 2);
+    } finally {
+      await s.close();
+    }
+  });
+
   test("are never given each other's answer: the later one's answer replaces the earlier's entry", async () => {
     // With the seed fixed (random() = 0), find two different requests whose fingerprints collide.
     const body = (i: number) => chat("m", { messages: [{ role: "user", content: `question ${i}` }] });
