@@ -39,8 +39,21 @@ const NO_ATTEMPTS: AnswerHead["attempts"] = Object.freeze([]) as unknown as Answ
 /** The largest slab: the store's bytes are split into slabs of at most this, allocated as they are first written. */
 const MAX_SLAB = 16 * 1024 * 1024;
 
-/** Strings kept per entry (models, content types, targets) are shared: a few distinct values, each kept once. */
-const MAX_INTERNED = 4096;
+/**
+ * The names an entry has (operation, tenant tag, form, model, content type,
+ * target) are kept as numbers into a table of distinct names, so that the
+ * collector has no array of pointers to trace. Names are few (the config's
+ * models and targets, the gateway's keys); a store that has seen this many
+ * stops storing entries with new ones, so that clients cannot grow it.
+ */
+const MAX_NAMES = 65_536;
+const OP = 0;
+const TENANT = 1;
+const FORM = 2;
+const MODEL = 3;
+const TYPE = 4;
+const TARGET = 5;
+const NAMES = 6;
 
 /**
  * The cache's entries, least recently used first, in a ring of bytes no
@@ -66,7 +79,8 @@ export class AnswerStore {
   /** Where the next region goes: a position that only grows; the ring's byte is position % capacity. */
   #head = 0;
   readonly #index = new FingerprintTable();
-  readonly #interned = new Map<string, string>();
+  readonly #nameIds = new Map<string, number>();
+  readonly #nameList: string[] = [];
   /** The regions in the order they were written: position and slot, oldest at #qTail. */
   #qPos = new Float64Array(64);
   #qSlot = new Int32Array(64);
@@ -84,12 +98,9 @@ export class AnswerStore {
   #expiresAt = new Float64Array(64);
   #saved = new Float64Array(64 * 3);
   #savedKnown = new Uint8Array(64);
-  #op: string[] = [];
-  #tenant: string[] = [];
-  #form: string[] = [];
-  #model: string[] = [];
-  #type: string[] = [];
-  #target: string[] = [];
+  /** NAMES name numbers per slot. */
+  #names = new Int32Array(64 * NAMES);
+  /** Rows of the cache file, by slot; written only when there is a file. */
   #fileKey: Array<string | undefined> = [];
   #free: number[] = [];
   #slots = 0;
@@ -120,7 +131,8 @@ export class AnswerStore {
 
   /** Whether a slot's entry is for this operation, tenant and form. */
   isFor(slot: number, op: string, tenant: string, form: string): boolean {
-    return this.#op[slot] === op && this.#tenant[slot] === tenant && this.#form[slot] === form;
+    const at = slot * NAMES;
+    return this.#is(at + OP, op) && this.#is(at + TENANT, tenant) && this.#is(at + FORM, form);
   }
 
   /** Whether a slot's entry answers exactly these request bytes (compared where they lie). */
@@ -142,7 +154,7 @@ export class AnswerStore {
   }
 
   opOf(slot: number): string {
-    return this.#op[slot];
+    return this.#name(slot, OP);
   }
 
   savedOf(slot: number): Saved | undefined {
@@ -173,7 +185,7 @@ export class AnswerStore {
     copy.copy(this.#slab(this.#at(to)), this.#at(to) % this.#slabSize);
     this.#pos[slot] = to;
     this.#queue(to, slot);
-    const head: AnswerHead = { status: this.#status[slot], contentType: this.#type[slot], target: this.#target[slot], attempts: NO_ATTEMPTS };
+    const head: AnswerHead = { status: this.#status[slot], contentType: this.#name(slot, TYPE), target: this.#name(slot, TARGET), attempts: NO_ATTEMPTS };
     const req = this.#reqLen[slot];
     const n = this.#eventCount[slot];
     if (n < 0) return Recording.finished(head, copy.subarray(req), undefined);
@@ -194,6 +206,13 @@ export class AnswerStore {
     if (e.body !== undefined) len += e.body.length;
     else for (const c of e.chunks) len += 4 + c.length;
     if (len > this.#slabSize) return false;
+    const op = this.#id(e.op);
+    const tenant = this.#id(e.tenant);
+    const form = this.#id(e.form);
+    const model = this.#id(e.model);
+    const type = this.#id(e.head.contentType);
+    const target = this.#id(e.head.target);
+    if ((op | tenant | form | model | type | target) < 0) return false;
     const old = this.#index.get(e.fp);
     if (old >= 0) this.#drop(old, false);
     const pos = this.#place(len);
@@ -219,13 +238,14 @@ export class AnswerStore {
     this.#expiresAt[slot] = e.expiresAt;
     this.#savedKnown[slot] = 0;
     if (e.saved !== undefined) this.setSaved(slot, e.saved);
-    this.#op[slot] = e.op;
-    this.#tenant[slot] = e.tenant;
-    this.#form[slot] = e.form;
-    this.#model[slot] = this.#intern(e.model);
-    this.#type[slot] = this.#intern(e.head.contentType);
-    this.#target[slot] = this.#intern(e.head.target);
-    this.#fileKey[slot] = e.fileKey;
+    const names = slot * NAMES;
+    this.#names[names + OP] = op;
+    this.#names[names + TENANT] = tenant;
+    this.#names[names + FORM] = form;
+    this.#names[names + MODEL] = model;
+    this.#names[names + TYPE] = type;
+    this.#names[names + TARGET] = target;
+    if (e.fileKey !== undefined || slot < this.#fileKey.length) this.#fileKey[slot] = e.fileKey;
     this.#index.set(e.fp, slot);
     this.#queue(pos, slot);
     this.bytes += len;
@@ -236,7 +256,7 @@ export class AnswerStore {
   purge(model?: string): number {
     let n = 0;
     for (const slot of this.#index.values()) {
-      if (model !== undefined && this.#model[slot] !== model) continue;
+      if (model !== undefined && this.#name(slot, MODEL) !== model) continue;
       this.#drop(slot, false);
       n++;
     }
@@ -245,7 +265,7 @@ export class AnswerStore {
 
   /** Calls `fn` with each entry's model and bytes. */
   forEach(fn: (model: string, bytes: number) => void): void {
-    for (const slot of this.#index.values()) fn(this.#model[slot], this.#len[slot]);
+    for (const slot of this.#index.values()) fn(this.#name(slot, MODEL), this.#len[slot]);
   }
 
   /** The ring's byte of a position. */
@@ -319,6 +339,7 @@ export class AnswerStore {
     this.#expiresAt = grown(this.#expiresAt, n);
     this.#saved = grown(this.#saved, n * 3);
     this.#savedKnown = grown(this.#savedKnown, n);
+    this.#names = grown(this.#names, n * NAMES);
   }
 
   #drop(slot: number, evicted: boolean): void {
@@ -326,17 +347,31 @@ export class AnswerStore {
     this.#index.delete(this.#fp[slot], slot);
     this.#pos[slot] = -1;
     this.bytes -= this.#len[slot];
-    const model = this.#model[slot];
-    const fileKey = this.#fileKey[slot];
-    this.#fileKey[slot] = undefined;
+    const model = this.#name(slot, MODEL);
+    const fileKey = slot < this.#fileKey.length ? this.#fileKey[slot] : undefined;
+    if (fileKey !== undefined) this.#fileKey[slot] = undefined;
     this.#free.push(slot);
     this.#events.removed(model, fileKey, evicted);
   }
 
-  #intern(s: string): string {
-    const kept = this.#interned.get(s);
-    if (kept !== undefined) return kept;
-    if (this.#interned.size < MAX_INTERNED) this.#interned.set(s, s);
-    return s;
+  /** A name's number, or -1 when the table is full and the name is new. */
+  #id(name: string): number {
+    const id = this.#nameIds.get(name);
+    if (id !== undefined) return id;
+    if (this.#nameList.length >= MAX_NAMES) return -1;
+    this.#nameIds.set(name, this.#nameList.length);
+    this.#nameList.push(name);
+    return this.#nameList.length - 1;
   }
+
+  #name(slot: number, column: number): string {
+    return this.#nameList[this.#names[slot * NAMES + column]];
+  }
+
+  /** Whether the name at `at` is `name` (a name never seen is no entry's). */
+  #is(at: number, name: string): boolean {
+    const id = this.#nameIds.get(name);
+    return id !== undefined && this.#names[at] === id;
+  }
+
 }

@@ -1,3 +1,4 @@
+import { ClientController } from "../protocol/client-controller.ts";
 import { GatewayError } from "../protocol/errors.ts";
 import type { Clock, Random } from "../time/clock.ts";
 import { type CacheAnswer, channels } from "../telemetry/channels.ts";
@@ -43,6 +44,12 @@ interface Flight {
   readonly fp: number;
   readonly id: RequestId;
   readonly rec: Recording;
+  /**
+   * Aborts the upstream call. A front's request brings its own (a
+   * ClientController), which the call then uses, so that a miss makes no
+   * controller of its own; that client leaving while others still wait
+   * does not abort it (see #join).
+   */
   readonly controller: AbortController;
   readers: number;
   /** Resolves once the recording has its head, or has failed; never rejects. Every reader waits on this one promise. */
@@ -280,13 +287,21 @@ export class ResponseCache {
   /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
   #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean, status: "miss" | "refresh" | "bypass"): Flight {
     const { op } = id;
-    const flight: Flight = { fp, id, rec: new Recording(), controller: new AbortController(), readers: 0, headed: RESOLVED };
+    const client = req.controller instanceof ClientController ? req.controller : undefined;
+    const flight: Flight = { fp, id, rec: new Recording(), controller: client ?? new AbortController(), readers: 0, headed: RESOLVED };
     if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-    const own: CacheRequest = { requestId: req.requestId, controller: flight.controller, cacheStatus: status };
-    if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
-    if (req.trace !== undefined) own.trace = req.trace;
+    // The call goes out as the request that started it, with its controller; a caller's bare signal is not the call's to follow.
+    let own: CacheRequest;
+    if (client !== undefined) {
+      req.cacheStatus = status;
+      own = req;
+    } else {
+      own = { requestId: req.requestId, controller: flight.controller, cacheStatus: status };
+      if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
+      if (req.trace !== undefined) own.trace = req.trace;
+    }
     const { rec } = flight;
     const settle = () => {
       this.#flights.delete(fp, flight);
@@ -361,13 +376,16 @@ export class ResponseCache {
   async #join(flight: Flight, want: Want, info: CacheInfo, req: CacheRequest): Promise<Answer> {
     try {
       flight.readers++;
+      // A front's controller says when its client leaves through a field; any other signal, through a listener.
+      const client = req.controller instanceof ClientController ? req.controller : undefined;
       const signal = req.controller?.signal ?? req.signal;
       let left = false;
       let reader: ReplayStream | undefined;
       const leave = () => {
         if (left) return;
         left = true;
-        signal?.removeEventListener("abort", onAbort);
+        if (client !== undefined) client.onLeave = undefined;
+        else signal?.removeEventListener("abort", onAbort);
         if (--flight.readers === 0 && !flight.rec.ended) {
           this.#flights.delete(flight.fp, flight);
           flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
@@ -381,7 +399,16 @@ export class ResponseCache {
         leave();
         throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
       }
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (client === undefined) signal?.addEventListener("abort", onAbort, { once: true });
+      else {
+        // The client that started the call lends it its controller: its leaving must not abort the call while
+        // others wait, so the front's abort is held back; the last one to leave aborts the call (leave, above).
+        const lent = flight.controller === client;
+        client.onLeave = () => {
+          onAbort();
+          return lent;
+        };
+      }
       const { rec } = flight;
       if (rec.state === "waiting") await flight.headed;
       if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");

@@ -14,6 +14,7 @@ import type { AdminControl } from "./admin-control.ts";
 import { adminRoutes } from "./admin-routes.ts";
 import { type Authenticate, authenticator } from "./auth.ts";
 import { parseJson, readBody, requireJson } from "./body.ts";
+import { ClientController } from "../protocol/client-controller.ts";
 import { answerClientError } from "./client-errors.ts";
 import { addDashboard } from "./dashboard/routes.ts";
 import { corsFor } from "./cors.ts";
@@ -281,9 +282,9 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
       onError(res, requestId, route?.shape, req)(err);
       return;
     }
-    const controller = new AbortController();
+    const controller = new ClientController();
     res.once("close", () => {
-      if (!res.writableFinished) controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
+      if (!res.writableFinished) controller.leave(new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the connection"));
       // While stopping, a connection whose response has ended is closed instead of kept alive.
       else if (!server.listening) setImmediate(() => server.closeIdleConnections());
     });

@@ -126,6 +126,18 @@ describe("the answer store", () => {
     assert.equal(s.size, 0);
   });
 
+  test("names are kept once each, and a client cannot grow them without bound: past 65,536 names, entries with new ones are not stored", () => {
+    const { s } = store(64 * 1024 * 1024);
+    let refused = -1;
+    for (let i = 0; i < 70_000 && refused < 0; i++) if (!s.put(entry(i, Buffer.from("x"), { model: `model-${i}` }))) refused = i;
+    // The operation, the empty tenant and form (one name), the content type and the target took four names; models took the rest.
+    assert.equal(refused, 65_536 - 4);
+    assert.equal(s.put(entry(1_000_000, Buffer.from("x"), { model: "model-7" })), true, "a name already known still stores");
+    const slot = s.find(1_000_000, 0);
+    assert.equal(s.isFor(slot, "chat", "", ""), true);
+    assert.equal(s.isFor(slot, "chat", "never seen", ""), false);
+  });
+
   test("what an answer saved is kept by slot once known", () => {
     const { s } = store(1000);
     s.put(entry(1, Buffer.from("x")));

@@ -100,6 +100,29 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     assert.equal(s.gw.engine.cacheStats().entries, 1, "only the first answer was stored");
   });
 
+  test("the client whose request started the call going away does not cut the others (whole answers)", async () => {
+    const before = coalesced();
+    const body = chat("m", { seed: 15 });
+    const first = new AbortController();
+    const gone = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: first.signal }).then(
+      () => "answered",
+      () => "aborted",
+    );
+    // The first request's call is under way before the second arrives: the second joins it.
+    await until(() => s.mock.holding().length === 1);
+    const upstreamCalls = calls(s.mock);
+    const staying = post(`${s.gw.url}${CHAT}`, body);
+    await until(() => coalesced() === before + 1);
+    first.abort();
+    assert.equal(await gone, "aborted");
+    upstreamClock.advance(1000);
+    const r = await staying;
+    assert.equal(JSON.parse(r.text).choices[0].message.content, REPLY);
+    assert.equal(calls(s.mock), upstreamCalls, "no second upstream call");
+    assert.equal(s.mock.requests.at(-1)!.aborted, false, "the call was not aborted");
+    assert.equal(inFlight(), 0);
+  });
+
   test("an upstream failure reaches every waiter, each in its own API's shape", async () => {
     s.mock.setFault("status=400");
     const before = coalesced();
