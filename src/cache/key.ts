@@ -1,4 +1,5 @@
 import { hash } from "node:crypto";
+import { MAX_JSON_DEPTH } from "../protocol/json-depth.ts";
 
 /**
  * Request fields that never change an answer: how it is delivered (`stream`,
@@ -159,7 +160,7 @@ function hashString(h: number, s: string): number {
 }
 
 /** The fingerprint of one JSON value: objects by their members in any order, arrays in order. */
-function valueHash(seed: number, v: unknown): number {
+function valueHash(seed: number, v: unknown, depth: number): number {
   switch (typeof v) {
     case "string":
       return hashString(seed ^ 0x73, v);
@@ -174,24 +175,32 @@ function valueHash(seed: number, v: unknown): number {
       return mix(seed ^ 0x7a);
   }
   if (v === null) return mix(seed ^ 0x7a);
+  if (depth === 0) {
+    tooDeep = true;
+    return 0;
+  }
   if (Array.isArray(v)) {
     let h = seed ^ 0x5b;
-    for (let i = 0; i < v.length; i++) h = mix(Math.imul(h, 31) + valueHash(seed, v[i] === undefined ? null : v[i]));
+    for (let i = 0; i < v.length && !tooDeep; i++) h = mix(Math.imul(h, 31) + valueHash(seed, v[i] === undefined ? null : v[i], depth - 1));
     return mix(h ^ v.length);
   }
-  return mix(membersHash(seed, v as Record<string, unknown>, false) ^ 0x7b);
+  return mix(membersHash(seed, v as Record<string, unknown>, false, depth - 1) ^ 0x7b);
 }
 
 /** The members of an object, summed so that their order does not count; undefined members (and, at the top, the ignored fields) left out. */
-function membersHash(seed: number, obj: Record<string, unknown>, top: boolean): number {
+function membersHash(seed: number, obj: Record<string, unknown>, top: boolean, depth: number): number {
   let sum = 0;
   for (const k in obj) {
     const v = obj[k];
     if (v === undefined || (top && IGNORED.has(k))) continue;
-    sum = (sum + mix(hashString(seed, k) + Math.imul(valueHash(seed, v), 0x27d4eb2d))) | 0;
+    sum = (sum + mix(hashString(seed, k) + Math.imul(valueHash(seed, v, depth), 0x27d4eb2d))) | 0;
+    if (tooDeep) break;
   }
   return sum;
 }
+
+/** Set by a walk that met a value nested deeper than a request may be. */
+let tooDeep = false;
 
 /**
  * A request's fingerprint: a 31-bit number, equal for requests that mean
@@ -200,12 +209,16 @@ function membersHash(seed: number, obj: Record<string, unknown>, top: boolean): 
  * but for chance. Computed over the parsed body in one pass that allocates
  * nothing; `seed` (random per process) keeps it from being predicted. Equal
  * fingerprints are confirmed with sameRequest before an answer is shared.
+ * Undefined for a body nested deeper than a request may be (MAX_JSON_DEPTH):
+ * the walk stops there, and the engine refuses the request in its own words.
  */
-export function fingerprint(seed: number, op: string, tenant: string, form: string, body: Record<string, unknown>): number {
+export function fingerprint(seed: number, op: string, tenant: string, form: string, body: Record<string, unknown>): number | undefined {
   let h = hashString(seed, op);
   h = hashString(h, tenant);
   h = hashString(h, form);
-  return mix(h + membersHash(seed, body, true)) >> 1;
+  tooDeep = false;
+  const members = membersHash(seed, body, true, MAX_JSON_DEPTH - 1);
+  return tooDeep ? undefined : mix(h + members) >> 1;
 }
 
 /** The canonical JSON of a request's text without the fields in IGNORED. */

@@ -124,10 +124,13 @@ export class ResponseCache {
       file = new CacheFile(path, warn, clock.now());
       for (const row of file.load(clock.now())) {
         const { key, op, tenant, form, request, model, storedAt, expiresAt, inputTokens, outputTokens, cost } = row;
-        let fp: number;
+        let fp: number | undefined;
         try {
           fp = fingerprint(this.#seed, op, tenant, form, JSON.parse(request) as Record<string, unknown>);
         } catch {
+          fp = undefined;
+        }
+        if (fp === undefined) {
           file.delete(key);
           continue;
         }
@@ -166,14 +169,13 @@ export class ResponseCache {
       );
     }
     const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
+    const tenant = this.settings.scope === "key" ? this.#tag(req.tenant ?? "") : "";
+    const form = convertible(op) ? "" : want.stream ? "stream" : "whole";
+    const fp = fingerprint(this.#seed, op, tenant, form, body);
+    // Nested deeper than a request may be: the engine refuses it in its own words.
+    if (fp === undefined) return serve(op, body, req);
     // The request's own bytes (the front passes what it parsed) are what a lookup is confirmed against; no key text is built.
-    const id: RequestId = {
-      op,
-      tenant: this.settings.scope === "key" ? this.#tag(req.tenant ?? "") : "",
-      form: convertible(op) ? "" : want.stream ? "stream" : "whole",
-      raw: req.raw ?? Buffer.from(JSON.stringify(body)),
-    };
-    const fp = fingerprint(this.#seed, op, id.tenant, id.form, body);
+    const id: RequestId = { op, tenant, form, raw: req.raw ?? Buffer.from(JSON.stringify(body)) };
     const now = this.#deps.clock.now();
     if (store && !d.noCache) {
       const slot = this.#store.find(fp, now);

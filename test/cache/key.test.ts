@@ -77,7 +77,7 @@ describe("the in-process client", () => {
 });
 
 describe("request fingerprints", () => {
-  const fp = (body: Record<string, unknown>, op = "chat", tenant = "", form = "", seed = 7) => fingerprint(seed, op, tenant, form, body);
+  const fp = (body: Record<string, unknown>, op = "chat", tenant = "", form = "", seed = 7) => fingerprint(seed, op, tenant, form, body)!;
 
   test("equal meaning, equal fingerprint: key order at every depth, delivery fields, undefined members", () => {
     const base = { model: "m", messages: [{ role: "user", content: "hi" }], temperature: 0.2, tools: [{ type: "function", function: { name: "f", parameters: { a: 1, b: 2 } } }] };
@@ -123,6 +123,19 @@ describe("request fingerprints", () => {
     assert.notEqual(with_(long + "a"), k, "the length counts");
     assert.notEqual(with_(at(128, "X")), k, "the first sample counts");
     assert.equal(with_(at(129, "X")), k, "a unit between samples does not (sameRequest tells them apart)");
+  });
+
+  test("a body nested deeper than a request may be has no fingerprint: the walk stops at the limit", () => {
+    const nest = (levels: number): unknown => {
+      let v: unknown = "x";
+      for (let i = 0; i < levels; i++) v = [v];
+      return v;
+    };
+    // The body is level 0: a value 64 levels below it is one too many, as the engine's validation counts.
+    assert.equal(typeof fingerprint(7, "chat", "", "", { model: "m", x: nest(63) }), "number");
+    assert.equal(fingerprint(7, "chat", "", "", { model: "m", x: nest(64) }), undefined);
+    assert.equal(fingerprint(7, "chat", "", "", { model: "m", x: nest(200_000) }), undefined, "no stack overflow");
+    assert.equal(typeof fingerprint(7, "chat", "", "", { model: "m", x: nest(3) }), "number", "the next walk starts afresh");
   });
 
   test("the seed changes every fingerprint, so that they cannot be worked out from outside", () => {

@@ -121,6 +121,16 @@ describe("response cache: hits, misses, expiry, eviction", () => {
     assert.equal(calls(s.mock), 0);
   });
 
+  test("a body nested 100,000 levels deep is refused as too deep, in the client's shape, and the gateway goes on serving", async () => {
+    const deep = `{"model":"m","messages":[{"role":"user","content":"hi"}],"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const res = await fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: deep });
+    assert.equal(res.status, 400);
+    const err = (await res.json()).error;
+    assert.equal(err.type, "invalid_request_error");
+    assert.match(err.message, /more than 64 levels deep/);
+    assert.equal((await ask(chat("m", { seed: 99 }))).status, 200);
+  });
+
   test("only complete successes are stored: not an upstream error, not a stream cut off", async () => {
     s.mock.setFault("status=400");
     const failed = await ask(chat("m", { seed: 1 }));
@@ -212,7 +222,7 @@ describe("response cache: requests that share a fingerprint by chance", () => {
     const seen = new Map<number, number>();
     let pair: [number, number] | undefined;
     for (let i = 0; pair === undefined && i < 1_000_000; i++) {
-      const fp = fingerprint(0, "chat", "", "", body(i));
+      const fp = fingerprint(0, "chat", "", "", body(i))!;
       const j = seen.get(fp);
       if (j !== undefined) pair = [j, i];
       else seen.set(fp, i);
