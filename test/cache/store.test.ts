@@ -125,7 +125,7 @@ describe("response cache: hits, misses, expiry, eviction", () => {
     const deep = `{"model":"m","messages":[{"role":"user","content":"hi"}],"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
     const res = await fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: deep });
     assert.equal(res.status, 400);
-    const err = (await res.json()).error;
+    const err = ((await res.json()) as { error: { type: string; message: string } }).error;
     assert.equal(err.type, "invalid_request_error");
     assert.match(err.message, /more than 64 levels deep/);
     assert.equal((await ask(chat("m", { seed: 99 }))).status, 200);
