@@ -137,24 +137,16 @@ export class AnswerStore {
 
   /** Whether a slot's entry answers exactly these request bytes (compared where they lie). */
   hasRequest(slot: number, request: Buffer): boolean {
-    if (this.#reqLen[slot] !== request.length) return false;
-    const at = this.#at(this.#pos[slot]);
-    const off = at % this.#slabSize;
-    return this.#slab(at).compare(request, 0, request.length, off, off + request.length) === 0;
+    return this.#reqLen[slot] === request.length && this.#region(this.#pos[slot], request.length).equals(request);
   }
 
   /** The request a slot's entry answers, as its client sent it. */
   requestOf(slot: number): string {
-    const at = this.#at(this.#pos[slot]);
-    return this.#slab(at).toString("utf8", at % this.#slabSize, (at % this.#slabSize) + this.#reqLen[slot]);
+    return this.#region(this.#pos[slot], this.#reqLen[slot]).toString("utf8");
   }
 
   storedAt(slot: number): number {
     return this.#storedAt[slot];
-  }
-
-  opOf(slot: number): string {
-    return this.#name(slot, OP);
   }
 
   savedOf(slot: number): Saved | undefined {
@@ -176,13 +168,11 @@ export class AnswerStore {
    */
   read(slot: number): Recording {
     const len = this.#len[slot];
-    const from = this.#at(this.#pos[slot]);
-    const copy = Buffer.allocUnsafe(len);
-    this.#slab(from).copy(copy, 0, from % this.#slabSize, (from % this.#slabSize) + len);
+    const copy = Buffer.from(this.#region(this.#pos[slot], len));
     // Moved: the old region becomes space, and making room never drops this entry.
     this.#pos[slot] = -2;
     const to = this.#place(len);
-    copy.copy(this.#slab(this.#at(to)), this.#at(to) % this.#slabSize);
+    copy.copy(this.#region(to, len));
     this.#pos[slot] = to;
     this.#queue(to, slot);
     const head: AnswerHead = { status: this.#status[slot], contentType: this.#name(slot, TYPE), target: this.#name(slot, TARGET), attempts: NO_ATTEMPTS };
@@ -216,15 +206,13 @@ export class AnswerStore {
     const old = this.#index.get(e.fp);
     if (old >= 0) this.#drop(old, false);
     const pos = this.#place(len);
-    const at = this.#at(pos);
-    const slab = this.#slab(at);
-    let off = at % this.#slabSize;
-    off += e.request.copy(slab, off);
-    if (e.body !== undefined) e.body.copy(slab, off);
+    const region = this.#region(pos, len);
+    let off = e.request.copy(region);
+    if (e.body !== undefined) e.body.copy(region, off);
     else {
       for (const c of e.chunks) {
-        off = slab.writeUInt32LE(c.length, off);
-        off += c.copy(slab, off);
+        off = region.writeUInt32LE(c.length, off);
+        off += c.copy(region, off);
       }
     }
     const slot = this.#slot();
@@ -268,15 +256,12 @@ export class AnswerStore {
     for (const slot of this.#index.values()) fn(this.#name(slot, MODEL), this.#len[slot]);
   }
 
-  /** The ring's byte of a position. */
-  #at(pos: number): number {
-    return pos % this.#capacity;
-  }
-
-  /** The slab a ring byte is in, allocated on first use. */
-  #slab(at: number): Buffer {
-    const i = Math.floor(at / this.#slabSize);
-    return (this.#slabs[i] ??= Buffer.allocUnsafeSlow(this.#slabSize));
+  /** The `len` bytes of the ring at a position, in the slab that holds them (allocated on first use); a view, valid until the ring comes round. */
+  #region(pos: number, len: number): Buffer {
+    const at = pos % this.#capacity;
+    const slab = (this.#slabs[Math.floor(at / this.#slabSize)] ??= Buffer.allocUnsafeSlow(this.#slabSize));
+    const off = at % this.#slabSize;
+    return slab.subarray(off, off + len);
   }
 
   /** The position of a new region of `len` bytes, with room made for it. */

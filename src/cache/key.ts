@@ -8,8 +8,12 @@ import { MAX_JSON_DEPTH } from "../protocol/json-depth.ts";
  */
 const IGNORED = new Set(["stream", "stream_options", "user", "metadata", "request_id", "store"]);
 
-/** JSON with object keys sorted at every depth and no whitespace: equal meaning, equal text. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted at every depth and no whitespace: equal
+ * meaning, equal text. Members named in `skip` are left out of the
+ * outermost object only (the fields in IGNORED, for a request body).
+ */
+export function canonicalJson(value: unknown, skip?: ReadonlySet<string>): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) {
     let out = "[";
@@ -22,7 +26,7 @@ export function canonicalJson(value: unknown): string {
   let first = true;
   for (const k of keys) {
     const v = obj[k];
-    if (v === undefined) continue;
+    if (v === undefined || skip?.has(k)) continue;
     out += `${first ? "" : ","}${JSON.stringify(k)}:${canonicalJson(v)}`;
     first = false;
   }
@@ -30,81 +34,14 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Appends the key text of one JSON value: an encoding that, like canonical
- * JSON, is equal for equal meaning (object keys in sorted order, undefined
- * members dropped) and different otherwise, but cheaper to build. Every
- * piece delimits itself: a string is its length and its text, unescaped (no
- * pass over its characters, and one copy, when the whole text is hashed); a
- * number ends with ";"; arrays and objects are bracketed, with no commas. A
- * string that is not well-formed UTF-16 (a lone surrogate, which UTF-8 would
- * turn into U+FFFD) goes in as JSON, which escapes it.
- */
-function keyText(out: string, value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return value.isWellFormed() ? `${out}s${value.length}:${value}` : `${out}j${JSON.stringify(value)}`;
-    case "number":
-      return `${out}n${value};`;
-    case "boolean":
-      return out + (value ? "t" : "f");
-    case "object":
-      break;
-    default:
-      return `${out}z`;
-  }
-  if (value === null) return `${out}z`;
-  if (Array.isArray(value)) {
-    out += "[";
-    for (let i = 0; i < value.length; i++) out = keyText(out, value[i]);
-    return `${out}]`;
-  }
-  const obj = value as Record<string, unknown>;
-  const keys = sortedKeys(obj);
-  out += "{";
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    const v = obj[k];
-    if (v === undefined) continue;
-    out = keyText(name(out, k), v);
-  }
-  return `${out}}`;
-}
-
-/** Appends a member's name, delimited as a string value is. */
-function name(out: string, k: string): string {
-  return k.isWellFormed() ? `${out}${k.length}:${k}` : `${out}j${JSON.stringify(k)}`;
-}
-
-/** An object's own keys in sorted order; sorted only when they are not already. */
-function sortedKeys(obj: object): string[] {
-  const keys = Object.keys(obj);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1] > keys[i]) return keys.sort();
-  }
-  return keys;
-}
-
-/**
- * The cache key of a request: SHA-256 over the operation (each client API
- * answers in its own bytes), the tenant when the cache is scoped by key,
- * and the request's key text (keyText above) without the fields in IGNORED.
- * The public model name is in the body. `form` separates streamed and whole
- * answers for operations whose answers cannot be converted between the two.
- * SHA-256 stays: a tenant's key is part of the hashed text, and entries of
- * different tenants must not be made to collide; with SHA extensions it is
- * also the quickest of node's hashes.
+ * A request's key in the cache file: SHA-256 over the operation (each
+ * client API answers in its own bytes), the tenant's tag when the cache is
+ * scoped by key, the form, and the body's canonical JSON without the fields
+ * in IGNORED. Made only when an entry is written to the file; lookups in
+ * memory go by fingerprint.
  */
 export function cacheKey(op: string, body: Record<string, unknown>, tenant: string | undefined, form?: string): string {
-  let text = `${op}\0${tenant ?? ""}\0${form ?? ""}\0{`;
-  const keys = sortedKeys(body);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    const v = body[k];
-    if (v === undefined || IGNORED.has(k)) continue;
-    text = keyText(name(text, k), v);
-  }
-  // One-shot hashing of one string: a Hash object fed piece by piece costs a native call per piece.
-  return hash("sha256", text, "base64url");
+  return hash("sha256", `${op}\0${tenant ?? ""}\0${form ?? ""}\0${canonicalJson(body, IGNORED)}`, "base64url");
 }
 
 /** Scratch for reading a number's bits without allocating. */
@@ -223,9 +160,7 @@ export function fingerprint(seed: number, op: string, tenant: string, form: stri
 
 /** The canonical JSON of a request's text without the fields in IGNORED. */
 function canonicalRequest(text: string): string {
-  const body = JSON.parse(text) as Record<string, unknown>;
-  for (const k of IGNORED) delete body[k];
-  return canonicalJson(body);
+  return canonicalJson(JSON.parse(text), IGNORED);
 }
 
 /** Whether two request texts mean the same to an upstream: the same text, or equal but for key order, whitespace and the fields in IGNORED. */

@@ -13,7 +13,7 @@ import { type AnswerHead, Recording } from "./recording.ts";
 import { ReplayStream } from "./replay.ts";
 import { type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
 import { answerFrom, askedForUsage, usageFilter, type Want } from "./answer.ts";
-import type { Answer, CacheInfo, CacheRequest, CacheStatus, Serve, Sink } from "./types.ts";
+import type { Answer, CacheInfo, CacheRequest, CacheStatus, SentStatus, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
 import type { CacheConfig } from "../config/types.ts";
 
@@ -192,7 +192,8 @@ export class ResponseCache {
         return answerFrom(rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - storedAt) / 1000)) }, this.#deps, NOTHING);
       }
     }
-    const info: CacheInfo = { status: !store ? "bypass" : d.noCache ? "refresh" : "miss" };
+    const sent: SentStatus = !store ? "bypass" : d.noCache ? "refresh" : "miss";
+    const info: CacheInfo = { status: sent };
     if (!store) stats.bypasses++;
     else if (d.noCache) stats.refreshes++;
     else stats.misses++;
@@ -202,7 +203,7 @@ export class ResponseCache {
     if (flight !== undefined) stats.coalesced++;
     else {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
-      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce, info.status as "miss" | "refresh" | "bypass");
+      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce, sent);
     }
     // Awaited here rather than returned: an async function that returns a promise waits two more turns for it.
     return await this.#join(flight, want, info, req);
@@ -287,7 +288,7 @@ export class ResponseCache {
   }
 
   /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
-  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean, status: "miss" | "refresh" | "bypass"): Flight {
+  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean, status: SentStatus): Flight {
     const { op } = id;
     const client = req.controller instanceof ClientController ? req.controller : undefined;
     const flight: Flight = { fp, id, rec: new Recording(), controller: client ?? new AbortController(), readers: 0, headed: RESOLVED };

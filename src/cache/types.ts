@@ -14,6 +14,9 @@ import type { ByteStream as EventStream } from "../protocol/byte-stream.ts";
 /** How the cache took part in an answer: what `x-switchyard-cache` says. */
 export type CacheStatus = "hit" | "miss" | "bypass" | "refresh";
 
+/** How the cache took part in a request it sent upstream. */
+export type SentStatus = Exclude<CacheStatus, "hit">;
+
 export interface CacheInfo {
   status: CacheStatus;
   /** A hit's age, in whole seconds. */
@@ -49,7 +52,7 @@ export interface CacheRequest {
   /** The client's x-switchyard-cache-ttl header (a duration such as 30s or 1h, or seconds). */
   cacheTtl?: string;
   /** How the cache took part in a request it sends upstream (set by the cache on its own call). */
-  cacheStatus?: "miss" | "refresh" | "bypass";
+  cacheStatus?: SentStatus;
   /** Who made the request (the gateway key), for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;
 }

@@ -1,4 +1,4 @@
-import type { CacheInfo } from "../cache/types.ts";
+import type { CacheInfo, SentStatus } from "../cache/types.ts";
 import type { AttemptRecord } from "../protocol/errors.ts";
 import type { TraceHeaders } from "../telemetry/channels.ts";
 
@@ -30,7 +30,7 @@ export interface RequestContext {
   /** The client's x-switchyard-cache-ttl header. */
   cacheTtl?: string;
   /** Set by the response cache on a request it sends upstream: how it took part (the request's end event says so). */
-  cacheStatus?: "miss" | "refresh" | "bypass";
+  cacheStatus?: SentStatus;
   /** The gateway key that made the request, for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;
   /**
