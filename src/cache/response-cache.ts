@@ -13,7 +13,7 @@ import { type AnswerHead, Recording } from "./recording.ts";
 import { ReplayStream } from "./replay.ts";
 import { type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
 import { answerFrom, askedForUsage, usageFilter, type Want } from "./answer.ts";
-import type { Answer, CacheInfo, CacheRequest, CacheStatus, SentStatus, Serve, Sink } from "./types.ts";
+import type { Answer, CacheInfo, CacheRequest, SentStatus, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
 import type { CacheConfig } from "../config/types.ts";
 
@@ -161,12 +161,7 @@ export class ResponseCache {
       stats.bypasses++;
       this.#publish(req, op, model, "bypass", false);
       req.cacheStatus = "bypass";
-      return serve(op, body, req).then(
-        (a) => tagged(a, { status: "bypass" }),
-        (err: unknown) => {
-          throw marked(err, "bypass");
-        },
-      );
+      return serve(op, body, req).then((a) => tagged(a, { status: "bypass" }));
     }
     const want: Want = { op, model, stream: body.stream === true, usage: askedForUsage(body) };
     const tenant = this.settings.scope === "key" ? this.#tag(req.tenant ?? "") : "";
@@ -194,6 +189,8 @@ export class ResponseCache {
     }
     const sent: SentStatus = !store ? "bypass" : d.noCache ? "refresh" : "miss";
     const info: CacheInfo = { status: sent };
+    // What the front's x-switchyard-cache says if this request fails, and what its end event says.
+    req.cacheStatus = sent;
     if (!store) stats.bypasses++;
     else if (d.noCache) stats.refreshes++;
     else stats.misses++;
@@ -203,7 +200,7 @@ export class ResponseCache {
     if (flight !== undefined) stats.coalesced++;
     else {
       const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
-      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce, sent);
+      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
     }
     // Awaited here rather than returned: an async function that returns a promise waits two more turns for it.
     return await this.#join(flight, want, info, req);
@@ -288,7 +285,7 @@ export class ResponseCache {
   }
 
   /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
-  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean, status: SentStatus): Flight {
+  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
     const { op } = id;
     const client = req.controller instanceof ClientController ? req.controller : undefined;
     const flight: Flight = { fp, id, rec: new Recording(), controller: client ?? new AbortController(), readers: 0, headed: RESOLVED };
@@ -297,11 +294,9 @@ export class ResponseCache {
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
     // The call goes out as the request that started it, with its controller; a caller's bare signal is not the call's to follow.
     let own: CacheRequest;
-    if (client !== undefined) {
-      req.cacheStatus = status;
-      own = req;
-    } else {
-      own = { requestId: req.requestId, controller: flight.controller, cacheStatus: status };
+    if (client !== undefined) own = req;
+    else {
+      own = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
       if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
       if (req.trace !== undefined) own.trace = req.trace;
     }
@@ -375,81 +370,64 @@ export class ResponseCache {
     return { inputTokens, outputTokens, cost };
   }
 
-  /** One request's share of a flight: its answer once the head is known, in the form it asked for; a failure says how the cache took part. */
+  /** One request's share of a flight: its answer once the head is known, in the form it asked for. */
   async #join(flight: Flight, want: Want, info: CacheInfo, req: CacheRequest): Promise<Answer> {
+    flight.readers++;
+    // A front's controller says when its client leaves through a field; any other signal, through a listener.
+    const client = req.controller instanceof ClientController ? req.controller : undefined;
+    const signal = req.controller?.signal ?? req.signal;
+    let left = false;
+    let reader: ReplayStream | undefined;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      if (client !== undefined) client.onLeave = undefined;
+      else signal?.removeEventListener("abort", onAbort);
+      if (--flight.readers === 0 && !flight.rec.ended) {
+        this.#flights.delete(flight.fp, flight);
+        flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
+      }
+    };
+    const onAbort = () => {
+      if (reader !== undefined) reader.release();
+      else leave();
+    };
+    if (signal?.aborted) {
+      leave();
+      throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    }
+    if (client === undefined) signal?.addEventListener("abort", onAbort, { once: true });
+    else {
+      // The client that started the call lends it its controller: its leaving must not abort the call while
+      // others wait, so the front's abort is held back; the last one to leave aborts the call (leave, above).
+      const lent = flight.controller === client;
+      client.onLeave = () => {
+        onAbort();
+        return lent;
+      };
+    }
+    const { rec } = flight;
+    if (rec.state === "waiting") await flight.headed;
+    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    // Only streams need to wait for the whole answer in the other form.
+    if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
+    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    if (rec.state === "failed" && (rec.head === undefined || !want.stream)) {
+      leave();
+      throw rec.failure!;
+    }
+    if (want.stream && rec.streamed) {
+      const r = (reader = new ReplayStream(rec, usageFilter(want), () => leave()));
+      return { ...rec.head!, stream: r, cache: info };
+    }
     try {
-      flight.readers++;
-      // A front's controller says when its client leaves through a field; any other signal, through a listener.
-      const client = req.controller instanceof ClientController ? req.controller : undefined;
-      const signal = req.controller?.signal ?? req.signal;
-      let left = false;
-      let reader: ReplayStream | undefined;
-      const leave = () => {
-        if (left) return;
-        left = true;
-        if (client !== undefined) client.onLeave = undefined;
-        else signal?.removeEventListener("abort", onAbort);
-        if (--flight.readers === 0 && !flight.rec.ended) {
-          this.#flights.delete(flight.fp, flight);
-          flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
-        }
-      };
-      const onAbort = () => {
-        if (reader !== undefined) reader.release();
-        else leave();
-      };
-      if (signal?.aborted) {
-        leave();
-        throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-      }
-      if (client === undefined) signal?.addEventListener("abort", onAbort, { once: true });
-      else {
-        // The client that started the call lends it its controller: its leaving must not abort the call while
-        // others wait, so the front's abort is held back; the last one to leave aborts the call (leave, above).
-        const lent = flight.controller === client;
-        client.onLeave = () => {
-          onAbort();
-          return lent;
-        };
-      }
-      const { rec } = flight;
-      if (rec.state === "waiting") await flight.headed;
-      if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-      // Only streams need to wait for the whole answer in the other form.
-      if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
-      if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-      if (rec.state === "failed" && (rec.head === undefined || !want.stream)) {
-        leave();
-        throw rec.failure!;
-      }
-      if (want.stream && rec.streamed) {
-        const r = (reader = new ReplayStream(rec, usageFilter(want), () => leave()));
-        return { ...rec.head!, stream: r, cache: info };
-      }
-      try {
-        return answerFrom(rec, want, false, info, this.#deps, NOTHING);
-      } finally {
-        leave();
-      }
-    } catch (err) {
-      throw marked(err, info.status);
+      return answerFrom(rec, want, false, info, this.#deps, NOTHING);
+    } finally {
+      leave();
     }
   }
 
 
-}
-
-/** What the cache had done for a request that failed, for the front's `x-switchyard-cache` header. */
-const failedAs = new WeakMap<object, CacheStatus>();
-
-function marked(err: unknown, status: CacheStatus): unknown {
-  if (typeof err === "object" && err !== null) failedAs.set(err, status);
-  return err;
-}
-
-/** How the cache took part in a request that failed with `err`; undefined when it did not. */
-export function cacheStatusOf(err: unknown): CacheStatus | undefined {
-  return typeof err === "object" && err !== null ? failedAs.get(err) : undefined;
 }
 
 function tagged(a: Answer, info: CacheInfo): Answer {

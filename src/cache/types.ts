@@ -51,7 +51,7 @@ export interface CacheRequest {
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header (a duration such as 30s or 1h, or seconds). */
   cacheTtl?: string;
-  /** How the cache took part in a request it sends upstream (set by the cache on its own call). */
+  /** Set by the cache on a request it did not answer from memory (miss, refresh, bypass): what the front says if it fails, and what its end event says. */
   cacheStatus?: SentStatus;
   /** Who made the request (the gateway key), for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;

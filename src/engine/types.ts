@@ -29,7 +29,7 @@ export interface RequestContext {
   cacheControl?: string;
   /** The client's x-switchyard-cache-ttl header. */
   cacheTtl?: string;
-  /** Set by the response cache on a request it sends upstream: how it took part (the request's end event says so). */
+  /** Set by the response cache on a request it did not answer from memory (miss, refresh, bypass): what the front says if it fails, and what its end event says. */
   cacheStatus?: SentStatus;
   /** The gateway key that made the request, for `cache.scope: key`: hashed into the cache key, never stored or shown. */
   tenant?: string;

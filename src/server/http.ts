@@ -20,7 +20,6 @@ import { addDashboard } from "./dashboard/routes.ts";
 import { corsFor } from "./cors.ts";
 import { adminGuard, operatorGuard } from "./admin-auth.ts";
 import { cacheRoutes } from "./cache-routes.ts";
-import { cacheStatusOf } from "../cache/response-cache.ts";
 import type { RequestContext } from "../engine/types.ts";
 import { fail, json, sendBody, sendResult, toGatewayError } from "./respond.ts";
 import { anthropicShape } from "./anthropic-shape.ts";
@@ -77,11 +76,6 @@ function cacheContext(ctx: RequestContext, req: IncomingMessage, key: GatewayKey
   if (key !== undefined) ctx.tenant = key.key;
 }
 
-/** A failed answer still says how the cache took part, when it did (the error goes on to be written). */
-function tagFailedCached(res: ServerResponse, err: unknown): void {
-  const status = cacheStatusOf(err);
-  if (status !== undefined && !res.headersSent) res.setHeader("x-switchyard-cache", status);
-}
 
 const MODEL_PATH = /^(\/v1)?\/models\/./;
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -165,13 +159,13 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     // While tracing is off, no header is looked at.
     if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
     // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    const answer = engine.handle(op, parsed(await readBody(req, maxBody), ctx), ctx);
     let result;
     try {
-      result = await answer;
+      result = await engine.handle(op, parsed(await readBody(req, maxBody), ctx), ctx);
     } catch (err) {
+      // A failed answer still says how the cache took part, when it did (the error goes on to be written).
       // No .catch() on the hot path: a try costs nothing until something throws.
-      if (cached) tagFailedCached(res, err);
+      if (ctx.cacheStatus !== undefined && !res.headersSent) res.setHeader("x-switchyard-cache", ctx.cacheStatus);
       throw err;
     }
     await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape);
