@@ -35,12 +35,13 @@ let sqlite: typeof import("node:sqlite") | undefined;
 function loadSqlite(): typeof import("node:sqlite") {
   if (sqlite !== undefined) return sqlite;
   const emit = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const quiet = (warning: string | Error, ...rest: unknown[]) => {
     const text = typeof warning === "string" ? warning : warning.message;
     const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
     if (type === "ExperimentalWarning" && text.includes("SQLite")) return;
     (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
+  };
+  process.emitWarning = quiet as typeof process.emitWarning;
   try {
     sqlite = process.getBuiltinModule("node:sqlite");
   } finally {

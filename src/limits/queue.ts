@@ -90,13 +90,15 @@ export class SlotQueue {
         publishQueue(this.#gateway, this.name, "timeout", this.#waiters.size, waited);
         reject(this.#timeoutError(waited));
       }, deadline - now);
-      w.onAbort = () => {
+      // Named before it is stored: a function literal assigned straight to a property is made in the old generation.
+      const onAbort = () => {
         this.#leave(w);
         this.#clock.clearTimeout(w.timer);
         publishQueue(this.#gateway, this.name, "leave", this.#waiters.size, this.#clock.now() - w.since);
         reject(signal.reason);
       };
-      signal.addEventListener("abort", w.onAbort, { once: true });
+      w.onAbort = onAbort;
+      signal.addEventListener("abort", onAbort, { once: true });
       this.#waiters.add(w);
       this.#waited++;
       publishQueue(this.#gateway, this.name, "wait", this.#waiters.size);

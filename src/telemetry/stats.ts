@@ -183,13 +183,13 @@ export class StatsRecorder implements StatsView {
       streamEnd: (m) => this.#streamEnd(m),
       cacheAnswer: (m) => this.#cacheAnswer(m),
     });
-    this.#onQueue = (m) => this.#queue(m as QueueMessage);
-    queueChannel.subscribe(this.#onQueue);
+    const onQueue = (m: unknown) => this.#queue(m as QueueMessage);
+    queueChannel.subscribe((this.#onQueue = onQueue));
     // A reload's new models and targets are counted from then on; the old ones keep what they have.
-    this.#onReload = (m) => {
+    const onReload = (m: unknown) => {
       if ((m as ConfigReload).gateway === this.#gateway) this.#addModels((m as ConfigReload).config);
     };
-    configReload.subscribe(this.#onReload);
+    configReload.subscribe((this.#onReload = onReload));
   }
 
   #addModels(config: GatewayConfig): void {
