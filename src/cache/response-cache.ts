@@ -39,21 +39,36 @@ export interface CacheDeps {
   priceOf(target: string): { input: number; output: number } | undefined;
 }
 
-/** An upstream call under way, shared by every identical request that arrives before it ends. */
+/**
+ * An upstream call under way, shared by every identical request that
+ * arrives before it ends. One object per miss: the request that starts it
+ * awaits the call itself (#own), and what others need to join it is made
+ * only when one does.
+ */
 interface Flight {
   readonly fp: number;
   readonly id: RequestId;
+  readonly op: string;
+  readonly model: string;
+  /** How long its answer is kept, in ms; 0: not stored. */
+  readonly ttl: number;
   readonly rec: Recording;
   /**
    * Aborts the upstream call. A front's request brings its own (a
    * ClientController), which the call then uses, so that a miss makes no
-   * controller of its own; that client leaving while others still wait
-   * does not abort it (see #join).
+   * controller of its own.
    */
   readonly controller: AbortController;
+  /**
+   * That front's controller while the request that lent it still waits for
+   * the call: alone, its client leaving aborts the call; the first request
+   * to join tells it to hold its abort back instead (#join).
+   */
+  lender: ClientController | undefined;
+  /** The request that started the call went away before its answer. */
+  ownerLeft: boolean;
+  /** The requests still to be answered from it; the call is aborted when the last leaves before it ends. */
   readers: number;
-  /** Resolves once the recording has its head, or has failed; never rejects. Every reader waits on this one promise. */
-  headed: Promise<void>;
 }
 
 /** What makes two requests the same one, beyond their fingerprint. */
@@ -70,7 +85,6 @@ function same(a: RequestId, b: RequestId): boolean {
   return a.op === b.op && a.tenant === b.tenant && a.form === b.form && (a.raw.equals(b.raw) || sameRequest(a.raw.toString("utf8"), b.raw.toString("utf8")));
 }
 
-const RESOLVED = Promise.resolve();
 const NOTHING = (): void => {};
 
 /** The stats row of requests for models the config does not define ("provider/model" names). */
@@ -195,15 +209,16 @@ export class ResponseCache {
     else if (d.noCache) stats.refreshes++;
     else stats.misses++;
     let flight = coalesce ? this.#flights.get(fp) : undefined;
-    if (flight !== undefined && !same(flight.id, id)) flight = undefined;
+    // A call being aborted (its only client left) is not one to join.
+    if (flight !== undefined && (flight.controller.signal.aborted || !same(flight.id, id))) flight = undefined;
     this.#publish(req, op, model, info.status, flight !== undefined);
-    if (flight !== undefined) stats.coalesced++;
-    else {
-      const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
-      flight = this.#start(fp, id, body, req, store ? (d.ttlMs ?? ttl) : 0, model, coalesce);
-    }
     // Awaited here rather than returned: an async function that returns a promise waits two more turns for it.
-    return await this.#join(flight, want, info, req);
+    if (flight !== undefined) {
+      stats.coalesced++;
+      return await this.#join(flight, want, info, req);
+    }
+    const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
+    return await this.#own(fp, id, body, want, info, req, store ? (d.ttlMs ?? ttl) : 0, coalesce);
   }
 
   /** Drops every entry, or a model's; returns how many. */
@@ -284,53 +299,105 @@ export class ResponseCache {
     return s;
   }
 
-  /** Begins the upstream call a flight records. `ttl` 0: the answer is not stored. */
-  #start(fp: number, id: RequestId, body: Record<string, unknown>, req: CacheRequest, ttl: number, model: string, shared: boolean): Flight {
+  /**
+   * A miss that starts an upstream call: the flight others may join (when
+   * `shared`), the call, its recording, and this request's answer. A whole
+   * answer is handed back from here; a stream is read as any reader reads
+   * it (#join). `ttl` 0: the answer is not stored.
+   */
+  async #own(fp: number, id: RequestId, body: Record<string, unknown>, want: Want, info: CacheInfo, req: CacheRequest, ttl: number, shared: boolean): Promise<Answer> {
     const { op } = id;
+    const signal = req.controller?.signal ?? req.signal;
+    if (signal?.aborted) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
     const client = req.controller instanceof ClientController ? req.controller : undefined;
-    const flight: Flight = { fp, id, rec: new Recording(), controller: client ?? new AbortController(), readers: 0, headed: RESOLVED };
+    const flight: Flight = { fp, id, op, model: want.model, ttl, rec: new Recording(), controller: client ?? new AbortController(), lender: client, ownerLeft: false, readers: 1 };
     if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-    // The call goes out as the request that started it, with its controller; a caller's bare signal is not the call's to follow.
+    // The call goes out as the request that started it, with its controller; a caller's bare signal is not the
+    // call's to follow: its leaving is heard through a listener, and aborts the call only when nobody else waits.
     let own: CacheRequest;
+    let onAbort: (() => void) | undefined;
     if (client !== undefined) own = req;
     else {
       own = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
       if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
       if (req.trace !== undefined) own.trace = req.trace;
+      if (signal !== undefined) {
+        onAbort = () => this.#ownerLeaves(flight);
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
     }
     const { rec } = flight;
-    const settle = () => {
-      this.#flights.delete(fp, flight);
-      if (ttl <= 0) return;
-      try {
-        this.#keep(flight, op, model, ttl);
-      } catch (err) {
-        this.#deps.warn(`could not store an answer in the cache: ${(err as Error).message}`);
-      }
-    };
-    flight.headed = this.#deps.serve(op, body, own).then(
-      (a) => {
-        const head: AnswerHead = { status: a.status, contentType: a.contentType, target: a.target, attempts: a.attempts };
-        if (a.stream === undefined) {
-          rec.finishBody(head, a.body!);
-          return settle();
-        }
-        rec.open(head);
-        void a.stream.pipeTo(recorder(flight)).then(settle);
-      },
-      (err) => {
-        rec.fail(toGatewayError(err));
-        settle();
-      },
-    );
-    return flight;
+    let a: Answer;
+    try {
+      a = await this.#deps.serve(op, body, own);
+    } catch (err) {
+      rec.fail(toGatewayError(err));
+      this.#settle(flight);
+      this.#ownerDone(flight, signal, onAbort);
+      if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+      flight.readers--;
+      throw rec.failure!;
+    }
+    const head: AnswerHead = { status: a.status, contentType: a.contentType, target: a.target, attempts: a.attempts };
+    if (a.stream === undefined) {
+      rec.finishBody(head, a.body!);
+      this.#settle(flight);
+      this.#ownerDone(flight, signal, onAbort);
+      if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+      flight.readers--;
+      return answerFrom(rec, want, false, info, this.#deps, NOTHING);
+    }
+    rec.open(head);
+    void a.stream.pipeTo(recorder(flight)).then(() => this.#settle(flight));
+    this.#ownerDone(flight, signal, onAbort);
+    if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    // From here this request reads the stream as a joiner does, and counts as one there.
+    flight.readers--;
+    return await this.#join(flight, want, info, req);
+  }
+
+  /** The request that started a call no longer waits on the call itself: what listened for its client leaving is taken away. */
+  #ownerDone(flight: Flight, signal: AbortSignal | undefined, onAbort: (() => void) | undefined): void {
+    const lender = flight.lender;
+    if (lender !== undefined) {
+      lender.onLeave = undefined;
+      flight.lender = undefined;
+    }
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+  }
+
+  /** The client of the request that started a call left before the answer: one reader fewer. */
+  #ownerLeaves(flight: Flight): void {
+    if (flight.ownerLeft) return;
+    flight.ownerLeft = true;
+    flight.lender = undefined;
+    this.#readerLeft(flight);
+  }
+
+  /** One reader fewer; the last to leave a call that has not ended aborts it. */
+  #readerLeft(flight: Flight): void {
+    if (--flight.readers === 0 && !flight.rec.ended) {
+      this.#flights.delete(flight.fp, flight);
+      flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
+    }
+  }
+
+  /** A call has ended, either way: it can no longer be joined, and a good answer is stored. */
+  #settle(flight: Flight): void {
+    this.#flights.delete(flight.fp, flight);
+    if (flight.ttl <= 0) return;
+    try {
+      this.#keep(flight);
+    } catch (err) {
+      this.#deps.warn(`could not store an answer in the cache: ${(err as Error).message}`);
+    }
   }
 
   /** Stores a flight's answer when it ended well and fits. */
-  #keep(flight: Flight, op: string, model: string, ttl: number): void {
-    const { rec } = flight;
+  #keep(flight: Flight): void {
+    const { rec, op, model, ttl } = flight;
     if (rec.state !== "done" || flight.controller.signal.aborted) return;
     const head = rec.head!;
     if (head.status < 200 || head.status > 299) return;
@@ -373,6 +440,16 @@ export class ResponseCache {
   /** One request's share of a flight: its answer once the head is known, in the form it asked for. */
   async #join(flight: Flight, want: Want, info: CacheInfo, req: CacheRequest): Promise<Answer> {
     flight.readers++;
+    // The request that started the call still waits on it with its own controller: from now on its client
+    // leaving must not abort the call, which others wait for too.
+    const lender = flight.lender;
+    if (lender !== undefined && lender.onLeave === undefined) {
+      const ownerLeaves = (): boolean => {
+        this.#ownerLeaves(flight);
+        return true;
+      };
+      lender.onLeave = ownerLeaves;
+    }
     // A front's controller says when its client leaves through a field; any other signal, through a listener.
     const client = req.controller instanceof ClientController ? req.controller : undefined;
     const signal = req.controller?.signal ?? req.signal;
@@ -387,10 +464,7 @@ export class ResponseCache {
       left = true;
       if (client !== undefined) client.onLeave = undefined;
       else signal?.removeEventListener("abort", onAbort);
-      if (--flight.readers === 0 && !flight.rec.ended) {
-        this.#flights.delete(flight.fp, flight);
-        flight.controller.abort(new GatewayError("SY_ERR_CLIENT_ABORT", "every client waiting for this answer went away"));
-      }
+      this.#readerLeft(flight);
     };
     const onAbort = (): boolean => {
       if (reader !== undefined) reader.release();
@@ -401,13 +475,11 @@ export class ResponseCache {
       leave();
       throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
     }
-    // onAbort itself, not a wrapper made for the purpose: a fresh closure stored on the controller made V8
-    // promote nearly every miss's objects to the old generation (3× the promoted bytes, measured; see
-    // docs/benchmarks.md, "The closure that promoted every miss").
+    // onAbort itself, named before it is stored (test/closures.test.ts says why).
     if (client === undefined) signal?.addEventListener("abort", onAbort, { once: true });
     else client.onLeave = onAbort;
     const { rec } = flight;
-    if (rec.state === "waiting") await flight.headed;
+    if (rec.state === "waiting") await rec.headKnown();
     if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
     // Only streams need to wait for the whole answer in the other form.
     if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
@@ -426,8 +498,6 @@ export class ResponseCache {
       leave();
     }
   }
-
-
 }
 
 function tagged(a: Answer, info: CacheInfo): Answer {

@@ -123,6 +123,63 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     assert.equal(inFlight(), 0);
   });
 
+  test("a lone client going away aborts its call, and the same request sent next makes a call of its own", async () => {
+    const body = chat("m", { seed: 16 });
+    const lone = new AbortController();
+    const gone = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: lone.signal }).then(
+      () => "answered",
+      () => "aborted",
+    );
+    await until(() => s.mock.holding().length === 1);
+    lone.abort();
+    assert.equal(await gone, "aborted");
+    await until(() => s.mock.requests[0]?.aborted === true);
+    // Sent as soon as the first left: it must not join the call being aborted.
+    const next = post(`${s.gw.url}${CHAT}`, body);
+    await until(() => s.mock.holding().length === 1);
+    upstreamClock.advance(1000);
+    const r = await next;
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.text).choices[0].message.content, REPLY);
+    assert.equal(calls(s.mock), 2);
+    assert.equal(s.mock.requests[1].aborted, false);
+    assert.equal(inFlight(), 0);
+    assert.equal(s.gw.engine.cacheStats().entries, 1, "the answer of the call that ended is stored");
+  });
+
+  test("in process, a caller's signal: the starting caller leaving does not abort a call another waits for; the last one's leaving does", async () => {
+    const before = coalesced();
+    const engine = s.gw.engine;
+    const first = new AbortController();
+    const body = () => chat("m", { seed: 17 });
+    const a = engine.handle("chat", body(), { requestId: "lib-1", signal: first.signal }).then(
+      () => "answered",
+      (err: { code?: string }) => err.code,
+    );
+    await until(() => s.mock.holding().length === 1);
+    const second = new AbortController();
+    const b = engine.handle("chat", body(), { requestId: "lib-2", signal: second.signal });
+    await until(() => coalesced() === before + 1);
+    first.abort();
+    upstreamClock.advance(1000);
+    const r = await b;
+    assert.equal(JSON.parse(r.body!.toString()).choices[0].message.content, REPLY);
+    assert.equal(await a, "SY_ERR_CLIENT_ABORT");
+    assert.equal(s.mock.requests[0].aborted, false, "the call went on for the other caller");
+
+    // Alone, its leaving aborts the call.
+    const lone = new AbortController();
+    const c = engine.handle("chat", chat("m", { seed: 18 }), { requestId: "lib-3", signal: lone.signal }).then(
+      () => "answered",
+      (err: { code?: string }) => err.code,
+    );
+    await until(() => s.mock.holding().length === 1);
+    lone.abort();
+    assert.equal(await c, "SY_ERR_CLIENT_ABORT");
+    await until(() => s.mock.requests[1]?.aborted === true);
+    assert.equal(inFlight(), 0);
+  });
+
   test("an upstream failure reaches every waiter, each in its own API's shape", async () => {
     s.mock.setFault("status=400");
     const before = coalesced();
