@@ -60,21 +60,6 @@ export class Recording {
     (this.#listeners ??= []).push(fn);
   }
 
-  /** Resolves once the head is known (or the recording has ended); never rejects. */
-  headKnown(): Promise<void> {
-    if (this.state !== "waiting") return Promise.resolve();
-    return new Promise((resolve) => this.onChange(resolve));
-  }
-
-  /** Resolves once the recording has ended, either way; never rejects. */
-  settled(): Promise<void> {
-    if (this.ended) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => (this.ended ? resolve() : this.onChange(check));
-      this.onChange(check);
-    });
-  }
-
   open(head: AnswerHead): void {
     this.head = head;
     this.state = "streaming";

@@ -301,9 +301,10 @@ export class ResponseCache {
 
   /**
    * A miss that starts an upstream call: the flight others may join (when
-   * `shared`), the call, its recording, and this request's answer. A whole
-   * answer is handed back from here; a stream is read as any reader reads
-   * it (#join). `ttl` 0: the answer is not stored.
+   * `shared`), the call, its recording, and this request's answer. A
+   * front's request awaits the call itself and has a whole answer handed
+   * back from here; a stream it reads as any reader does (#join). `ttl` 0:
+   * the answer is not stored.
    */
   async #own(fp: number, id: RequestId, body: Record<string, unknown>, want: Want, info: CacheInfo, req: CacheRequest, ttl: number, shared: boolean): Promise<Answer> {
     const { op } = id;
@@ -314,58 +315,66 @@ export class ResponseCache {
     if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-    // The call goes out as the request that started it, with its controller; a caller's bare signal is not the
-    // call's to follow: its leaving is heard through a listener, and aborts the call only when nobody else waits.
-    let own: CacheRequest;
-    let onAbort: (() => void) | undefined;
-    if (client !== undefined) own = req;
-    else {
-      own = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
+    const { rec } = flight;
+    if (client === undefined) {
+      // A caller in process, with its own signal or none: the call goes out with a controller of its own and
+      // records itself, and the caller reads it as a joiner does, so that its signal aborting answers it at
+      // once, and aborts the call only when nobody else waits for it.
+      const own: CacheRequest = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
       if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
       if (req.trace !== undefined) own.trace = req.trace;
-      if (signal !== undefined) {
-        onAbort = () => this.#ownerLeaves(flight);
-        signal.addEventListener("abort", onAbort, { once: true });
-      }
+      flight.readers = 0;
+      void this.#deps.serve(op, body, own).then(
+        (a) => this.#record(flight, a),
+        (err) => this.#recordFailure(flight, err),
+      );
+      return await this.#join(flight, want, info, req);
     }
-    const { rec } = flight;
     let a: Answer;
     try {
-      a = await this.#deps.serve(op, body, own);
+      a = await this.#deps.serve(op, body, req);
     } catch (err) {
-      rec.fail(toGatewayError(err));
-      this.#settle(flight);
-      this.#ownerDone(flight, signal, onAbort);
-      if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-      flight.readers--;
+      this.#recordFailure(flight, err);
+      this.#ownerDone(flight);
       throw rec.failure!;
     }
-    const head: AnswerHead = { status: a.status, contentType: a.contentType, target: a.target, attempts: a.attempts };
-    if (a.stream === undefined) {
-      rec.finishBody(head, a.body!);
-      this.#settle(flight);
-      this.#ownerDone(flight, signal, onAbort);
-      if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
-      flight.readers--;
-      return answerFrom(rec, want, false, info, this.#deps, NOTHING);
-    }
-    rec.open(head);
-    void a.stream.pipeTo(recorder(flight)).then(() => this.#settle(flight));
-    this.#ownerDone(flight, signal, onAbort);
-    if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    this.#record(flight, a);
+    this.#ownerDone(flight);
+    if (a.stream === undefined) return answerFrom(rec, want, false, info, this.#deps, NOTHING);
     // From here this request reads the stream as a joiner does, and counts as one there.
-    flight.readers--;
     return await this.#join(flight, want, info, req);
   }
 
-  /** The request that started a call no longer waits on the call itself: what listened for its client leaving is taken away. */
-  #ownerDone(flight: Flight, signal: AbortSignal | undefined, onAbort: (() => void) | undefined): void {
+  /** Records what the call answered: a whole answer at once, a stream as it arrives. The flight settles when it ends. */
+  #record(flight: Flight, a: Answer): void {
+    const head: AnswerHead = { status: a.status, contentType: a.contentType, target: a.target, attempts: a.attempts };
+    if (a.stream === undefined) {
+      flight.rec.finishBody(head, a.body!);
+      this.#settle(flight);
+      return;
+    }
+    flight.rec.open(head);
+    void a.stream.pipeTo(recorder(flight)).then(() => this.#settle(flight));
+  }
+
+  #recordFailure(flight: Flight, err: unknown): void {
+    flight.rec.fail(toGatewayError(err));
+    this.#settle(flight);
+  }
+
+  /**
+   * The front's request that started a call no longer waits on the call
+   * itself: one reader fewer, and its controller no longer held back.
+   * Throws for a client that already left.
+   */
+  #ownerDone(flight: Flight): void {
     const lender = flight.lender;
     if (lender !== undefined) {
       lender.onLeave = undefined;
       flight.lender = undefined;
     }
-    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+    if (flight.ownerLeft) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    flight.readers--;
   }
 
   /** The client of the request that started a call left before the answer: one reader fewer. */
@@ -455,6 +464,8 @@ export class ResponseCache {
     const signal = req.controller?.signal ?? req.signal;
     let left = false;
     let reader: ReplayStream | undefined;
+    /** Ends the current wait (below) early: a reader that leaves is answered at once, not when the call ends. */
+    let wake: (() => void) | undefined;
     // The client that started the call lends it its controller: its leaving must not abort the call while
     // others wait, so onAbort, as the controller's onLeave, says to hold the front's abort back; the last
     // one to leave aborts the call (leave, below).
@@ -465,6 +476,7 @@ export class ResponseCache {
       if (client !== undefined) client.onLeave = undefined;
       else signal?.removeEventListener("abort", onAbort);
       this.#readerLeft(flight);
+      wake?.();
     };
     const onAbort = (): boolean => {
       if (reader !== undefined) reader.release();
@@ -479,10 +491,14 @@ export class ResponseCache {
     if (client === undefined) signal?.addEventListener("abort", onAbort, { once: true });
     else client.onLeave = onAbort;
     const { rec } = flight;
-    if (rec.state === "waiting") await rec.headKnown();
-    if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
+    const change = () =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+        rec.onChange(resolve);
+      });
+    while (rec.state === "waiting" && !left) await change();
     // Only streams need to wait for the whole answer in the other form.
-    if (rec.head === undefined || (!want.stream && rec.streamed)) await rec.settled();
+    if (rec.head === undefined || (!want.stream && rec.streamed)) while (!rec.ended && !left) await change();
     if (left) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
     if (rec.state === "failed" && (rec.head === undefined || !want.stream)) {
       leave();

@@ -161,13 +161,29 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     const b = engine.handle("chat", body(), { requestId: "lib-2", signal: second.signal });
     await until(() => coalesced() === before + 1);
     first.abort();
+    // Answered at once, while the call it started goes on for the other caller.
+    assert.equal(await a, "SY_ERR_CLIENT_ABORT");
+    assert.equal(s.mock.requests[0].aborted, false, "the call goes on for the other caller");
     upstreamClock.advance(1000);
     const r = await b;
     assert.equal(JSON.parse(r.body!.toString()).choices[0].message.content, REPLY);
-    assert.equal(await a, "SY_ERR_CLIENT_ABORT");
-    assert.equal(s.mock.requests[0].aborted, false, "the call went on for the other caller");
+    assert.equal(s.mock.requests[0].aborted, false);
 
-    // Alone, its leaving aborts the call.
+    // A caller that joined and leaves is answered at once too; alone, a caller's leaving aborts the call.
+    const stays = new AbortController();
+    const d = engine.handle("chat", chat("m", { seed: 19 }), { requestId: "lib-5", signal: stays.signal });
+    await until(() => s.mock.holding().length === 1);
+    const joined = new AbortController();
+    const e = engine.handle("chat", chat("m", { seed: 19 }), { requestId: "lib-6", signal: joined.signal }).then(
+      () => "answered",
+      (err: { code?: string }) => err.code,
+    );
+    await until(() => coalesced() === before + 2);
+    joined.abort();
+    assert.equal(await e, "SY_ERR_CLIENT_ABORT");
+    upstreamClock.advance(1000);
+    assert.equal((await d).status, 200);
+
     const lone = new AbortController();
     const c = engine.handle("chat", chat("m", { seed: 18 }), { requestId: "lib-3", signal: lone.signal }).then(
       () => "answered",
@@ -176,7 +192,7 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     await until(() => s.mock.holding().length === 1);
     lone.abort();
     assert.equal(await c, "SY_ERR_CLIENT_ABORT");
-    await until(() => s.mock.requests[1]?.aborted === true);
+    await until(() => s.mock.requests[2]?.aborted === true);
     assert.equal(inFlight(), 0);
   });
 
