@@ -27,6 +27,15 @@ function streamText(sse: string): { text: string; done: boolean; error?: unknown
   return { text, done, error };
 }
 
+/** A chat request its client can walk away from: "answered" or "aborted", once it ends either way. */
+function leavable(url: string, body: unknown, signal: AbortSignal): Promise<string> {
+  const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal };
+  return fetch(`${url}${CHAT}`, init).then(
+    () => "answered",
+    () => "aborted",
+  );
+}
+
 describe("coalescing: identical requests in flight share one upstream call", () => {
   let s: CachedSetup;
   let upstreamClock: FakeClock;
@@ -71,10 +80,7 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     const before = coalesced();
     const body = chat("m", { seed: 13, stream: true });
     const leaving = new AbortController();
-    const gone = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: leaving.signal }).then(
-      () => "answered",
-      () => "aborted",
-    );
+    const gone = leavable(s.gw.url, body, leaving.signal);
     const staying = post(`${s.gw.url}${CHAT}`, body);
     await until(() => coalesced() === before + 1 && s.mock.holding().length === 1);
     leaving.abort();
@@ -88,9 +94,9 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     // Now every client leaves: the upstream call is aborted.
     const lone = new AbortController();
     const body2 = chat("m", { seed: 14, stream: true });
-    const a = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body2), signal: lone.signal }).catch(() => "aborted");
+    const a = leavable(s.gw.url, body2, lone.signal);
     const lone2 = new AbortController();
-    const b = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body2), signal: lone2.signal }).catch(() => "aborted");
+    const b = leavable(s.gw.url, body2, lone2.signal);
     await until(() => coalesced() === before + 2 && s.mock.holding().length === 1);
     lone.abort();
     lone2.abort();
@@ -104,10 +110,7 @@ describe("coalescing: identical requests in flight share one upstream call", () 
     const before = coalesced();
     const body = chat("m", { seed: 15 });
     const first = new AbortController();
-    const gone = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: first.signal }).then(
-      () => "answered",
-      () => "aborted",
-    );
+    const gone = leavable(s.gw.url, body, first.signal);
     // The first request's call is under way before the second arrives: the second joins it.
     await until(() => s.mock.holding().length === 1);
     const upstreamCalls = calls(s.mock);
@@ -126,10 +129,7 @@ describe("coalescing: identical requests in flight share one upstream call", () 
   test("a lone client going away aborts its call, and the same request sent next makes a call of its own", async () => {
     const body = chat("m", { seed: 16 });
     const lone = new AbortController();
-    const gone = fetch(`${s.gw.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: lone.signal }).then(
-      () => "answered",
-      () => "aborted",
-    );
+    const gone = leavable(s.gw.url, body, lone.signal);
     await until(() => s.mock.holding().length === 1);
     lone.abort();
     assert.equal(await gone, "aborted");
