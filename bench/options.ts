@@ -44,7 +44,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rounds N              rounds per scenario (default 5, quick 3)
   --duration S            seconds per measured run (default 5, quick 1)
   --warmup S              warm-up seconds per target and scenario (default 2, quick 1)
-  --targets a,b           direct,nginx,switchyard,switchyard-5k,switchyard-bare,switchyard-guarded,switchyard-guarded-all,switchyard-cache-hit,switchyard-cache-miss,portkey (default: all available)
+  --targets a,b           direct,nginx,switchyard,switchyard-5k,switchyard-bare,switchyard-guarded,switchyard-guarded-all,switchyard-cache-hit,switchyard-cache-miss,switchyard-cache-full,portkey (default: all available)
   --scenarios a,b         scenario ids (default: all; see docs/benchmarks.md)
   --workers 1,2           Switchyard worker counts to measure, one target each (default 1)
   --rate N                requests/s of the fixed-rate scenario (default 1000)

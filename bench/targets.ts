@@ -29,6 +29,8 @@ export interface Target {
   largeConfig: boolean;
   /** The gateway with every resilience mechanism on, or every one off: they take part only in the scenario that prices them. */
   guarded?: boolean;
+  /** The response cache is on: its warm-up sends requests unlike each other, so that misses are warmed (and a small cache fills). */
+  cached?: boolean;
   /** Chat-completions URL for a flavour. */
   url(f: Flavour): string;
   /** Model names to put in request bodies (cycled when several). */
@@ -209,6 +211,7 @@ export async function startGateway(ctx: Context, mocks: Mocks, o: GatewayOptions
     largeConfig: large,
     // Like the guarded gateway, a cached or a bare one takes part only in the scenarios that name it.
     guarded: o.guarded !== undefined || o.cache !== undefined || o.bare === true,
+    cached: o.cache !== undefined,
     url: () => `${base}/v1/chat/completions`,
     models: (f) => (large && f === "plain" ? extra : [f]),
     headers: () => ({ ...o.cache?.headers }),
