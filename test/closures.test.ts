@@ -32,7 +32,7 @@ function bare(e: ts.Expression): ts.Expression {
 }
 
 /** Lines (1-based) where a function literal is assigned to a property. */
-export function propertyFunctionAssignments(fileName: string, text: string): number[] {
+function propertyFunctionAssignments(fileName: string, text: string): number[] {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const lines: number[] = [];
   const visit = (node: ts.Node): void => {

@@ -311,7 +311,9 @@ export class ResponseCache {
     const signal = req.controller?.signal ?? req.signal;
     if (signal?.aborted) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
     const client = req.controller instanceof ClientController ? req.controller : undefined;
-    const flight: Flight = { fp, id, op, model: want.model, ttl, rec: new Recording(), controller: client ?? new AbortController(), lender: client, ownerLeft: false, readers: 1 };
+    // A front's request counts as a reader from the start; a caller in process counts once it joins (below).
+    const readers = client === undefined ? 0 : 1;
+    const flight: Flight = { fp, id, op, model: want.model, ttl, rec: new Recording(), controller: client ?? new AbortController(), lender: client, ownerLeft: false, readers };
     if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
@@ -323,7 +325,6 @@ export class ResponseCache {
       const own: CacheRequest = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
       if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
       if (req.trace !== undefined) own.trace = req.trace;
-      flight.readers = 0;
       void this.#deps.serve(op, body, own).then(
         (a) => this.#record(flight, a),
         (err) => this.#recordFailure(flight, err),
