@@ -8,9 +8,10 @@
  * keyed, looked up and not found, checked against the calls in flight,
  * fetched, recorded and stored, as a real miss is. The plain gateway gets the
  * same unique requests. Measured twice: with the default 256 MB cache, which
- * is still filling (each miss writes memory the process has not touched
- * before), and with a 16 MB cache that the warm-up fills, so that each miss
- * also evicts: the steady state of a gateway that has run a while.
+ * is still filling (its memory claimed ahead by a background thread when
+ * the warm-up stored the first entry: preallocate, the default), and with a
+ * 16 MB cache that the warm-up fills, so that each miss also evicts: the
+ * steady state of a gateway that has run a while.
  */
 import { KB } from "./bodies.ts";
 import type { Driver } from "./load.ts";
@@ -47,7 +48,7 @@ export function cacheScenarios(o: Options, driver: Driver): Scenario[] {
     unique,
     "cache-miss-c64",
     "Cache on but missing, 64 connections",
-    "Non-streaming 1 KB requests over 64 connections, each unlike any before it: the plain gateway; one with the cache and coalescing on where every request is a miss, so each is keyed, looked up, fetched, recorded and stored while its 256 MB cache fills; and one whose 16 MB cache is full, so each miss also evicts.",
+    "Non-streaming 1 KB requests over 64 connections, each unlike any before it: the plain gateway; one with the cache and coalescing on where every request is a miss, so each is keyed, looked up, fetched, recorded and stored while its 256 MB cache fills (its memory claimed ahead, the default); and one whose 16 MB cache is full, so each miss also evicts.",
     KB,
     64,
     false,

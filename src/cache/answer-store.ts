@@ -39,7 +39,8 @@ const NO_ATTEMPTS: AnswerHead["attempts"] = Object.freeze([]) as unknown as Answ
 /**
  * The largest slab: the store's bytes are split into slabs of at most
  * this. All are allocated together when the first entry is written; the
- * operating system gives them memory only as they are written to.
+ * operating system gives them memory only as they are written to, or as
+ * a claim (memory-claim.ts) writes to them ahead of the entries.
  *
  * Why all at once: V8 counts buffers' memory as external memory and starts
  * a full collection each time that grows by a step. Allocated as the ring
@@ -82,6 +83,7 @@ const NAMES = 6;
  */
 export class AnswerStore {
   readonly #events: StoreEvents;
+  readonly #claim: ((slabs: SharedArrayBuffer[]) => void) | undefined;
   readonly #slabSize: number;
   readonly #capacity: number;
   readonly #slabs: Buffer[] = [];
@@ -116,8 +118,14 @@ export class AnswerStore {
   /** The bytes of the entries held (their regions). */
   bytes = 0;
 
-  constructor(maxBytes: number, events: StoreEvents) {
+  /**
+   * `claim`, when given, is handed the slabs as they are allocated (as
+   * shared memory) to claim their memory from the system ahead of the
+   * writes (memory-claim.ts).
+   */
+  constructor(maxBytes: number, events: StoreEvents, claim?: (slabs: SharedArrayBuffer[]) => void) {
     this.#events = events;
+    this.#claim = claim;
     const slabs = Math.max(1, Math.ceil(maxBytes / MAX_SLAB));
     this.#slabSize = Math.max(1, Math.floor(maxBytes / slabs));
     this.#capacity = this.#slabSize * slabs;
@@ -268,10 +276,26 @@ export class AnswerStore {
   /** The `len` bytes of the ring at a position, in the slab that holds them; a view, valid until the ring comes round. */
   #region(pos: number, len: number): Buffer {
     const at = pos % this.#capacity;
-    if (this.#slabs.length === 0) for (let k = 0; k < this.#capacity / this.#slabSize; k++) this.#slabs.push(Buffer.allocUnsafeSlow(this.#slabSize));
+    if (this.#slabs.length === 0) this.#allocate();
     const slab = this.#slabs[Math.floor(at / this.#slabSize)];
     const off = at % this.#slabSize;
     return slab.subarray(off, off + len);
+  }
+
+  /** Every slab, shared with a thread that claims their memory when there is a claim. */
+  #allocate(): void {
+    const count = this.#capacity / this.#slabSize;
+    if (this.#claim === undefined) {
+      for (let k = 0; k < count; k++) this.#slabs.push(Buffer.allocUnsafeSlow(this.#slabSize));
+      return;
+    }
+    const shared: SharedArrayBuffer[] = [];
+    for (let k = 0; k < count; k++) {
+      const buffer = new SharedArrayBuffer(this.#slabSize);
+      shared.push(buffer);
+      this.#slabs.push(Buffer.from(buffer));
+    }
+    this.#claim(shared);
   }
 
   /** The position of a new region of `len` bytes, with room made for it. */

@@ -8,10 +8,11 @@ import { hash } from "node:crypto";
 import { cacheKey, fingerprint, sameRequest } from "./key.ts";
 import { FlightTable } from "./flight-table.ts";
 import { AnswerStore, type NewEntry, type Saved } from "./answer-store.ts";
+import { claimMemory, type MemoryClaim } from "./memory-claim.ts";
 import { CacheFile } from "./persist.ts";
 import { type AnswerHead, Recording } from "./recording.ts";
 import { ReplayStream } from "./replay.ts";
-import { type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
+import { type CacheMemory, type CacheReport, emptyModelStats, hitRate, type ModelCacheStats } from "./stats.ts";
 import { answerFrom, askedForUsage, usageFilter, type Want } from "./answer.ts";
 import type { Answer, CacheInfo, CacheRequest, SentStatus, Serve, Sink } from "./types.ts";
 import { usageOfRecording } from "./usage.ts";
@@ -37,6 +38,8 @@ export interface CacheDeps {
   configured(model: string): boolean;
   /** Price per million tokens of a "provider/model" target, when it has one. */
   priceOf(target: string): { input: number; output: number } | undefined;
+  /** Claims the memory of the cache's slabs ahead of its writes (memory-claim.ts); tests pass their own. */
+  claimMemory?: typeof claimMemory;
 }
 
 /**
@@ -113,6 +116,8 @@ export class ResponseCache {
   readonly #stats = new Map<string, ModelCacheStats>();
   readonly #file: CacheFile | undefined;
   #evictions = 0;
+  #claim: MemoryClaim | undefined;
+  #memory: CacheMemory = "unused";
 
   constructor(settings: CacheSettings, deps: CacheDeps) {
     this.settings = settings;
@@ -126,8 +131,21 @@ export class ResponseCache {
         }
         if (fileKey !== undefined) this.#file?.delete(fileKey);
       },
-    });
+    }, settings.preallocate ? (slabs) => this.#claimSlabs(slabs) : undefined);
     if (settings.enabled && settings.persist !== undefined) this.#file = this.#openFile(settings.persist);
+  }
+
+  /** Starts claiming the memory of the store's slabs, allocated with its first entry. */
+  #claimSlabs(slabs: SharedArrayBuffer[]): void {
+    this.#memory = "claiming";
+    const claim = (this.#deps.claimMemory ?? claimMemory)(slabs, (err) => {
+      this.#memory = "on write";
+      this.#deps.warn(`the cache's memory cannot be claimed ahead (${err.message}); it is claimed as entries are written`);
+    });
+    this.#claim = claim;
+    claim.done.then(() => {
+      if (this.#memory === "claiming") this.#memory = "claimed";
+    }, NOTHING);
   }
 
   /** The cache file with its entries loaded; undefined (memory only, with a warning) when it cannot be used. */
@@ -258,6 +276,7 @@ export class ResponseCache {
       entries: this.#store.size,
       bytes: this.#store.bytes,
       max_bytes: this.settings.maxBytes,
+      memory: this.#memory === "unused" && !this.settings.preallocate ? "on write" : this.#memory,
       evictions: this.#evictions,
       coalesced,
       in_flight: this.#flights.size,
@@ -269,6 +288,7 @@ export class ResponseCache {
 
   close(): void {
     this.#file?.close();
+    if (this.#claim !== undefined) this.#claim.stop().catch(NOTHING);
   }
 
   /** A tenant's tag: a hash of its key, so that the key itself is never kept or written. */

@@ -34,6 +34,15 @@ export function hitRate(hits: number, misses: number): number {
   return n === 0 ? 0 : Math.round((hits / n) * 10_000) / 10_000;
 }
 
+/**
+ * The memory behind `max_bytes`: `unused` until the first entry is stored;
+ * then `claiming` while a thread claims all of it from the system and
+ * `claimed` once it has (`preallocate: true`), or `on write`, each page
+ * claimed as entries are first written to it (`preallocate: false`, or a
+ * claim that could not run).
+ */
+export type CacheMemory = "unused" | "claiming" | "claimed" | "on write";
+
 /** What `GET /v1/cache/stats` reports of the response cache. */
 export interface CacheReport {
   enabled: boolean;
@@ -45,6 +54,7 @@ export interface CacheReport {
   entries: number;
   bytes: number;
   max_bytes: number;
+  memory: CacheMemory;
   evictions: number;
   coalesced: number;
   in_flight: number;
@@ -65,6 +75,7 @@ export function offReport(): CacheReport {
     entries: 0,
     bytes: 0,
     max_bytes: 0,
+    memory: "unused",
     evictions: 0,
     coalesced: 0,
     in_flight: 0,

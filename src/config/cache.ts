@@ -18,6 +18,7 @@ export function cacheConfig(file: ConfigFile["cache"]): { cache?: CacheConfig } 
     ttl: file.ttl ?? d.ttl,
     maxBytes: file.max_bytes ?? d.maxBytes,
     maxEntryBytes: file.max_entry_bytes ?? d.maxEntryBytes,
+    preallocate: file.preallocate ?? d.preallocate,
     coalesce,
     scope: file.scope ?? d.scope,
   };

@@ -78,7 +78,7 @@ export const DEFAULTS: Defaults = Object.freeze({
   healthCheck: Object.freeze({ interval: 30 * SECOND, timeout: 5 * SECOND, unhealthyThreshold: 2 }),
   retryBudget: Object.freeze({ ratio: 0.2, minPerSecond: 3, window: 10 * SECOND }),
   // coalesce follows `enabled` unless set (see config/cache.ts).
-  cache: Object.freeze({ enabled: false, ttl: 10 * MINUTE, maxBytes: 256 * MB, maxEntryBytes: MB, coalesce: false, scope: "shared" as const }),
+  cache: Object.freeze({ enabled: false, ttl: 10 * MINUTE, maxBytes: 256 * MB, maxEntryBytes: MB, preallocate: true, coalesce: false, scope: "shared" as const }),
   tracing: Object.freeze({ serviceName: "switchyard", sampleRatio: 1 }),
 });
 

@@ -368,6 +368,9 @@ const cache = strict({
   ttl: optional(duration).describe(`How long an answer is kept. Default ${dur(C.ttl)}.`),
   max_bytes: optional(size).describe(`The cache's size bound (answers and the requests they answer); the least recently used are dropped to stay under it. Default ${formatSize(C.maxBytes)}.`),
   max_entry_bytes: optional(size).describe(`Larger answers pass through without being stored. Default ${formatSize(C.maxEntryBytes)}.`),
+  preallocate: optional(bool).describe(
+    `Claim all of max_bytes from the system in a background thread when the first entry is stored, so that filling the cache never waits on the system for memory; false: memory is claimed as entries are written. Default ${C.preallocate}.`,
+  ),
   persist: optional(text).describe("An SQLite file that keeps the cache across restarts, such as ./switchyard-cache.db. Default: memory only."),
   coalesce: optional(bool).describe("Identical requests in flight at the same time share one upstream call. Default: on when the cache is enabled; may be set alone."),
   scope: optional(oneOf(["shared", "key"] as const, "cache scope")).describe(

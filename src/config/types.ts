@@ -284,6 +284,8 @@ export interface CacheConfig {
   maxBytes: number;
   /** Larger answers pass through without being stored. */
   maxEntryBytes: number;
+  /** Claim all of maxBytes from the system in a background thread when the first entry is stored, rather than as entries are written. */
+  preallocate: boolean;
   /** An SQLite file that keeps entries across restarts; absent: memory only. */
   persist?: string;
   /** Identical requests in flight share one upstream call. */

@@ -24,7 +24,8 @@ export async function startCached(
     {
       providers: { up: { type: "openai", base_url: mock.url } },
       models: { m: { targets: ["up/x"], retry: { attempts: 1 } }, ...(models as Record<string, unknown> | undefined) },
-      cache,
+      // Memory claimed ahead is its own test's concern (memory-claim.test.ts); here it would claim 256 MB per gateway.
+      cache: { preallocate: false, ...cache },
       ...rest,
     },
     { random: Math.random, ...engineOptions, clock },
