@@ -117,12 +117,13 @@ export class ResponseCache {
   readonly #file: CacheFile | undefined;
   #evictions = 0;
   #claim: MemoryClaim | undefined;
-  #memory: CacheMemory = "unused";
+  #memory: CacheMemory;
 
   constructor(settings: CacheSettings, deps: CacheDeps) {
     this.settings = settings;
     this.#deps = deps;
     this.#seed = Math.floor(deps.random() * 0x100000000) | 0;
+    this.#memory = settings.preallocate ? "unused" : "on write";
     this.#store = new AnswerStore(settings.maxBytes, {
       removed: (model, fileKey, evicted) => {
         if (evicted) {
@@ -276,7 +277,7 @@ export class ResponseCache {
       entries: this.#store.size,
       bytes: this.#store.bytes,
       max_bytes: this.settings.maxBytes,
-      memory: this.#memory === "unused" && !this.settings.preallocate ? "on write" : this.#memory,
+      memory: this.#memory,
       evictions: this.#evictions,
       coalesced,
       in_flight: this.#flights.size,

@@ -35,9 +35,9 @@ export function hitRate(hits: number, misses: number): number {
 }
 
 /**
- * The memory behind `max_bytes`: `unused` until the first entry is stored;
- * then `claiming` while a thread claims all of it from the system and
- * `claimed` once it has (`preallocate: true`), or `on write`, each page
+ * The memory behind `max_bytes`. With `preallocate: true`: `unused` until
+ * the first entry is stored, then `claiming` while a thread claims all of
+ * it from the system, and `claimed` once it has. `on write`: each page is
  * claimed as entries are first written to it (`preallocate: false`, or a
  * claim that could not run).
  */

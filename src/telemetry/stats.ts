@@ -184,12 +184,14 @@ export class StatsRecorder implements StatsView {
       cacheAnswer: (m) => this.#cacheAnswer(m),
     });
     const onQueue = (m: unknown) => this.#queue(m as QueueMessage);
-    queueChannel.subscribe((this.#onQueue = onQueue));
+    this.#onQueue = onQueue;
+    queueChannel.subscribe(onQueue);
     // A reload's new models and targets are counted from then on; the old ones keep what they have.
     const onReload = (m: unknown) => {
       if ((m as ConfigReload).gateway === this.#gateway) this.#addModels((m as ConfigReload).config);
     };
-    configReload.subscribe((this.#onReload = onReload));
+    this.#onReload = onReload;
+    configReload.subscribe(onReload);
   }
 
   #addModels(config: GatewayConfig): void {
