@@ -51,12 +51,15 @@ export async function sendResult(
   result: GatewayResult,
   compression: CompressionConfig | undefined,
   shape: ErrorShape,
+  /** The request's id, when none was set on the response ahead (the routes of the client APIs). */
+  requestId?: string,
 ): Promise<void> {
   const headers: Record<string, string | number> = {
     "content-type": result.contentType,
     "x-switchyard-target": headerValue(result.target),
     "x-switchyard-attempts": result.attempts.length,
   };
+  if (requestId !== undefined) headers["x-request-id"] = requestId;
   if (result.cache !== undefined) {
     headers["x-switchyard-cache"] = result.cache.status;
     if (result.cache.age !== undefined) headers.age = result.cache.age;
