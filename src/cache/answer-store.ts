@@ -92,6 +92,9 @@ export class AnswerStore {
   readonly #index = new FingerprintTable();
   readonly #nameIds = new Map<string, number>();
   readonly #nameList: string[] = [];
+  /** Each column's last name and its number (#id). */
+  readonly #lastName: Array<string | undefined> = new Array<string | undefined>(NAMES).fill(undefined);
+  readonly #lastId = new Int32Array(NAMES);
   /** The regions in the order they were written: position and slot, oldest at #qTail. */
   #qPos = new Float64Array(64);
   #qSlot = new Int32Array(64);
@@ -154,7 +157,10 @@ export class AnswerStore {
 
   /** Whether a slot's entry answers exactly these request bytes (compared where they lie). */
   hasRequest(slot: number, request: Buffer): boolean {
-    return this.#reqLen[slot] === request.length && this.#region(this.#pos[slot], request.length).equals(request);
+    if (this.#reqLen[slot] !== request.length) return false;
+    const at = this.#pos[slot] % this.#capacity;
+    const off = at % this.#slabSize;
+    return this.#slabs[Math.floor(at / this.#slabSize)].compare(request, 0, request.length, off, off + request.length) === 0;
   }
 
   /** The request a slot's entry answers, as its client sent it. */
@@ -213,23 +219,27 @@ export class AnswerStore {
     if (e.body !== undefined) len += e.body.length;
     else for (const c of e.chunks) len += 4 + c.length;
     if (len > this.#slabSize) return false;
-    const op = this.#id(e.op);
-    const tenant = this.#id(e.tenant);
-    const form = this.#id(e.form);
-    const model = this.#id(e.model);
-    const type = this.#id(e.head.contentType);
-    const target = this.#id(e.head.target);
+    const op = this.#id(e.op, OP);
+    const tenant = this.#id(e.tenant, TENANT);
+    const form = this.#id(e.form, FORM);
+    const model = this.#id(e.model, MODEL);
+    const type = this.#id(e.head.contentType, TYPE);
+    const target = this.#id(e.head.target, TARGET);
     if ((op | tenant | form | model | type | target) < 0) return false;
     const old = this.#index.get(e.fp);
     if (old >= 0) this.#drop(old, false);
     const pos = this.#place(len);
-    const region = this.#region(pos, len);
-    let off = e.request.copy(region);
-    if (e.body !== undefined) e.body.copy(region, off);
+    // Copied into the slab where the region lies, with no view of it made (a view is an object per store).
+    const at = pos % this.#capacity;
+    if (this.#slabs.length === 0) this.#allocate();
+    const slab = this.#slabs[Math.floor(at / this.#slabSize)];
+    let off = at % this.#slabSize;
+    off += e.request.copy(slab, off);
+    if (e.body !== undefined) e.body.copy(slab, off);
     else {
       for (const c of e.chunks) {
-        off = region.writeUInt32LE(c.length, off);
-        off += c.copy(region, off);
+        off = slab.writeUInt32LE(c.length, off);
+        off += c.copy(slab, off);
       }
     }
     const slot = this.#slot();
@@ -373,14 +383,24 @@ export class AnswerStore {
     this.#events.removed(model, fileKey, evicted);
   }
 
-  /** A name's number, or -1 when the table is full and the name is new. */
-  #id(name: string): number {
-    const id = this.#nameIds.get(name);
-    if (id !== undefined) return id;
-    if (this.#nameList.length >= MAX_NAMES) return -1;
-    this.#nameIds.set(name, this.#nameList.length);
-    this.#nameList.push(name);
-    return this.#nameList.length - 1;
+  /**
+   * A name's number, or -1 when the table is full and the name is new.
+   * Each column remembers its last name, which the next entry almost
+   * always has again (one model, one target, one content type), so that a
+   * store compares strings instead of hashing them.
+   */
+  #id(name: string, column: number): number {
+    if (this.#lastName[column] === name) return this.#lastId[column];
+    let id = this.#nameIds.get(name);
+    if (id === undefined) {
+      if (this.#nameList.length >= MAX_NAMES) return -1;
+      id = this.#nameList.length;
+      this.#nameIds.set(name, id);
+      this.#nameList.push(name);
+    }
+    this.#lastName[column] = name;
+    this.#lastId[column] = id;
+    return id;
   }
 
   #name(slot: number, column: number): string {

@@ -178,8 +178,21 @@ export class ResponseCache {
     return file;
   }
 
-  /** Serves one request through the cache and coalescing, or straight through when neither applies to it. */
-  async handle(op: string, body: unknown, req: CacheRequest): Promise<Answer> {
+  /**
+   * Serves one request through the cache and coalescing, or straight
+   * through when neither applies to it. Not an async function: one would
+   * keep its frame (every local) in an object of its own while the call is
+   * awaited, on every miss; what throws here is returned as a rejection.
+   */
+  handle(op: string, body: unknown, req: CacheRequest): Promise<Answer> {
+    try {
+      return this.#handle(op, body, req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #handle(op: string, body: unknown, req: CacheRequest): Promise<Answer> {
     const { serve } = this.#deps;
     // Not a request the engine will accept: it says why, in its own words.
     if (!isObject(body) || typeof body.model !== "string") return serve(op, body as Record<string, unknown>, req);
@@ -217,7 +230,7 @@ export class ResponseCache {
         stats.saved_output_tokens += saved.outputTokens;
         stats.saved_cost += saved.cost;
         this.#publish(req, op, model, "hit", false);
-        return answerFrom(rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - storedAt) / 1000)) }, this.#deps, NOTHING);
+        return Promise.resolve(answerFrom(rec, want, true, { status: "hit", age: Math.max(0, Math.floor((now - storedAt) / 1000)) }, this.#deps, NOTHING));
       }
     }
     const sent: SentStatus = !store ? "bypass" : d.noCache ? "refresh" : "miss";
@@ -231,13 +244,12 @@ export class ResponseCache {
     // A call being aborted (its only client left) is not one to join.
     if (flight !== undefined && (flight.controller.signal.aborted || !same(flight.id, id))) flight = undefined;
     this.#publish(req, op, model, info.status, flight !== undefined);
-    // Awaited here rather than returned: an async function that returns a promise waits two more turns for it.
     if (flight !== undefined) {
       stats.coalesced++;
-      return await this.#join(flight, want, info, req);
+      return this.#join(flight, want, info, req);
     }
     const ttl = own !== false && own?.ttl !== undefined ? own.ttl : this.settings.ttl;
-    return await this.#own(fp, id, body, want, info, req, store ? (d.ttlMs ?? ttl) : 0, coalesce);
+    return this.#own(fp, id, body, want, info, req, store ? (d.ttlMs ?? ttl) : 0, coalesce);
   }
 
   /** Drops every entry, or a model's; returns how many. */
@@ -325,46 +337,55 @@ export class ResponseCache {
    * `shared`), the call, its recording, and this request's answer. A
    * front's request awaits the call itself and has a whole answer handed
    * back from here; a stream it reads as any reader does (#join). `ttl` 0:
-   * the answer is not stored.
+   * the answer is not stored. Throws only a client that already left.
    */
-  async #own(fp: number, id: RequestId, body: Record<string, unknown>, want: Want, info: CacheInfo, req: CacheRequest, ttl: number, shared: boolean): Promise<Answer> {
+  #own(fp: number, id: RequestId, body: Record<string, unknown>, want: Want, info: CacheInfo, req: CacheRequest, ttl: number, shared: boolean): Promise<Answer> {
     const { op } = id;
     const signal = req.controller?.signal ?? req.signal;
     if (signal?.aborted) throw new GatewayError("SY_ERR_CLIENT_ABORT", "client closed the request");
     const client = req.controller instanceof ClientController ? req.controller : undefined;
-    // A front's request counts as a reader from the start; a caller in process counts once it joins (below).
+    // A front's request counts as a reader from the start; a caller in process counts once it joins (#inProcess).
     const readers = client === undefined ? 0 : 1;
     const flight: Flight = { fp, id, op, model: want.model, ttl, rec: new Recording(), controller: client ?? new AbortController(), lender: client, ownerLeft: false, readers };
     if (shared) this.#flights.set(fp, flight);
     // Usage is asked for on every recorded chat stream, so that replays and the stats have it; readers who did not ask have it dropped.
     if (op === "chat" && body.stream === true) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-    const { rec } = flight;
-    if (client === undefined) {
-      // A caller in process, with its own signal or none: the call goes out with a controller of its own and
-      // records itself, and the caller reads it as a joiner does, so that its signal aborting answers it at
-      // once, and aborts the call only when nobody else waits for it.
-      const own: CacheRequest = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
-      if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
-      if (req.trace !== undefined) own.trace = req.trace;
-      void this.#deps.serve(op, body, own).then(
-        (a) => this.#record(flight, a),
-        (err) => this.#recordFailure(flight, err),
-      );
-      return await this.#join(flight, want, info, req);
-    }
-    let a: Answer;
-    try {
-      a = await this.#deps.serve(op, body, req);
-    } catch (err) {
+    if (client === undefined) return this.#inProcess(flight, body, want, info, req);
+    // One reaction on the call, not an async function's frame: this is every miss's path.
+    const answered = (a: Answer): Answer | Promise<Answer> => {
+      this.#record(flight, a);
+      this.#ownerDone(flight);
+      if (a.stream === undefined) {
+        // A whole answer, to the request that made the call: as it came (the recording holds the same body); one
+        // it asked to stream is converted.
+        return want.stream ? answerFrom(flight.rec, want, false, info, this.#deps, NOTHING) : tagged(a, info);
+      }
+      // From here this request reads the stream as a joiner does, and counts as one there.
+      return this.#join(flight, want, info, req);
+    };
+    const failed = (err: unknown): never => {
       this.#recordFailure(flight, err);
       this.#ownerDone(flight);
-      throw rec.failure!;
-    }
-    this.#record(flight, a);
-    this.#ownerDone(flight);
-    if (a.stream === undefined) return answerFrom(rec, want, false, info, this.#deps, NOTHING);
-    // From here this request reads the stream as a joiner does, and counts as one there.
-    return await this.#join(flight, want, info, req);
+      throw flight.rec.failure!;
+    };
+    return this.#deps.serve(op, body, req).then(answered, failed);
+  }
+
+  /**
+   * A miss by a caller in process, with its own signal or none: the call
+   * goes out with a controller of its own and records itself, and the
+   * caller reads it as a joiner does, so that its signal aborting answers it
+   * at once, and aborts the call only when nobody else waits for it.
+   */
+  #inProcess(flight: Flight, body: Record<string, unknown>, want: Want, info: CacheInfo, req: CacheRequest): Promise<Answer> {
+    const own: CacheRequest = { requestId: req.requestId, controller: flight.controller, cacheStatus: req.cacheStatus };
+    if (req.passHeaders !== undefined) own.passHeaders = req.passHeaders;
+    if (req.trace !== undefined) own.trace = req.trace;
+    void this.#deps.serve(flight.op, body, own).then(
+      (a) => this.#record(flight, a),
+      (err) => this.#recordFailure(flight, err),
+    );
+    return this.#join(flight, want, info, req);
   }
 
   /** Records what the call answered: a whole answer at once, a stream as it arrives. The flight settles when it ends. */
