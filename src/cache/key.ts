@@ -1,4 +1,6 @@
 import { hash } from "node:crypto";
+import { endianness } from "node:os";
+import { isStringOneByteRepresentation } from "node:v8";
 import { MAX_JSON_DEPTH } from "../protocol/json-depth.ts";
 
 /**
@@ -72,23 +74,86 @@ function lanes(h: number, s: string, from: number, to: number): number {
   return mix(mix(mix(a) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
 }
 
-/** Units hashed whole at each end of a long string. */
+/** Strings this short are hashed a unit at a time: object keys, roles, model names. */
+const SHORT = 32;
+/**
+ * Strings up to this many units are hashed whole, copied out in one call:
+ * a copy costs a few nanoseconds a kilobyte, where reading the units one
+ * at a time costs more than one each.
+ */
+const WHOLE = 4096;
+/** Units hashed at each end of a longer string. */
 const EDGE = 128;
-/** Units sampled at most from the middle of a long string, and the closest they are taken. */
+/** Units sampled at most from the middle of a longer string, and the closest they are taken. */
 const MIDDLE_SAMPLES = 256;
 const MIN_STRIDE = 8;
 
+/** Where a string is copied to be hashed (hashWhole); one per process, as the walk never nests a copy in another. */
+const SCRATCH = Buffer.allocUnsafeSlow(WHOLE * 2);
+const WORDS = new Int32Array(SCRATCH.buffer, SCRATCH.byteOffset, SCRATCH.length >> 2);
+
+/** FNV-1a steps over the first `bytes` bytes of SCRATCH, four bytes a step in four lanes. */
+function hashScratch(h: number, bytes: number): number {
+  let a = h;
+  let b = h ^ 0x9e3779b9;
+  let c = h ^ 0x85ebca6b;
+  let d = h ^ 0xc2b2ae35;
+  const words = bytes >> 2;
+  let i = 0;
+  for (; i + 3 < words; i += 4) {
+    a = Math.imul(a ^ WORDS[i], 0x01000193);
+    b = Math.imul(b ^ WORDS[i + 1], 0x01000193);
+    c = Math.imul(c ^ WORDS[i + 2], 0x01000193);
+    d = Math.imul(d ^ WORDS[i + 3], 0x01000193);
+  }
+  for (; i < words; i++) a = Math.imul(a ^ WORDS[i], 0x01000193);
+  for (let k = words << 2; k < bytes; k++) b = Math.imul(b ^ SCRATCH[k], 0x01000193);
+  return mix(mix(mix(a) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
+}
+
+/** The bits of a word of SCRATCH that hold its two UTF-16LE units' high bytes, as this machine reads words. */
+const HIGH_BYTES = endianness() === "LE" ? 0xff00ff00 | 0 : 0x00ff00ff;
+
+/** Whether the UTF-16LE units copied into the first `bytes` bytes of SCRATCH hold one of 256 or more. */
+function wideUnits(bytes: number): boolean {
+  let high = 0;
+  const words = bytes >> 2;
+  for (let i = 0; i < words; i++) high |= WORDS[i];
+  return (high & HIGH_BYTES) !== 0 || ((bytes & 2) !== 0 && SCRATCH[bytes - 1] !== 0);
+}
+
 /**
- * A string's hash from `h`: every unit of a short string; of a long one,
- * its length, its first and last 128 units and at most 256 units between,
- * so that a miss costs the same for a 100 KB prompt as for a 1 KB one. Two
- * long strings that differ only between samples share a hash; the cache
- * confirms every match against the request's bytes, so they never share an
- * answer (they take turns in one entry).
+ * Every unit of a string of up to WHOLE units: copied as one byte a unit
+ * when every unit is below 256, else as two, so that equal strings hash
+ * equally however V8 happens to hold them.
+ */
+function hashWhole(h: number, s: string): number {
+  let bytes: number;
+  if (isStringOneByteRepresentation(s)) bytes = SCRATCH.write(s, 0, "latin1");
+  else {
+    bytes = SCRATCH.write(s, 0, "utf16le");
+    // Held as two bytes a unit but none needs two: hashed as a one-byte string of the same units would be.
+    if (!wideUnits(bytes)) bytes = SCRATCH.write(s, 0, "latin1");
+    else h ^= 0x2c;
+  }
+  return hashScratch(h, bytes);
+}
+
+/**
+ * A string's hash from `h`: every unit of a string of up to WHOLE units;
+ * of a longer one, its length, its first and last 128 units and at most
+ * 256 units between, so that a miss costs the same for a 100 KB prompt as
+ * for a 4 KB one. Two long strings that differ only between samples share
+ * a hash; the cache confirms every match against the request's bytes, so
+ * they never share an answer (they take turns in one entry).
  */
 function hashString(h: number, s: string): number {
   const n = s.length;
-  if (n <= 2 * EDGE + MIN_STRIDE * 4) return mix(lanes(h, s, 0, n) ^ n);
+  if (n <= SHORT) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return mix(h ^ n);
+  }
+  if (n <= WHOLE) return mix(hashWhole(h, s) ^ n);
   const end = n - EDGE;
   let x = lanes(h, s, 0, EDGE);
   const stride = Math.max(MIN_STRIDE, Math.ceil((end - EDGE) / MIDDLE_SAMPLES));

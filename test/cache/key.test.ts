@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cacheKey, canonicalJson, fingerprint, sameRequest } from "../../src/cache/key.ts";
 import { directives } from "../../src/cache/directives.ts";
+import { isStringOneByteRepresentation } from "node:v8";
 import { createGateway } from "../../src/engine/create.ts";
 import { type CacheAnswer, observeGateway } from "../../src/telemetry/channels.ts";
 
@@ -123,6 +124,29 @@ describe("request fingerprints", () => {
     assert.notEqual(with_(long + "a"), k, "the length counts");
     assert.notEqual(with_(at(128, "X")), k, "the first sample counts");
     assert.equal(with_(at(129, "X")), k, "a unit between samples does not (sameRequest tells them apart)");
+  });
+
+  test("a string of up to 4,096 units counts whole: every unit, however V8 holds the string", () => {
+    const with_ = (text: string) => fp({ model: "m", messages: [{ role: "user", content: text }] });
+    for (const text of ["lorem ipsum dolor sit amet ".repeat(37), "naïve café ".repeat(90), "你好，世界 ".repeat(150), `${"x".repeat(4_095)}é`]) {
+      const k = with_(text);
+      for (const i of [0, 1, 129, 131, Math.floor(text.length / 2), text.length - 2, text.length - 1]) {
+        const other = text.slice(0, i) + (text[i] === "Q" ? "R" : "Q") + text.slice(i + 1);
+        assert.notEqual(with_(other), k, `unit ${i} of ${text.length} counts`);
+      }
+      // A unit that differs only in its high byte (U+0151 against U+0051 'Q').
+      assert.notEqual(with_(`${text.slice(0, -1)}\u0151`), with_(`${text.slice(0, -1)}Q`), "a unit's high byte counts");
+      assert.equal(with_(text.slice(0, -1) + text.slice(-1)), k, "the same units built another way");
+    }
+    // Latin-1 text held as two bytes a unit (a slice of a string that needs them) hashes as when held as one.
+    const latin = "caf\u00e9 au lait, s'il vous pla\u00eet ".repeat(4);
+    const wide = `\u4f60${latin}`.slice(1);
+    assert.equal(isStringOneByteRepresentation(latin), true);
+    assert.equal(isStringOneByteRepresentation(wide), false, "the slice is held as two bytes a unit");
+    assert.equal(wide, latin);
+    assert.equal(with_(wide), with_(latin));
+    const odd = `${latin}a`;
+    assert.equal(with_(`\u4f60${odd}`.slice(1)), with_(odd), "an odd number of units too");
   });
 
   test("a body nested deeper than a request may be has no fingerprint: the walk stops at the limit", () => {
