@@ -192,8 +192,10 @@ describe("chaos: one healthy target among failing ones", () => {
       const mine = outcomes.filter((o) => o.model === model);
       return mine.filter((o) => o.target === "healthy/m").length / mine.length;
     };
+    // Under priority and cost the healthy target gets what the flaky one fails and the time its breaker is
+    // open, which follows the sockets' timing: 0.14–0.71 of the requests in runs of this test (latency: 0.985–0.9975).
     for (const last of ["priority", "cost"]) {
-      assert.ok(healthyShare("latency") > healthyShare(last) + 0.3, `latency ${healthyShare("latency")} vs ${last} ${healthyShare(last)}; ${JSON.stringify(chaos.attemptsByTarget())}`);
+      assert.ok(healthyShare("latency") > healthyShare(last) + 0.15, `latency ${healthyShare("latency")} vs ${last} ${healthyShare(last)}; ${JSON.stringify(chaos.attemptsByTarget())}`);
     }
   });
 
