@@ -158,9 +158,9 @@ export class AnswerStore {
   /** Whether a slot's entry answers exactly these request bytes (compared where they lie). */
   hasRequest(slot: number, request: Buffer): boolean {
     if (this.#reqLen[slot] !== request.length) return false;
-    const at = this.#pos[slot] % this.#capacity;
-    const off = at % this.#slabSize;
-    return this.#slabs[Math.floor(at / this.#slabSize)].compare(request, 0, request.length, off, off + request.length) === 0;
+    const pos = this.#pos[slot];
+    const off = this.#offset(pos);
+    return this.#slab(pos).compare(request, 0, request.length, off, off + request.length) === 0;
   }
 
   /** The request a slot's entry answers, as its client sent it. */
@@ -232,10 +232,8 @@ export class AnswerStore {
     // Copied into the slab where the region lies, with no view of it made (a view is an object per store),
     // by Buffer's copy: TypedArray's set copies into shared memory (the claimed slabs) as atomics allow, at
     // about a third of the speed.
-    const at = pos % this.#capacity;
-    if (this.#slabs.length === 0) this.#allocate();
-    const slab = this.#slabs[Math.floor(at / this.#slabSize)];
-    let off = at % this.#slabSize;
+    const slab = this.#slab(pos);
+    let off = this.#offset(pos);
     off += e.request.copy(slab, off);
     if (e.body !== undefined) e.body.copy(slab, off);
     else {
@@ -287,11 +285,19 @@ export class AnswerStore {
 
   /** The `len` bytes of the ring at a position, in the slab that holds them; a view, valid until the ring comes round. */
   #region(pos: number, len: number): Buffer {
-    const at = pos % this.#capacity;
+    const off = this.#offset(pos);
+    return this.#slab(pos).subarray(off, off + len);
+  }
+
+  /** The slab that holds a ring position (every slab allocated with the first). */
+  #slab(pos: number): Buffer {
     if (this.#slabs.length === 0) this.#allocate();
-    const slab = this.#slabs[Math.floor(at / this.#slabSize)];
-    const off = at % this.#slabSize;
-    return slab.subarray(off, off + len);
+    return this.#slabs[Math.floor((pos % this.#capacity) / this.#slabSize)];
+  }
+
+  /** Where a ring position lies in its slab. */
+  #offset(pos: number): number {
+    return (pos % this.#capacity) % this.#slabSize;
   }
 
   /** Every slab, shared with a thread that claims their memory when there is a claim. */

@@ -57,6 +57,11 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Four FNV lanes folded into one hash. */
+function fold(a: number, b: number, c: number, d: number): number {
+  return mix(mix(mix(a) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
+}
+
 /** FNV-1a steps over units [from, to) of `s` in four lanes, each taking every fourth unit, so that the steps do not wait on each other. */
 function lanes(h: number, s: string, from: number, to: number): number {
   let a = h;
@@ -71,7 +76,7 @@ function lanes(h: number, s: string, from: number, to: number): number {
     d = Math.imul(d ^ s.charCodeAt(i + 3), 0x01000193);
   }
   for (; i < to; i++) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
-  return mix(mix(mix(a) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
+  return fold(a, b, c, d);
 }
 
 /** Strings this short are hashed a unit at a time: object keys, roles, model names. */
@@ -108,7 +113,7 @@ function hashScratch(h: number, bytes: number): number {
   }
   for (; i < words; i++) a = Math.imul(a ^ WORDS[i], 0x01000193);
   for (let k = words << 2; k < bytes; k++) b = Math.imul(b ^ SCRATCH[k], 0x01000193);
-  return mix(mix(mix(a) + Math.imul(b, 0x27d4eb2d)) + Math.imul(c, 0x165667b1)) ^ mix(d);
+  return fold(a, b, c, d);
 }
 
 /** The bits of a word of SCRATCH that hold its two UTF-16LE units' high bytes, as this machine reads words. */

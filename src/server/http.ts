@@ -37,11 +37,12 @@ interface RouteEntry {
   /** How this route's client API writes errors. */
   shape: ErrorShape;
   /**
-   * Its handler sends x-request-id with the rest of its head, so none is
-   * set ahead. A header set ahead makes Node take every other one through
-   * setHeader into a table of its own, which grows with each header the
-   * answer adds: about 1 KB and a fifth of a microsecond per request, on
-   * the routes every client call takes.
+   * Its POST handler is a client API's (api, below), which sends
+   * x-request-id with the rest of its head, so none is set ahead. A header
+   * set ahead makes Node take every other one through setHeader into a
+   * table of its own, which grows with each header the answer adds: about
+   * 1 KB and a fifth of a microsecond per request, on the routes every
+   * client call takes.
    */
   idInHead: boolean;
 }
@@ -159,38 +160,45 @@ export function createHttpServer(engine: Engine, logger: Logger = silentLogger, 
     if (cached) ctx.raw = body;
     return parseJson(body);
   };
-  const api = (op: Operation): Handler => async (req, res, requestId, controller, key) => {
-    requireJson(req);
-    const passHeaders = op === "messages" ? anthropicPassHeaders(req) : undefined;
-    const ctx: RequestContext = { requestId, controller, passHeaders };
-    if (cached) cacheContext(ctx, req, scoped ? key : undefined);
-    // While tracing is off, no header is looked at.
-    if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
-    // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
-    let result;
-    try {
-      result = await engine.handle(op, parsed(await readBody(req, maxBody), ctx), ctx);
-    } catch (err) {
-      // A failed answer still says how the cache took part, when it did (the error goes on to be written).
-      // No .catch() on the hot path: a try costs nothing until something throws.
-      if (ctx.cacheStatus !== undefined && !res.headersSent) res.setHeader("x-switchyard-cache", ctx.cacheStatus);
-      throw err;
-    }
-    await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape, requestId);
+  /** The client APIs' handlers (api): each sends the request's id with its head (RouteEntry.idInHead). */
+  const idInHead = new WeakSet<Handler>();
+  const api = (op: Operation): Handler => {
+    const handler: Handler = async (req, res, requestId, controller, key) => {
+      requireJson(req);
+      const passHeaders = op === "messages" ? anthropicPassHeaders(req) : undefined;
+      const ctx: RequestContext = { requestId, controller, passHeaders };
+      if (cached) cacheContext(ctx, req, scoped ? key : undefined);
+      // While tracing is off, no header is looked at.
+      if (engine.tracing !== undefined) ctx.trace = clientTrace(req);
+      // Read and parsed inside the call, so that no local holds the body for a stream's whole life.
+      let result;
+      try {
+        result = await engine.handle(op, parsed(await readBody(req, maxBody), ctx), ctx);
+      } catch (err) {
+        // A failed answer still says how the cache took part, when it did (the error goes on to be written).
+        // No .catch() on the hot path: a try costs nothing until something throws.
+        if (ctx.cacheStatus !== undefined && !res.headersSent) res.setHeader("x-switchyard-cache", ctx.cacheStatus);
+        throw err;
+      }
+      await sendResult(req, res, result, compression, SHAPES[op] ?? openaiShape, requestId);
+    };
+    idInHead.add(handler);
+    return handler;
   };
 
   const routes = new Map<string, RouteEntry>();
-  const add = (path: string, methods: Record<string, Handler>, open = false, shape = openaiShape, idInHead = false) => {
+  const add = (path: string, methods: Record<string, Handler>, open = false, shape = openaiShape) => {
     // HEAD is GET without the body (Node leaves the body out of HEAD answers).
     if (methods.GET !== undefined) methods = { ...methods, HEAD: methods.GET };
-    routes.set(path, { methods, allow: [...Object.keys(methods), "OPTIONS"].join(", "), open, shape, idInHead });
+    const inHead = methods.POST !== undefined && idInHead.has(methods.POST);
+    routes.set(path, { methods, allow: [...Object.keys(methods), "OPTIONS"].join(", "), open, shape, idInHead: inHead });
   };
   for (const prefix of ["/v1", ""]) {
-    add(`${prefix}/chat/completions`, { POST: api("chat") }, false, openaiShape, true);
-    add(`${prefix}/completions`, { POST: api("completions") }, false, openaiShape, true);
-    add(`${prefix}/embeddings`, { POST: api("embeddings") }, false, openaiShape, true);
-    add(`${prefix}/responses`, { POST: api("responses") }, false, responsesShape, true);
-    add(`${prefix}/messages`, { POST: api("messages") }, false, anthropicShape, true);
+    add(`${prefix}/chat/completions`, { POST: api("chat") });
+    add(`${prefix}/completions`, { POST: api("completions") });
+    add(`${prefix}/embeddings`, { POST: api("embeddings") });
+    add(`${prefix}/responses`, { POST: api("responses") }, false, responsesShape);
+    add(`${prefix}/messages`, { POST: api("messages") }, false, anthropicShape);
     add(`${prefix}/messages/count_tokens`, { POST: countTokens }, false, anthropicShape);
     add(`${prefix}/models`, {
       // Anthropic's clients name their API version on every call: they get Anthropic's list format.
