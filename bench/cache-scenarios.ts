@@ -52,7 +52,8 @@ export function cacheScenarios(o: Options, driver: Driver): Scenario[] {
   // Unique bodies: nothing is found in the cache or in flight, and every answer is stored.
   const unique: Driver = { ...driver, run: (ctx, spec) => driver.run(ctx, { ...spec, unique: true }) };
   const miss = closedLoop(
-    { ...o, warmupS: Math.max(o.warmupS, MISS_WARMUP_S) },
+    // `--warmup 0` still means none.
+    { ...o, warmupS: o.warmupS === 0 ? 0 : Math.max(o.warmupS, MISS_WARMUP_S) },
     unique,
     "cache-miss-c64",
     "Cache on but missing, 64 connections",

@@ -123,7 +123,7 @@ export function closedLoop(o: Options, driver: Driver, id: string, title: string
     rounds: o.rounds,
     withLargeConfig: largeConfig,
     fresh: false,
-    warm: warm ? async (ctx, t) => void (await driver.run(ctx, loadSpec(t, flavour, bytes, connections, o.warmupS))) : undefined,
+    warm: warm && o.warmupS > 0 ? async (ctx, t) => void (await driver.run(ctx, loadSpec(t, flavour, bytes, connections, o.warmupS))) : undefined,
     async run(ctx, t) {
       const w = new Window(ctx, t, flavour);
       w.start();
