@@ -43,7 +43,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick                 about a minute and a half: fewer, shorter rounds, 1,000 open streams only
   --rounds N              rounds per scenario (default 5, quick 3)
   --duration S            seconds per measured run (default 5, quick 1)
-  --warmup S              warm-up seconds per target and scenario (default 2, quick 1)
+  --warmup S              warm-up seconds per target and scenario (default 2, quick 1; cache-miss at least 5; 0: none)
   --targets a,b           direct,nginx,switchyard,switchyard-5k,switchyard-bare,switchyard-guarded,switchyard-guarded-all,switchyard-cache-hit,switchyard-cache-miss,switchyard-cache-full,portkey (default: all available)
   --scenarios a,b         scenario ids (default: all; see docs/benchmarks.md)
   --workers 1,2           Switchyard worker counts to measure, one target each (default 1)
